@@ -1,0 +1,50 @@
+//! Credentials and AWS request signing (Signature Version 4 and 2) for
+//! [Exoscale SOS](https://www.exoscale.com/object-storage/) and every S3-compatible store.
+//!
+//! Sans-IO: this crate builds on [`http`] types, sends nothing, starts no runtime and reads
+//! the clock only in the convenience methods (every signer has a `*_at` variant that takes
+//! the time).
+//!
+//! # Quick start
+//! ```
+//! use sos_auth::{Credentials, PayloadHash, SigV4Signer};
+//!
+//! let credentials = Credentials::new("EXO1234567890", "my-api-secret");
+//! let signer = SigV4Signer::new(credentials, "ch-dk-2");
+//! let mut request = http::Request::get("https://sos-ch-dk-2.exo.io/mybucket/backup.tgz").body(())?;
+//! signer.sign(&mut request, PayloadHash::EMPTY)?;
+//! assert!(request.headers().contains_key("authorization"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Contents
+//! - [`Credentials`], [`Secret`] and their sources: [`CredentialsChain`] (explicit,
+//!   environment, `~/.aws` profiles, `~/.s3cfg`), [`AwsProfiles`], [`S3cfg`], and the
+//!   [`Environment`] they read through.
+//! - [`SigV4Signer`]: header signing, pre-signed URLs, streaming uploads ([`ChunkSigner`]),
+//!   with a [`SigningKeyCache`].
+//! - [`SigV2Signer`]: the older HMAC-SHA1 signature, header and query forms.
+//! - [`Verifier`]: checks a signed request or pre-signed URL (V4 or V2) as a server does.
+//! - [`AmzDate`]: the time stamp form, and [`Error`], the one error type.
+
+mod credentials;
+mod encoding;
+mod error;
+mod inline_list;
+mod time;
+mod v2;
+mod v4;
+mod verify;
+
+pub use credentials::{
+    AwsProfile, AwsProfiles, CredentialSource, Credentials, CredentialsChain, Environment, ResolvedCredentials,
+    S3cfg, Secret, StaticEnvironment, SystemEnvironment,
+};
+pub use error::{Error, Result};
+pub use time::AmzDate;
+pub use v2::SigV2Signer;
+pub use v4::{
+    ChunkSigner, MAX_PRESIGN_EXPIRY, PayloadHash, SigV4Signer, SigningKey, SigningKeyCache, X_AMZ_CONTENT_SHA256,
+    X_AMZ_DATE, X_AMZ_SECURITY_TOKEN,
+};
+pub use verify::{SignatureVersion, VerifiedRequest, Verifier};

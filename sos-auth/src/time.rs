@@ -1,0 +1,163 @@
+//! Time stamps in the forms the signatures use, without a calendar dependency.
+//!
+//! Signing takes the time as a parameter (`*_at` functions); only the convenience wrappers
+//! read the system clock.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A signing time in SigV4's ISO 8601 basic form, `YYYYMMDDTHHMMSSZ`, kept as bytes so that
+/// formatting never allocates.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AmzDate {
+    text: [u8; 16],
+    unix: u64,
+}
+
+impl AmzDate {
+    /// The time stamp of `time` (whole seconds, UTC). Times before 1970 are clamped to 1970.
+    pub fn new(time: SystemTime) -> Self {
+        let unix = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let (year, month, day) = civil_from_days((unix / 86_400) as i64);
+        let secs = unix % 86_400;
+        let mut text = *b"00000000T000000Z";
+        put_digits(&mut text[0..4], year.clamp(0, 9999) as u64);
+        put_digits(&mut text[4..6], u64::from(month));
+        put_digits(&mut text[6..8], u64::from(day));
+        put_digits(&mut text[9..11], secs / 3600);
+        put_digits(&mut text[11..13], secs / 60 % 60);
+        put_digits(&mut text[13..15], secs % 60);
+        Self { text, unix }
+    }
+
+    /// Parses `YYYYMMDDTHHMMSSZ`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let b = text.as_bytes();
+        if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| -> Option<u64> {
+            b[r].iter().try_fold(0u64, |acc, &c| {
+                c.is_ascii_digit().then(|| acc * 10 + u64::from(c - b'0'))
+            })
+        };
+        let (year, month, day) = (num(0..4)?, num(4..6)?, num(6..8)?);
+        let (h, m, s) = (num(9..11)?, num(11..13)?, num(13..15)?);
+        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) || h > 23 || m > 59 || s > 60 {
+            return None;
+        }
+        let days = days_from_civil(year as i64, month as u32, day as u32);
+        let unix = u64::try_from(days).ok()? * 86_400 + h * 3600 + m * 60 + s;
+        let parsed = Self::new(UNIX_EPOCH + Duration::from_secs(unix));
+        // Reject what does not round-trip (a leap second `60`, for instance).
+        (parsed.as_str() == text).then_some(parsed)
+    }
+
+    /// `YYYYMMDDTHHMMSSZ`
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits and letters are ever written.
+        std::str::from_utf8(&self.text).unwrap_or("19700101T000000Z")
+    }
+
+    /// `YYYYMMDD`, the date of the credential scope.
+    pub fn date(&self) -> &str {
+        &self.as_str()[..8]
+    }
+
+    /// The time as a `SystemTime`.
+    pub fn system_time(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.unix)
+    }
+
+    /// Seconds since the Unix epoch.
+    pub fn unix_seconds(&self) -> u64 {
+        self.unix
+    }
+}
+
+impl std::fmt::Display for AmzDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for AmzDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AmzDate({})", self.as_str())
+    }
+}
+
+fn put_digits(out: &mut [u8], mut value: u64) {
+    for slot in out.iter_mut().rev() {
+        *slot = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+}
+
+fn days_in_month(year: u64, month: u64) -> u64 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// The inverse of [`civil_from_days`].
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The RFC 7231 HTTP date (`Fri, 24 May 2013 00:00:00 GMT`) used by SigV2.
+pub(crate) fn http_date(time: SystemTime) -> String {
+    httpdate::fmt_http_date(time)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_and_parses() {
+        let t = UNIX_EPOCH + Duration::from_secs(1_369_353_600); // 2013-05-24T00:00:00Z
+        let d = AmzDate::new(t);
+        assert_eq!(d.as_str(), "20130524T000000Z");
+        assert_eq!(d.date(), "20130524");
+        assert_eq!(AmzDate::parse("20130524T000000Z"), Some(d));
+        let leap = AmzDate::parse("20240229T235959Z").map(|d| d.unix_seconds());
+        assert_eq!(leap, Some(1_709_251_199));
+        for bad in ["20130230T000000Z", "20131324T000000Z", "2013052T000000Z", "20130524T240000Z", "20130524 000000Z", "2013052400:00:00"] {
+            assert_eq!(AmzDate::parse(bad), None, "{bad}");
+        }
+        assert_eq!(http_date(t), "Fri, 24 May 2013 00:00:00 GMT");
+    }
+
+    #[test]
+    fn round_trips_every_day_of_four_centuries() {
+        for day in (0..146_097 * 1).step_by(7) {
+            let t = UNIX_EPOCH + Duration::from_secs(day * 86_400 + 3_723);
+            let d = AmzDate::new(t);
+            assert_eq!(AmzDate::parse(d.as_str()).map(|p| p.system_time()), Some(t));
+            assert_eq!(httpdate::parse_http_date(&http_date(t)).ok(), Some(t));
+        }
+    }
+}

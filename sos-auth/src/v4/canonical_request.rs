@@ -1,0 +1,309 @@
+//! Step 1 of SigV4: the canonical request, streamed into the hasher piece by piece.
+//!
+//! ```text
+//! METHOD \n CanonicalURI \n CanonicalQuery \n (name:value\n)* \n SignedHeaders \n PayloadHash
+//! ```
+//! S3 rules: the path is encoded once (S3 does not double-encode, unlike other services) and
+//! not normalised (`//` and `.` segments stay); query names and values are encoded, then
+//! sorted; header values are trimmed and inner runs of blanks collapsed; multiple values of
+//! one header are joined with `,`.
+
+use http::{HeaderMap, HeaderName, Uri};
+
+use crate::encoding::{Component, canonical_encode, canonical_string, is_canonical};
+use crate::inline_list::{InlineList, insertion_sort_by};
+use crate::{Error, Result};
+
+/// Headers never signed: hop-by-hop headers a proxy may drop or rewrite, and the ones SDKs
+/// leave out (`user-agent`, `expect`, `x-amzn-trace-id`), so that a signature survives the
+/// HTTP stack that sends it.
+const UNSIGNED_HEADERS: &[&str] = &[
+    "authorization",
+    "connection",
+    "expect",
+    "keep-alive",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "user-agent",
+    "x-amzn-trace-id",
+];
+
+/// Whether a header (lower-case name) takes part in a signature.
+pub(crate) fn is_signable(name: &str) -> bool {
+    !UNSIGNED_HEADERS.contains(&name)
+}
+
+#[derive(Clone, Copy)]
+enum Value<'a> {
+    Map(&'a HeaderName),
+    Fixed(&'a [u8]),
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct Header<'a> {
+    name: &'a str,
+    value: Value<'a>,
+}
+
+impl Default for Header<'_> {
+    fn default() -> Self {
+        Self {
+            name: "",
+            value: Value::Fixed(b""),
+        }
+    }
+}
+
+/// The inputs of a canonical request, borrowed from the request.
+pub(crate) struct CanonicalRequest<'a> {
+    method: &'a str,
+    path: &'a str,
+    query: &'a str,
+    skip_param: &'a str,
+    map: &'a HeaderMap,
+    headers: InlineList<Header<'a>, 20>,
+    payload_hash: &'a str,
+}
+
+/// The `Host` value a client sends for `uri`: the authority without user info and without
+/// the scheme's default port.
+pub(crate) fn host_of(uri: &Uri) -> Option<&str> {
+    let authority = uri.authority()?.as_str();
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let default_port = match uri.scheme_str() {
+        Some("https") => ":443",
+        _ => ":80",
+    };
+    Some(authority.strip_suffix(default_port).unwrap_or(authority))
+}
+
+impl<'a> CanonicalRequest<'a> {
+    /// Collects what is signed.
+    ///
+    /// `overrides` are headers the signer sets (`x-amz-date`, ...): they replace any of the
+    /// same name in `map`. `filter` says which of `map`'s headers are signed.
+    pub(crate) fn new(
+        method: &'a str,
+        uri: &'a Uri,
+        map: &'a HeaderMap,
+        overrides: &[(&'a str, &'a [u8])],
+        filter: impl Fn(&str) -> bool,
+        payload_hash: &'a str,
+    ) -> Result<Self> {
+        let mut headers = InlineList::<Header<'a>, 20>::new();
+        for name in map.keys() {
+            let n = name.as_str();
+            if !is_signable(n) || !filter(n) || overrides.iter().any(|(o, _)| *o == n) {
+                continue;
+            }
+            headers.push(Header {
+                name: n,
+                value: Value::Map(name),
+            });
+        }
+        if !map.contains_key(http::header::HOST) && !overrides.iter().any(|(o, _)| *o == "host") {
+            let host = host_of(uri).ok_or_else(|| {
+                Error::InvalidRequest("the URI has no host and there is no Host header".to_owned())
+            })?;
+            headers.push(Header {
+                name: "host",
+                value: Value::Fixed(host.as_bytes()),
+            });
+        }
+        for (name, value) in overrides {
+            headers.push(Header {
+                name,
+                value: Value::Fixed(value),
+            });
+        }
+        insertion_sort_by(headers.as_mut_slice(), |a, b| a.name < b.name);
+        Ok(Self {
+            method,
+            path: uri.path(),
+            query: uri.query().unwrap_or(""),
+            skip_param: "",
+            map,
+            headers,
+            payload_hash,
+        })
+    }
+
+    /// Leaves the query parameter `name` out (a verifier drops `X-Amz-Signature`).
+    pub(crate) fn skipping_query_param(mut self, name: &'a str) -> Self {
+        self.skip_param = name;
+        self
+    }
+
+    /// Feeds the canonical request to `emit`; `extra_query` is appended to the URI's query
+    /// (pre-signing adds its `X-Amz-*` parameters there).
+    pub(crate) fn write(&self, extra_query: &str, emit: &mut impl FnMut(&[u8])) {
+        emit(self.method.as_bytes());
+        emit(b"\n");
+        let path = if self.path.is_empty() { "/" } else { self.path };
+        canonical_encode(path.as_bytes(), Component::Path, &mut *emit);
+        emit(b"\n");
+        write_query(self.query, extra_query, self.skip_param, emit);
+        emit(b"\n");
+        for h in self.headers.as_slice() {
+            emit(h.name.as_bytes());
+            emit(b":");
+            match h.value {
+                Value::Fixed(v) => write_trimmed(v, emit),
+                Value::Map(name) => {
+                    for (i, v) in self.map.get_all(name).iter().enumerate() {
+                        if i > 0 {
+                            emit(b",");
+                        }
+                        write_trimmed(v.as_bytes(), emit);
+                    }
+                }
+            }
+            emit(b"\n");
+        }
+        emit(b"\n");
+        self.write_signed_headers(emit);
+        emit(b"\n");
+        emit(self.payload_hash.as_bytes());
+    }
+
+    /// Feeds `host;x-amz-date;...` to `emit`.
+    pub(crate) fn write_signed_headers(&self, emit: &mut impl FnMut(&[u8])) {
+        for (i, h) in self.headers.as_slice().iter().enumerate() {
+            if i > 0 {
+                emit(b";");
+            }
+            emit(h.name.as_bytes());
+        }
+    }
+
+    /// The length of the signed-headers list.
+    pub(crate) fn signed_headers_len(&self) -> usize {
+        let names = self.headers.as_slice();
+        names.iter().map(|h| h.name.len()).sum::<usize>() + names.len().saturating_sub(1)
+    }
+
+    /// The canonical request as text (for debugging and tests; signing never builds it).
+    pub(crate) fn to_text(&self, extra_query: &str) -> String {
+        let mut out = Vec::with_capacity(256);
+        self.write(extra_query, &mut |piece: &[u8]| out.extend_from_slice(piece));
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+/// Trims blanks at both ends and collapses inner runs of blanks to one space.
+fn write_trimmed(value: &[u8], emit: &mut impl FnMut(&[u8])) {
+    let is_blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let Some(start) = value.iter().position(|b| !is_blank(b)) else {
+        return;
+    };
+    let end = value.iter().rposition(|b| !is_blank(b)).map_or(start, |e| e + 1);
+    let value = &value[start..end];
+    let mut run = 0;
+    let mut i = 0;
+    while i < value.len() {
+        if is_blank(&value[i]) {
+            emit(&value[run..i]);
+            emit(b" ");
+            while i < value.len() && is_blank(&value[i]) {
+                i += 1;
+            }
+            run = i;
+        } else {
+            i += 1;
+        }
+    }
+    emit(&value[run..]);
+}
+
+/// Sorted, encoded `name=value` pairs joined with `&`.
+fn write_query(query: &str, extra: &str, skip: &str, emit: &mut impl FnMut(&[u8])) {
+    let mut pairs = InlineList::<(&str, &str), 16>::new();
+    let mut all_canonical = true;
+    for part in query.split('&').chain(extra.split('&')) {
+        if part.is_empty() {
+            continue;
+        }
+        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        if !skip.is_empty() && k == skip {
+            continue;
+        }
+        all_canonical &= is_canonical(k.as_bytes(), Component::Query) && is_canonical(v.as_bytes(), Component::Query);
+        pairs.push((k, v));
+    }
+    if all_canonical {
+        let pairs = pairs.as_mut_slice();
+        insertion_sort_by(pairs, |a, b| a < b);
+        emit_pairs(pairs.iter().map(|(k, v)| (*k, *v)), emit);
+    } else {
+        // Rare: the caller sent something not yet in canonical form. Encode, then sort on
+        // the encoded form as the server will.
+        let mut owned: Vec<(String, String)> = pairs
+            .as_slice()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    canonical_string(k.as_bytes(), Component::Query),
+                    canonical_string(v.as_bytes(), Component::Query),
+                )
+            })
+            .collect();
+        owned.sort();
+        emit_pairs(owned.iter().map(|(k, v)| (k.as_str(), v.as_str())), emit);
+    }
+}
+
+fn emit_pairs<'s>(pairs: impl Iterator<Item = (&'s str, &'s str)>, emit: &mut impl FnMut(&[u8])) {
+    for (i, (k, v)) in pairs.enumerate() {
+        if i > 0 {
+            emit(b"&");
+        }
+        emit(k.as_bytes());
+        emit(b"=");
+        emit(v.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(query: &str) -> String {
+        let mut out = Vec::new();
+        write_query(query, "", "", &mut |p: &[u8]| out.extend_from_slice(p));
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn query_sorted_after_encoding() {
+        assert_eq!(text("b=2&a=1&a=0"), "a=0&a=1&b=2");
+        assert_eq!(text("acl"), "acl=");
+        assert_eq!(text("prefix=a/b&list-type=2"), "list-type=2&prefix=a%2Fb");
+        assert_eq!(text("x=%7e&&y"), "x=~&y=");
+        // `~` (0x7E) sorts after `%` (0x25) only once encoded; raw it would compare as `~`.
+        assert_eq!(text("k=%2A&k=~"), "k=%2A&k=~");
+    }
+
+    #[test]
+    fn header_values_trimmed_and_collapsed() {
+        let mut out = Vec::new();
+        write_trimmed(b"  a   b \t c  ", &mut |p: &[u8]| out.extend_from_slice(p));
+        assert_eq!(out, b"a b c");
+        out.clear();
+        write_trimmed(b"   ", &mut |p: &[u8]| out.extend_from_slice(p));
+        assert_eq!(out, b"");
+    }
+
+    #[test]
+    fn host_drops_default_port_and_userinfo() {
+        let u = |s: &str| s.parse::<Uri>().unwrap();
+        assert_eq!(host_of(&u("http://h:80/")), Some("h"));
+        assert_eq!(host_of(&u("https://h:443/")), Some("h"));
+        assert_eq!(host_of(&u("http://h:443/")), Some("h:443"));
+        assert_eq!(host_of(&u("http://u:p@127.0.0.1:9000/")), Some("127.0.0.1:9000"));
+        assert_eq!(host_of(&u("/relative")), None);
+    }
+}

@@ -1,0 +1,479 @@
+//! AWS Signature Version 4 (`AWS4-HMAC-SHA256`) for S3: header signing, pre-signed URLs and
+//! streaming (`aws-chunked`) uploads.
+//!
+//! The contract, as for every signer of this crate:
+//! - the request's URI is what will be sent; the signer encodes its path and query the way
+//!   the server will (decode `%XX`, then encode once), so an already-encoded URI is never
+//!   encoded twice;
+//! - a signer that fails leaves the request untouched;
+//! - time is a parameter (`*_at`); the variants without `_at` read the system clock.
+
+mod canonical_request;
+mod signing_key;
+mod streaming;
+mod string_to_sign;
+
+pub use signing_key::{SigningKey, SigningKeyCache};
+pub use streaming::ChunkSigner;
+
+pub(crate) use canonical_request::{CanonicalRequest, host_of, is_signable};
+pub(crate) use string_to_sign::{ALGORITHM, canonical_request_hash, signature, write_scope, write_string_to_sign};
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
+use http::{HeaderMap, Method, Request, Uri};
+
+use crate::encoding::{encode_raw, hex32};
+use crate::time::AmzDate;
+use crate::{Credentials, Error, Result};
+
+/// `x-amz-date`
+pub const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
+/// `x-amz-content-sha256`
+pub const X_AMZ_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-amz-content-sha256");
+/// `x-amz-security-token`
+pub const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
+
+/// The longest expiry of a V4 pre-signed URL: 7 days.
+pub const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
+
+const EMPTY_SHA256: [u8; 32] = [
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41,
+    0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+];
+const EMPTY_SHA256_HEX: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// What `x-amz-content-sha256` says about the body.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum PayloadHash {
+    /// The SHA-256 of the body: the server checks the body against it.
+    Sha256([u8; 32]),
+    /// `UNSIGNED-PAYLOAD`: the body is not covered by the signature.
+    Unsigned,
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`: the body is `aws-chunked`, each chunk signed
+    /// (see [`SigV4Signer::sign_streaming_at`]).
+    Streaming,
+}
+
+impl PayloadHash {
+    /// The hash of an empty body (GET, HEAD, DELETE).
+    pub const EMPTY: Self = Self::Sha256(EMPTY_SHA256);
+
+    /// Hashes `body`.
+    pub fn of(body: &[u8]) -> Self {
+        use sha2::Digest;
+        Self::Sha256(sha2::Sha256::digest(body).into())
+    }
+
+    /// Parses the value of an `x-amz-content-sha256` header.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "UNSIGNED-PAYLOAD" => Some(Self::Unsigned),
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" => Some(Self::Streaming),
+            hex if hex.len() == 64 => {
+                let mut out = [0u8; 32];
+                for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
+                    let s = std::str::from_utf8(pair).ok()?;
+                    out[i] = u8::from_str_radix(s, 16).ok()?;
+                }
+                Some(Self::Sha256(out))
+            }
+            _ => None,
+        }
+    }
+
+    /// The header value, without allocating.
+    pub(crate) fn text(&self) -> PayloadText {
+        match self {
+            Self::Sha256(h) if *h == EMPTY_SHA256 => PayloadText::Static(EMPTY_SHA256_HEX),
+            Self::Sha256(h) => PayloadText::Hex(hex32(h)),
+            Self::Unsigned => PayloadText::Static("UNSIGNED-PAYLOAD"),
+            Self::Streaming => PayloadText::Static("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"),
+        }
+    }
+}
+
+pub(crate) enum PayloadText {
+    Static(&'static str),
+    Hex([u8; 64]),
+}
+
+impl PayloadText {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Self::Static(s) => s,
+            // Hex digits only.
+            Self::Hex(h) => std::str::from_utf8(h).unwrap_or(EMPTY_SHA256_HEX),
+        }
+    }
+
+    fn header_value(&self) -> HeaderValue {
+        match self {
+            Self::Static(s) => HeaderValue::from_static(s),
+            Self::Hex(h) => HeaderValue::from_bytes(h).unwrap_or(HeaderValue::from_static(EMPTY_SHA256_HEX)),
+        }
+    }
+}
+
+/// Signs S3 requests with SigV4 for one region and service (`s3` by default).
+///
+/// Cheap to clone; clones and [`for_region`](Self::for_region) share one
+/// [`SigningKeyCache`], so a key is derived once per day and scope.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use sos_auth::{Credentials, PayloadHash, SigV4Signer};
+///
+/// let signer = SigV4Signer::new(Credentials::new("EXOabc", "secret"), "ch-gva-2");
+/// let mut request = http::Request::get("https://sos-ch-gva-2.exo.io/my-bucket/photo.jpg")
+///     .header("range", "bytes=0-1023")
+///     .body(())?;
+/// let now = UNIX_EPOCH + Duration::from_secs(1_767_323_045);
+/// signer.sign_at(&mut request, PayloadHash::EMPTY, now)?;
+/// let auth = request.headers()["authorization"].to_str()?;
+/// assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=EXOabc/20260102/ch-gva-2/s3/aws4_request, \
+///     SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, Signature="));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct SigV4Signer {
+    credentials: Arc<Credentials>,
+    region: Arc<str>,
+    service: Arc<str>,
+    cache: Arc<SigningKeyCache>,
+}
+
+impl SigV4Signer {
+    /// A signer for `region` and the `s3` service.
+    pub fn new(credentials: Credentials, region: impl Into<String>) -> Self {
+        Self {
+            credentials: Arc::new(credentials),
+            region: region.into().into(),
+            service: "s3".into(),
+            cache: Arc::new(SigningKeyCache::new()),
+        }
+    }
+
+    /// Uses another service name in the credential scope.
+    #[must_use]
+    pub fn with_service(mut self, service: impl Into<String>) -> Self {
+        self.service = service.into().into();
+        self
+    }
+
+    /// The same credentials for another region, sharing the key cache.
+    #[must_use]
+    pub fn for_region(&self, region: impl Into<String>) -> Self {
+        Self {
+            region: region.into().into(),
+            ..self.clone()
+        }
+    }
+
+    /// The region of the credential scope.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The service of the credential scope.
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
+    /// The credentials.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The shared key cache.
+    pub fn key_cache(&self) -> &SigningKeyCache {
+        &self.cache
+    }
+
+    /// [`sign_at`](Self::sign_at) with the system clock.
+    ///
+    /// # Errors
+    /// As `sign_at`.
+    pub fn sign<B>(&self, request: &mut Request<B>, payload: PayloadHash) -> Result<()> {
+        self.sign_at(request, payload, SystemTime::now())
+    }
+
+    /// Signs `request` in place: sets `x-amz-date`, `x-amz-content-sha256`,
+    /// `x-amz-security-token` (with a session token) and `authorization`.
+    ///
+    /// Every header present is signed except hop-by-hop ones and `user-agent`/`expect`.
+    /// `Host` is signed from the header if set, else from the URI's authority (default port
+    /// left out, as HTTP clients send it).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when there is no host, or the access key or token is not a
+    /// valid header value. The request is then unchanged.
+    pub fn sign_at<B>(&self, request: &mut Request<B>, payload: PayloadHash, time: SystemTime) -> Result<()> {
+        let date = AmzDate::new(time);
+        let payload = payload.text();
+        let signed = self.header_signature(request.method(), request.uri(), request.headers(), &date, &payload)?;
+        let headers = request.headers_mut();
+        headers.insert(X_AMZ_DATE, date_value(&date));
+        headers.insert(X_AMZ_CONTENT_SHA256, payload.header_value());
+        if let Some(token) = signed.token {
+            headers.insert(X_AMZ_SECURITY_TOKEN, token);
+        }
+        headers.insert(AUTHORIZATION, signed.authorization);
+        Ok(())
+    }
+
+    /// The canonical request the signer hashes for `request` (debugging aid: compare it
+    /// with the one a server reports in a `SignatureDoesNotMatch` error).
+    ///
+    /// # Errors
+    /// As [`sign_at`](Self::sign_at).
+    pub fn canonical_request_at<B>(&self, request: &Request<B>, payload: PayloadHash, time: SystemTime) -> Result<String> {
+        let date = AmzDate::new(time);
+        let payload = payload.text();
+        let token = self.token_bytes();
+        let overrides = overrides(&date, payload.as_str(), token);
+        let canonical = CanonicalRequest::new(
+            request.method().as_str(),
+            request.uri(),
+            request.headers(),
+            &overrides[..if token.is_some() { 3 } else { 2 }],
+            |_| true,
+            payload.as_str(),
+        )?;
+        Ok(canonical.to_text(""))
+    }
+
+    /// The string to sign for `request` (debugging aid, like
+    /// [`canonical_request_at`](Self::canonical_request_at)).
+    ///
+    /// # Errors
+    /// As [`sign_at`](Self::sign_at).
+    pub fn string_to_sign_at<B>(&self, request: &Request<B>, payload: PayloadHash, time: SystemTime) -> Result<String> {
+        let canonical = self.canonical_request_at(request, payload, time)?;
+        let hash = hex32(&<sha2::Sha256 as sha2::Digest>::digest(canonical.as_bytes()).into());
+        let mut out = Vec::with_capacity(160);
+        write_string_to_sign(&AmzDate::new(time), &self.region, &self.service, &hash, &mut |p: &[u8]| {
+            out.extend_from_slice(p);
+        });
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    fn token_bytes(&self) -> Option<&[u8]> {
+        self.credentials.session_token().map(|t| t.expose_secret().as_bytes())
+    }
+
+    fn header_signature(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        date: &AmzDate,
+        payload: &PayloadText,
+    ) -> Result<HeaderSignature> {
+        let token = self.token_bytes();
+        let token_value = token
+            .map(HeaderValue::from_bytes)
+            .transpose()
+            .map_err(|_| Error::InvalidRequest("the session token is not a valid header value".to_owned()))?;
+        let overrides = overrides(date, payload.as_str(), token);
+        let canonical = CanonicalRequest::new(
+            method.as_str(),
+            uri,
+            headers,
+            &overrides[..if token.is_some() { 3 } else { 2 }],
+            |_| true,
+            payload.as_str(),
+        )?;
+        let hash = canonical_request_hash(&canonical, "");
+        let mac = self.mac(date);
+        let sig = signature(mac, date, &self.region, &self.service, &hash);
+
+        let access_key = self.credentials.access_key();
+        let mut auth = String::with_capacity(
+            ALGORITHM.len() + 60 + access_key.len() + self.region.len() + self.service.len() + canonical.signed_headers_len() + 64,
+        );
+        auth.push_str(ALGORITHM);
+        auth.push_str(" Credential=");
+        auth.push_str(access_key);
+        auth.push('/');
+        write_scope(date, &self.region, &self.service, &mut |p: &[u8]| {
+            auth.push_str(std::str::from_utf8(p).unwrap_or_default());
+        });
+        auth.push_str(", SignedHeaders=");
+        canonical.write_signed_headers(&mut |p: &[u8]| auth.push_str(std::str::from_utf8(p).unwrap_or_default()));
+        auth.push_str(", Signature=");
+        auth.push_str(std::str::from_utf8(&sig).unwrap_or_default());
+        let authorization = HeaderValue::try_from(auth).map_err(|_| {
+            Error::InvalidRequest("the access key, region or service is not a valid header value".to_owned())
+        })?;
+        Ok(HeaderSignature {
+            authorization,
+            token: token_value,
+            signature: sig,
+        })
+    }
+
+    pub(crate) fn mac(&self, date: &AmzDate) -> signing_key::HmacSha256 {
+        self.cache
+            .mac(self.credentials.secret_key(), date.date(), &self.region, &self.service)
+    }
+
+    /// [`presign_at`](Self::presign_at) with the system clock.
+    ///
+    /// # Errors
+    /// As `presign_at`.
+    pub fn presign(&self, method: &Method, uri: &Uri, headers: &HeaderMap, expires_in: Duration) -> Result<Uri> {
+        self.presign_at(method, uri, headers, expires_in, SystemTime::now())
+    }
+
+    /// A pre-signed URL (query signing): `uri` with the `X-Amz-*` parameters appended.
+    ///
+    /// `headers` are extra headers to sign (`content-type`, `x-amz-acl`, ...); whoever uses
+    /// the URL must send them with these values. `host` is always signed. The payload is
+    /// `UNSIGNED-PAYLOAD`, as S3 expects of pre-signed URLs.
+    ///
+    /// # Errors
+    /// [`Error::InvalidExpiry`] outside 1 s ..= 7 days (never clamped silently);
+    /// [`Error::InvalidRequest`] when the URI has no host or the result is not a valid URI.
+    pub fn presign_at(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        expires_in: Duration,
+        time: SystemTime,
+    ) -> Result<Uri> {
+        let seconds = expires_in.as_secs();
+        if !(1..=MAX_PRESIGN_EXPIRY.as_secs()).contains(&seconds) || expires_in.subsec_nanos() != 0 {
+            return Err(Error::InvalidExpiry {
+                seconds,
+                min: 1,
+                max: MAX_PRESIGN_EXPIRY.as_secs(),
+            });
+        }
+        let date = AmzDate::new(time);
+        let canonical = CanonicalRequest::new(method.as_str(), uri, headers, &[], |_| true, "UNSIGNED-PAYLOAD")?;
+
+        // scheme://authority/path?query&X-Amz-...&X-Amz-Signature=...
+        let authority = uri
+            .authority()
+            .ok_or_else(|| Error::InvalidRequest("a pre-signed URL needs an absolute URI".to_owned()))?;
+        let scheme = uri.scheme_str().unwrap_or("https");
+        let path = uri.path();
+        let query = uri.query().unwrap_or("");
+        let access_key = self.credentials.access_key();
+        let token = self.credentials.session_token().map(|t| t.expose_secret());
+        let mut url = String::with_capacity(
+            scheme.len() + authority.as_str().len() + path.len() + query.len() + 330 + access_key.len() + token.map_or(0, |t| t.len() * 3),
+        );
+        url.push_str(scheme);
+        url.push_str("://");
+        url.push_str(authority.as_str());
+        url.push_str(if path.is_empty() { "/" } else { path });
+        url.push('?');
+        url.push_str(query);
+        if !query.is_empty() {
+            url.push('&');
+        }
+        let params_start = url.len();
+        {
+            let mut push = |p: &[u8]| url.push_str(std::str::from_utf8(p).unwrap_or_default());
+            push(b"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=");
+            encode_raw(access_key.as_bytes(), &mut push);
+            push(b"%2F");
+            write_scope(&date, &self.region, &self.service, &mut |p: &[u8]| {
+                encode_raw(p, &mut push);
+            });
+            push(b"&X-Amz-Date=");
+            push(date.as_str().as_bytes());
+            push(b"&X-Amz-Expires=");
+            push(itoa(seconds, &mut [0u8; 20]));
+            if let Some(token) = token {
+                push(b"&X-Amz-Security-Token=");
+                encode_raw(token.as_bytes(), &mut push);
+            }
+            push(b"&X-Amz-SignedHeaders=");
+            canonical.write_signed_headers(&mut |p: &[u8]| {
+                encode_raw(p, &mut push);
+            });
+        }
+        let hash = canonical_request_hash(&canonical, &url[params_start..]);
+        let sig = signature(self.mac(&date), &date, &self.region, &self.service, &hash);
+        url.push_str("&X-Amz-Signature=");
+        url.push_str(std::str::from_utf8(&sig).unwrap_or_default());
+        Uri::try_from(url).map_err(|e| Error::InvalidRequest(format!("pre-signed URL is not a valid URI: {e}")))
+    }
+
+    /// Signs a streaming upload (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`) and returns the
+    /// [`ChunkSigner`] that signs each chunk of the body.
+    ///
+    /// Sets `content-encoding: aws-chunked`, `x-amz-decoded-content-length` (the real body
+    /// length) and `content-length` (the length on the wire, chunk framing included, see
+    /// [`ChunkSigner::encoded_length`]) before signing. Use this to upload a body without
+    /// hashing it first; the chunks are signed as they are sent.
+    ///
+    /// # Errors
+    /// As [`sign_at`](Self::sign_at).
+    pub fn sign_streaming_at<B>(
+        &self,
+        request: &mut Request<B>,
+        decoded_length: u64,
+        chunk_size: usize,
+        time: SystemTime,
+    ) -> Result<ChunkSigner> {
+        if chunk_size == 0 {
+            return Err(Error::InvalidRequest("chunk size must be at least 1 byte".to_owned()));
+        }
+        let date = AmzDate::new(time);
+        let payload = PayloadHash::Streaming.text();
+        let encoded = ChunkSigner::encoded_length(decoded_length, chunk_size);
+        // Sign a copy of the headers with the streaming ones added, so a failure leaves the
+        // request as it was.
+        let mut headers = request.headers().clone();
+        headers.insert(http::header::CONTENT_ENCODING, HeaderValue::from_static("aws-chunked"));
+        headers.insert(HeaderName::from_static("x-amz-decoded-content-length"), HeaderValue::from(decoded_length));
+        headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(encoded));
+        let signed = self.header_signature(request.method(), request.uri(), &headers, &date, &payload)?;
+        headers.insert(X_AMZ_DATE, date_value(&date));
+        headers.insert(X_AMZ_CONTENT_SHA256, payload.header_value());
+        if let Some(token) = signed.token {
+            headers.insert(X_AMZ_SECURITY_TOKEN, token);
+        }
+        headers.insert(AUTHORIZATION, signed.authorization);
+        *request.headers_mut() = headers;
+        Ok(ChunkSigner::new(self.mac(&date), date, &self.region, &self.service, signed.signature, chunk_size))
+    }
+}
+
+struct HeaderSignature {
+    authorization: HeaderValue,
+    token: Option<HeaderValue>,
+    signature: [u8; 64],
+}
+
+fn overrides<'a>(date: &'a AmzDate, payload: &'a str, token: Option<&'a [u8]>) -> [(&'a str, &'a [u8]); 3] {
+    [
+        ("x-amz-content-sha256", payload.as_bytes()),
+        ("x-amz-date", date.as_str().as_bytes()),
+        ("x-amz-security-token", token.unwrap_or_default()),
+    ]
+}
+
+fn date_value(date: &AmzDate) -> HeaderValue {
+    HeaderValue::from_str(date.as_str()).unwrap_or(HeaderValue::from_static("19700101T000000Z"))
+}
+
+/// Decimal digits of `n` in `buf`, without allocating.
+pub(crate) fn itoa(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The SigV4 signing key and its cache.
+//!
+//! Deriving the key costs four HMAC-SHA256 runs; it depends only on the secret and on the
+//! (date, region, service) scope, so a signer keeps it for the day. The cache stores the
+//! HMAC *keyed state* (inner and outer pads already absorbed), so signing with a cached key
+//! costs two compressions fewer than re-keying each time.
+
+use std::sync::Mutex;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use zeroize::Zeroize;
+
+use crate::Secret;
+
+pub(crate) type HmacSha256 = Hmac<Sha256>;
+
+/// How many (date, region, service) scopes one cache keeps.
+const CACHE_CAPACITY: usize = 16;
+
+/// The derived SigV4 key of one scope: `HMAC(HMAC(HMAC(HMAC("AWS4"+secret, date), region),
+/// service), "aws4_request")`.
+#[derive(Clone)]
+pub struct SigningKey {
+    key: [u8; 32],
+    mac: HmacSha256,
+}
+
+impl SigningKey {
+    /// Derives the key for `date` (`YYYYMMDD`), `region` and `service`.
+    pub fn derive(secret: &Secret, date: &str, region: &str, service: &str) -> Self {
+        let mut prefixed = zeroize::Zeroizing::new(Vec::with_capacity(4 + secret.expose_secret().len()));
+        prefixed.extend_from_slice(b"AWS4");
+        prefixed.extend_from_slice(secret.expose_secret().as_bytes());
+        let mut k = hmac(&prefixed, date.as_bytes());
+        for part in [region.as_bytes(), service.as_bytes(), b"aws4_request"] {
+            let next = hmac(&k, part);
+            k.zeroize();
+            k = next;
+        }
+        Self::from_bytes(k)
+    }
+
+    /// A key from its 32 bytes.
+    pub fn from_bytes(key: [u8; 32]) -> Self {
+        let mac = new_mac(&key);
+        Self { key, mac }
+    }
+
+    /// The raw key bytes (secret material).
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.key
+    }
+
+    /// A keyed HMAC-SHA256 ready to absorb a string to sign.
+    pub(crate) fn mac(&self) -> HmacSha256 {
+        self.mac.clone()
+    }
+
+    /// `hex(HMAC(key, message))`, the signature of a string to sign.
+    pub fn sign(&self, message: &[u8]) -> String {
+        let mut mac = self.mac();
+        mac.update(message);
+        let out: [u8; 32] = mac.finalize().into_bytes().into();
+        String::from_utf8_lossy(&crate::encoding::hex32(&out)).into_owned()
+    }
+}
+
+impl Drop for SigningKey {
+    fn drop(&mut self) {
+        self.key.zeroize();
+    }
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey(<redacted>)")
+    }
+}
+
+fn new_mac(key: &[u8]) -> HmacSha256 {
+    // HMAC accepts keys of any length; this cannot fail.
+    match HmacSha256::new_from_slice(key) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC takes keys of any length"),
+    }
+}
+
+pub(crate) fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let mut mac = new_mac(key);
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
+struct Entry {
+    date: [u8; 8],
+    region: Box<str>,
+    service: Box<str>,
+    key: SigningKey,
+}
+
+/// Signing keys by (date, region, service), shared by the signers made from one
+/// [`SigV4Signer`](super::SigV4Signer) (clones and [`for_region`](super::SigV4Signer::for_region)).
+#[derive(Default)]
+pub struct SigningKeyCache {
+    entries: Mutex<Vec<Entry>>,
+}
+
+impl std::fmt::Debug for SigningKeyCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let len = self.entries.lock().map_or(0, |e| e.len());
+        f.debug_struct("SigningKeyCache").field("entries", &len).finish()
+    }
+}
+
+impl SigningKeyCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The keyed MAC for the scope, derived on a miss.
+    pub(crate) fn mac(&self, secret: &Secret, date: &str, region: &str, service: &str) -> HmacSha256 {
+        let date_bytes: [u8; 8] = date.as_bytes().try_into().unwrap_or([b'0'; 8]);
+        let Ok(mut entries) = self.entries.lock() else {
+            // A poisoned lock only means another thread panicked mid-insert; derive afresh.
+            return SigningKey::derive(secret, date, region, service).mac();
+        };
+        if let Some(e) = entries
+            .iter()
+            .find(|e| e.date == date_bytes && &*e.region == region && &*e.service == service)
+        {
+            return e.key.mac();
+        }
+        let key = SigningKey::derive(secret, date, region, service);
+        let mac = key.mac();
+        if entries.len() >= CACHE_CAPACITY {
+            // Evict the oldest date: yesterday's keys are the ones that will not come back.
+            if let Some(oldest) = entries.iter().enumerate().min_by_key(|(_, e)| e.date).map(|(i, _)| i) {
+                entries.swap_remove(oldest);
+            }
+        }
+        entries.push(Entry {
+            date: date_bytes,
+            region: region.into(),
+            service: service.into(),
+            key,
+        });
+        mac
+    }
+
+    /// Number of cached scopes.
+    pub fn len(&self) -> usize {
+        self.entries.lock().map_or(0, |e| e.len())
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_documented_signing_key() {
+        // "Examples of how to derive a signing key for Signature Version 4" (AWS General Reference).
+        let key = SigningKey::derive(
+            &Secret::from("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+            "20120215",
+            "us-east-1",
+            "iam",
+        );
+        let hex = crate::encoding::hex32(key.as_bytes());
+        assert_eq!(
+            std::str::from_utf8(&hex).unwrap(),
+            "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
+        );
+    }
+
+    #[test]
+    fn cache_keys_by_scope_and_evicts_oldest() {
+        let cache = SigningKeyCache::new();
+        let s = Secret::from("x");
+        for day in 10..30 {
+            let _ = cache.mac(&s, &format!("201301{day}"), "r", "s3");
+        }
+        assert_eq!(cache.len(), CACHE_CAPACITY);
+        let _ = cache.mac(&s, "20130129", "r", "s3");
+        assert_eq!(cache.len(), CACHE_CAPACITY);
+        let _ = cache.mac(&s, "20130129", "other", "s3");
+        assert_eq!(cache.len(), CACHE_CAPACITY);
+        let entries = cache.entries.lock().unwrap();
+        assert!(entries.iter().all(|e| &e.date != b"20130110" && &e.date != b"20130111"));
+    }
+}

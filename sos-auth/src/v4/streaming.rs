@@ -1,0 +1,118 @@
+//! `aws-chunked` bodies signed chunk by chunk (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`).
+//!
+//! Each chunk is framed as `hex(len);chunk-signature=SIG\r\n DATA \r\n`, and the body ends
+//! with a zero-length chunk. Each signature chains on the previous one, starting from the
+//! seed signature of the request's `Authorization` header:
+//!
+//! ```text
+//! AWS4-HMAC-SHA256-PAYLOAD \n DATE \n SCOPE \n PREVIOUS-SIG \n sha256("") \n sha256(DATA)
+//! ```
+
+use hmac::Mac;
+use sha2::{Digest, Sha256};
+
+use super::signing_key::HmacSha256;
+use super::{EMPTY_SHA256_HEX, write_scope};
+use crate::encoding::hex32;
+use crate::time::AmzDate;
+
+const CHUNK_SIGNATURE: &[u8] = b";chunk-signature=";
+
+/// Signs the chunks of a streaming upload. Made by
+/// [`SigV4Signer::sign_streaming_at`](super::SigV4Signer::sign_streaming_at).
+pub struct ChunkSigner {
+    mac: HmacSha256,
+    date: AmzDate,
+    scope: String,
+    previous: [u8; 64],
+    chunk_size: usize,
+}
+
+impl std::fmt::Debug for ChunkSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChunkSigner")
+            .field("date", &self.date)
+            .field("scope", &self.scope)
+            .field("chunk_size", &self.chunk_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChunkSigner {
+    pub(crate) fn new(mac: HmacSha256, date: AmzDate, region: &str, service: &str, seed: [u8; 64], chunk_size: usize) -> Self {
+        let mut scope = String::with_capacity(40);
+        write_scope(&date, region, service, &mut |p: &[u8]| {
+            scope.push_str(std::str::from_utf8(p).unwrap_or_default());
+        });
+        Self {
+            mac,
+            date,
+            scope,
+            previous: seed,
+            chunk_size,
+        }
+    }
+
+    /// The size of every chunk but the last.
+    pub fn chunk_size(&self) -> usize {
+        self.chunk_size
+    }
+
+    /// The signature of the last chunk signed (the seed signature before the first).
+    pub fn previous_signature(&self) -> &str {
+        std::str::from_utf8(&self.previous).unwrap_or_default()
+    }
+
+    /// Signs the next chunk (empty for the final one) and returns its hex signature.
+    pub fn sign_chunk(&mut self, data: &[u8]) -> &str {
+        let mut mac = self.mac.clone();
+        mac.update(b"AWS4-HMAC-SHA256-PAYLOAD\n");
+        mac.update(self.date.as_str().as_bytes());
+        mac.update(b"\n");
+        mac.update(self.scope.as_bytes());
+        mac.update(b"\n");
+        mac.update(&self.previous);
+        mac.update(b"\n");
+        mac.update(EMPTY_SHA256_HEX.as_bytes());
+        mac.update(b"\n");
+        mac.update(&hex32(&Sha256::digest(data).into()));
+        self.previous = hex32(&mac.finalize().into_bytes().into());
+        self.previous_signature()
+    }
+
+    /// Appends the framed, signed `data` to `out`. An empty `data` writes the final chunk.
+    pub fn write_chunk(&mut self, data: &[u8], out: &mut Vec<u8>) {
+        out.reserve(data.len() + 90);
+        out.extend_from_slice(format!("{:x}", data.len()).as_bytes());
+        out.extend_from_slice(CHUNK_SIGNATURE);
+        let sig = *self.sign_chunk(data).as_bytes().first_chunk::<64>().unwrap_or(&[b'0'; 64]);
+        out.extend_from_slice(&sig);
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(data);
+        out.extend_from_slice(b"\r\n");
+    }
+
+    /// Frames a whole body: every chunk of [`chunk_size`](Self::chunk_size), then the
+    /// final empty chunk.
+    pub fn encode_body(&mut self, body: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(Self::encoded_length(body.len() as u64, self.chunk_size) as usize);
+        for chunk in body.chunks(self.chunk_size) {
+            self.write_chunk(chunk, &mut out);
+        }
+        self.write_chunk(&[], &mut out);
+        out
+    }
+
+    /// The length on the wire of a `decoded_length`-byte body sent in `chunk_size` chunks
+    /// (the `Content-Length` of the request).
+    pub fn encoded_length(decoded_length: u64, chunk_size: usize) -> u64 {
+        let chunk_size = chunk_size.max(1) as u64;
+        let frame = |len: u64| -> u64 {
+            let hex_digits = if len == 0 { 1 } else { u64::from((64 - len.leading_zeros()).div_ceil(4)) };
+            hex_digits + CHUNK_SIGNATURE.len() as u64 + 64 + 2 + len + 2
+        };
+        let full = decoded_length / chunk_size;
+        let rest = decoded_length % chunk_size;
+        full * frame(chunk_size) + if rest > 0 { frame(rest) } else { 0 } + frame(0)
+    }
+}

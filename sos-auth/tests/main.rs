@@ -1,0 +1,9 @@
+//! sos-auth integration tests: published AWS examples, botocore vectors, credential sources,
+//! secrets, and signatures checked by real S3 servers (embedded s3s-fs and the RADOS Gateway).
+
+mod aws_examples;
+// mod botocore;
+mod credentials;
+mod secrets;
+mod servers;
+mod verify;
