@@ -47,25 +47,30 @@ pub(crate) fn canonical_encode(input: &[u8], component: Component, mut emit: imp
             i += 1;
             continue;
         }
-        if b == b'%' && i + 2 < input.len() {
-            if let (Some(hi), Some(lo)) = (hex_value(input[i + 1]), hex_value(input[i + 2])) {
-                let decoded = hi << 4 | lo;
-                let canonical_escape = !keep(decoded)
-                    && input[i + 1] == HEX_UPPER[hi as usize]
-                    && input[i + 2] == HEX_UPPER[lo as usize];
-                if canonical_escape {
-                    i += 3;
-                    continue;
-                }
-                emit(&input[run..i]);
-                emit_byte(decoded, keep(decoded), &mut emit);
+        if b == b'%'
+            && i + 2 < input.len()
+            && let (Some(hi), Some(lo)) = (hex_value(input[i + 1]), hex_value(input[i + 2]))
+        {
+            let decoded = hi << 4 | lo;
+            let canonical_escape = !keep(decoded)
+                && input[i + 1] == HEX_UPPER[hi as usize]
+                && input[i + 2] == HEX_UPPER[lo as usize];
+            if canonical_escape {
                 i += 3;
-                run = i;
                 continue;
             }
+            emit(&input[run..i]);
+            emit_byte(decoded, keep(decoded), &mut emit);
+            i += 3;
+            run = i;
+            continue;
         }
         emit(&input[run..i]);
-        let b = if component == Component::Query && b == b'+' { b' ' } else { b };
+        let b = if component == Component::Query && b == b'+' {
+            b' '
+        } else {
+            b
+        };
         emit_byte(b, false, &mut emit);
         i += 1;
         run = i;
@@ -78,7 +83,11 @@ fn emit_byte(b: u8, raw: bool, emit: &mut impl FnMut(&[u8])) {
     if raw {
         emit(&[b]);
     } else {
-        emit(&[b'%', HEX_UPPER[(b >> 4) as usize], HEX_UPPER[(b & 15) as usize]]);
+        emit(&[
+            b'%',
+            HEX_UPPER[(b >> 4) as usize],
+            HEX_UPPER[(b & 15) as usize],
+        ]);
     }
 }
 

@@ -75,7 +75,9 @@ pub enum Error {
     #[error("signature does not match")]
     SignatureMismatch,
     /// Verification: the request time is too far from the verifier's clock.
-    #[error("request time {request_time} is more than {max_skew_secs} s away from server time {server_time}")]
+    #[error(
+        "request time {request_time} is more than {max_skew_secs} s away from server time {server_time}"
+    )]
     RequestTimeTooSkewed {
         /// Time stamp of the request, as sent.
         request_time: String,

@@ -27,6 +27,11 @@
 //! - [`Verifier`]: checks a signed request or pre-signed URL (V4 or V2) as a server does.
 //! - [`AmzDate`]: the time stamp form, and [`Error`], the one error type.
 
+// The README's example is compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 mod credentials;
 mod encoding;
 mod error;
@@ -37,14 +42,14 @@ mod v4;
 mod verify;
 
 pub use credentials::{
-    AwsProfile, AwsProfiles, CredentialSource, Credentials, CredentialsChain, Environment, ResolvedCredentials,
-    S3cfg, Secret, StaticEnvironment, SystemEnvironment,
+    AwsProfile, AwsProfiles, CredentialSource, Credentials, CredentialsChain, Environment,
+    ResolvedCredentials, S3cfg, Secret, StaticEnvironment, SystemEnvironment,
 };
 pub use error::{Error, Result};
 pub use time::AmzDate;
 pub use v2::SigV2Signer;
 pub use v4::{
-    ChunkSigner, MAX_PRESIGN_EXPIRY, PayloadHash, SigV4Signer, SigningKey, SigningKeyCache, X_AMZ_CONTENT_SHA256,
-    X_AMZ_DATE, X_AMZ_SECURITY_TOKEN,
+    ChunkSigner, MAX_PRESIGN_EXPIRY, PayloadHash, SigV4Signer, SigningKey, SigningKeyCache,
+    X_AMZ_CONTENT_SHA256, X_AMZ_DATE, X_AMZ_SECURITY_TOKEN,
 };
 pub use verify::{SignatureVersion, VerifiedRequest, Verifier};

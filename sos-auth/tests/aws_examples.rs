@@ -29,7 +29,8 @@ fn v4_get_object_with_range() {
         .header("range", "bytes=0-9")
         .body(())
         .unwrap();
-    v4().sign_at(&mut req, PayloadHash::EMPTY, may_24_2013()).unwrap();
+    v4().sign_at(&mut req, PayloadHash::EMPTY, may_24_2013())
+        .unwrap();
     assert_eq!(
         auth(&req),
         "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, \
@@ -51,14 +52,18 @@ fn v4_get_object_canonical_request_and_string_to_sign() {
         .unwrap();
     let signer = v4();
     assert_eq!(
-        signer.canonical_request_at(&req, PayloadHash::EMPTY, may_24_2013()).unwrap(),
+        signer
+            .canonical_request_at(&req, PayloadHash::EMPTY, may_24_2013())
+            .unwrap(),
         "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n\
          x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n\
          x-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n\
          e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     );
     assert_eq!(
-        signer.string_to_sign_at(&req, PayloadHash::EMPTY, may_24_2013()).unwrap(),
+        signer
+            .string_to_sign_at(&req, PayloadHash::EMPTY, may_24_2013())
+            .unwrap(),
         "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n\
          7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972"
     );
@@ -72,7 +77,8 @@ fn v4_put_object() {
         .header("x-amz-storage-class", "REDUCED_REDUNDANCY")
         .body(())
         .unwrap();
-    v4().sign_at(&mut req, PayloadHash::of(body), may_24_2013()).unwrap();
+    v4().sign_at(&mut req, PayloadHash::of(body), may_24_2013())
+        .unwrap();
     assert_eq!(
         auth(&req),
         "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, \
@@ -87,8 +93,11 @@ fn v4_put_object() {
 
 #[test]
 fn v4_get_bucket_lifecycle() {
-    let mut req = Request::get("https://examplebucket.s3.amazonaws.com/?lifecycle").body(()).unwrap();
-    v4().sign_at(&mut req, PayloadHash::EMPTY, may_24_2013()).unwrap();
+    let mut req = Request::get("https://examplebucket.s3.amazonaws.com/?lifecycle")
+        .body(())
+        .unwrap();
+    v4().sign_at(&mut req, PayloadHash::EMPTY, may_24_2013())
+        .unwrap();
     assert_eq!(
         auth(&req),
         "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, \
@@ -99,8 +108,11 @@ fn v4_get_bucket_lifecycle() {
 
 #[test]
 fn v4_list_objects() {
-    let mut req = Request::get("https://examplebucket.s3.amazonaws.com/?max-keys=2&prefix=J").body(()).unwrap();
-    v4().sign_at(&mut req, PayloadHash::EMPTY, may_24_2013()).unwrap();
+    let mut req = Request::get("https://examplebucket.s3.amazonaws.com/?max-keys=2&prefix=J")
+        .body(())
+        .unwrap();
+    v4().sign_at(&mut req, PayloadHash::EMPTY, may_24_2013())
+        .unwrap();
     assert_eq!(
         auth(&req),
         "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, \
@@ -114,7 +126,9 @@ fn v4_presigned_get() {
     let url = v4()
         .presign_at(
             &Method::GET,
-            &"https://examplebucket.s3.amazonaws.com/test.txt".parse().unwrap(),
+            &"https://examplebucket.s3.amazonaws.com/test.txt"
+                .parse()
+                .unwrap(),
             &HeaderMap::new(),
             Duration::from_secs(86_400),
             may_24_2013(),
@@ -131,15 +145,44 @@ fn v4_presigned_get() {
 
 #[test]
 fn v4_presign_rejects_expiry_out_of_range() {
-    let uri = "https://examplebucket.s3.amazonaws.com/test.txt".parse().unwrap();
+    let uri = "https://examplebucket.s3.amazonaws.com/test.txt"
+        .parse()
+        .unwrap();
     for seconds in [0, 604_801, 10 * 86_400] {
         let err = v4()
-            .presign_at(&Method::GET, &uri, &HeaderMap::new(), Duration::from_secs(seconds), may_24_2013())
+            .presign_at(
+                &Method::GET,
+                &uri,
+                &HeaderMap::new(),
+                Duration::from_secs(seconds),
+                may_24_2013(),
+            )
             .unwrap_err();
-        assert!(matches!(err, sos_auth::Error::InvalidExpiry { seconds: s, .. } if s == seconds), "{err}");
+        assert!(
+            matches!(err, sos_auth::Error::InvalidExpiry { seconds: s, .. } if s == seconds),
+            "{err}"
+        );
     }
-    assert!(v4().presign_at(&Method::GET, &uri, &HeaderMap::new(), Duration::from_secs(604_800), may_24_2013()).is_ok());
-    assert!(v4().presign_at(&Method::GET, &uri, &HeaderMap::new(), Duration::from_secs(1), may_24_2013()).is_ok());
+    assert!(
+        v4().presign_at(
+            &Method::GET,
+            &uri,
+            &HeaderMap::new(),
+            Duration::from_secs(604_800),
+            may_24_2013()
+        )
+        .is_ok()
+    );
+    assert!(
+        v4().presign_at(
+            &Method::GET,
+            &uri,
+            &HeaderMap::new(),
+            Duration::from_secs(1),
+            may_24_2013()
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -148,7 +191,9 @@ fn v4_streaming_upload() {
         .header("x-amz-storage-class", "REDUCED_REDUNDANCY")
         .body(())
         .unwrap();
-    let mut chunks = v4().sign_streaming_at(&mut req, 66_560, 65_536, may_24_2013()).unwrap();
+    let mut chunks = v4()
+        .sign_streaming_at(&mut req, 66_560, 65_536, may_24_2013())
+        .unwrap();
     assert_eq!(
         auth(&req),
         "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, \
@@ -166,16 +211,31 @@ fn v4_streaming_upload() {
         chunks.sign_chunk(&[b'a'; 1024]),
         "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497"
     );
-    assert_eq!(chunks.sign_chunk(&[]), "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9");
+    assert_eq!(
+        chunks.sign_chunk(&[]),
+        "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9"
+    );
 }
 
 #[test]
 fn v4_streaming_body_framing_matches_length() {
-    for (len, chunk) in [(0u64, 8192usize), (1, 8192), (8192, 8192), (8193, 8192), (100_000, 65_536)] {
+    for (len, chunk) in [
+        (0u64, 8192usize),
+        (1, 8192),
+        (8192, 8192),
+        (8193, 8192),
+        (100_000, 65_536),
+    ] {
         let mut req = Request::put("http://127.0.0.1/b/k").body(()).unwrap();
-        let mut signer = v4().sign_streaming_at(&mut req, len, chunk, may_24_2013()).unwrap();
+        let mut signer = v4()
+            .sign_streaming_at(&mut req, len, chunk, may_24_2013())
+            .unwrap();
         let body = signer.encode_body(&vec![7u8; len as usize]);
-        assert_eq!(body.len() as u64, ChunkSigner::encoded_length(len, chunk), "len {len} chunk {chunk}");
+        assert_eq!(
+            body.len() as u64,
+            ChunkSigner::encoded_length(len, chunk),
+            "len {len} chunk {chunk}"
+        );
         assert!(body.ends_with(b"\r\n\r\n"));
     }
 }
@@ -185,15 +245,28 @@ fn v4_streaming_body_framing_matches_length() {
 // Each published request, with its published signature, must verify: that only happens
 // when our string to sign and HMAC-SHA1 reproduce AWS's exactly.
 
-fn v2_example(method: &str, uri: &str, headers: &[(&str, &str)], signature: &str) -> Result<sos_auth::VerifiedRequest, sos_auth::Error> {
+fn v2_example(
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    signature: &str,
+) -> Result<sos_auth::VerifiedRequest, sos_auth::Error> {
     let mut builder = Request::builder().method(method).uri(uri);
     for (k, v) in headers {
         builder = builder.header(*k, *v);
     }
     let mut req = builder.body(()).unwrap();
-    req.headers_mut()
-        .insert("authorization", HeaderValue::from_str(&format!("AWS {AK}:{signature}")).unwrap());
-    let date = req.headers().get("date").unwrap().to_str().unwrap().replace("+0000", "GMT");
+    req.headers_mut().insert(
+        "authorization",
+        HeaderValue::from_str(&format!("AWS {AK}:{signature}")).unwrap(),
+    );
+    let date = req
+        .headers()
+        .get("date")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .replace("+0000", "GMT");
     let now = httpdate::parse_http_date(&date).unwrap();
     sos_auth::Verifier::from_credentials([Credentials::new(AK, SK)])
         .with_host_base("s3.amazonaws.com")
@@ -216,7 +289,11 @@ fn v2_object_put() {
     v2_example(
         "PUT",
         "http://johnsmith.s3.amazonaws.com/photos/puppy.jpg",
-        &[("content-type", "image/jpeg"), ("content-length", "94328"), ("date", "Tue, 27 Mar 2007 21:15:45 +0000")],
+        &[
+            ("content-type", "image/jpeg"),
+            ("content-length", "94328"),
+            ("date", "Tue, 27 Mar 2007 21:15:45 +0000"),
+        ],
         "MyyxeRY7whkBe+bq8fHCL/2kKUg=",
     )
     .unwrap();
@@ -227,7 +304,10 @@ fn v2_list() {
     v2_example(
         "GET",
         "http://johnsmith.s3.amazonaws.com/?prefix=photos&max-keys=50&marker=puppy",
-        &[("user-agent", "Mozilla/5.0"), ("date", "Tue, 27 Mar 2007 19:42:41 +0000")],
+        &[
+            ("user-agent", "Mozilla/5.0"),
+            ("date", "Tue, 27 Mar 2007 19:42:41 +0000"),
+        ],
         "htDYFYduRNen8P9ZfE/s9SuKy0U=",
     )
     .unwrap();
@@ -287,7 +367,13 @@ fn v2_upload_with_amz_headers() {
 
 #[test]
 fn v2_list_all_buckets() {
-    v2_example("GET", "http://s3.amazonaws.com/", &[("date", "Wed, 28 Mar 2007 01:29:59 +0000")], "qGdzdERIC03wnaRNKh6OqZehG9s=").unwrap();
+    v2_example(
+        "GET",
+        "http://s3.amazonaws.com/",
+        &[("date", "Wed, 28 Mar 2007 01:29:59 +0000")],
+        "qGdzdERIC03wnaRNKh6OqZehG9s=",
+    )
+    .unwrap();
 }
 
 #[test]
@@ -320,7 +406,9 @@ fn v2_query_string_authentication() {
     let url = signer
         .presign_at(
             &Method::GET,
-            &"http://johnsmith.s3.amazonaws.com/photos/puppy.jpg".parse().unwrap(),
+            &"http://johnsmith.s3.amazonaws.com/photos/puppy.jpg"
+                .parse()
+                .unwrap(),
             &HeaderMap::new(),
             UNIX_EPOCH + Duration::from_secs(1_175_139_620),
         )
@@ -347,6 +435,10 @@ fn v2_signer_output_verifies() {
         sts,
         "PUT\n\ntext/plain\n\nx-amz-date:Tue, 27 Mar 2007 12:53:20 GMT\nx-amz-meta-x:y\n/johnsmith/a%20b/c?acl"
     );
-    let verifier = sos_auth::Verifier::from_credentials([Credentials::new(AK, SK)]).with_host_base("s3.amazonaws.com");
-    assert_eq!(verifier.verify_at(&req, t).unwrap().version, sos_auth::SignatureVersion::V2Header);
+    let verifier = sos_auth::Verifier::from_credentials([Credentials::new(AK, SK)])
+        .with_host_base("s3.amazonaws.com");
+    assert_eq!(
+        verifier.verify_at(&req, t).unwrap().version,
+        sos_auth::SignatureVersion::V2Header
+    );
 }

@@ -29,7 +29,9 @@ aws_secret_access_key = mountSecret
 
 #[test]
 fn explicit_wins() {
-    let env = home().with_var("AWS_ACCESS_KEY_ID", "envkey").with_var("AWS_SECRET_ACCESS_KEY", "s");
+    let env = home()
+        .with_var("AWS_ACCESS_KEY_ID", "envkey")
+        .with_var("AWS_SECRET_ACCESS_KEY", "s");
     let r = CredentialsChain::new()
         .with_explicit(sos_auth::Credentials::new("explicit", "x"))
         .resolve(&env)
@@ -51,12 +53,17 @@ fn aws_environment_with_session_token() {
     assert_eq!(r.source, CredentialSource::AwsEnvironment);
     assert_eq!(r.credentials.access_key(), "envkey");
     assert_eq!(r.credentials.secret_key().expose_secret(), "envsecret");
-    assert_eq!(r.credentials.session_token().unwrap().expose_secret(), "tok");
+    assert_eq!(
+        r.credentials.session_token().unwrap().expose_secret(),
+        "tok"
+    );
 }
 
 #[test]
 fn exoscale_environment() {
-    let env = home().with_var("EXOSCALE_API_KEY", "EXOkey").with_var("EXOSCALE_API_SECRET", "exosecret");
+    let env = home()
+        .with_var("EXOSCALE_API_KEY", "EXOkey")
+        .with_var("EXOSCALE_API_SECRET", "exosecret");
     let r = CredentialsChain::new().resolve(&env).unwrap();
     assert_eq!(r.source, CredentialSource::ExoscaleEnvironment);
     assert_eq!(r.credentials.access_key(), "EXOkey");
@@ -66,12 +73,16 @@ fn exoscale_environment() {
 fn half_set_environment_is_an_error() {
     let env = home().with_var("AWS_ACCESS_KEY_ID", "envkey");
     match CredentialsChain::new().resolve(&env) {
-        Err(Error::IncompleteCredentials { missing, .. }) => assert_eq!(missing, "AWS_SECRET_ACCESS_KEY"),
+        Err(Error::IncompleteCredentials { missing, .. }) => {
+            assert_eq!(missing, "AWS_SECRET_ACCESS_KEY")
+        }
         other => panic!("{other:?}"),
     }
     let env = home().with_var("EXOSCALE_API_SECRET", "s");
     match CredentialsChain::new().resolve(&env) {
-        Err(Error::IncompleteCredentials { missing, .. }) => assert_eq!(missing, "EXOSCALE_API_KEY"),
+        Err(Error::IncompleteCredentials { missing, .. }) => {
+            assert_eq!(missing, "EXOSCALE_API_KEY")
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -79,7 +90,10 @@ fn half_set_environment_is_an_error() {
 #[test]
 fn seed_profile_exomount() {
     let env = home().with_file(format!("{HOME}/.aws/credentials"), SEED_AWS);
-    let r = CredentialsChain::new().with_profile("exomount").resolve(&env).unwrap();
+    let r = CredentialsChain::new()
+        .with_profile("exomount")
+        .resolve(&env)
+        .unwrap();
     assert_eq!(r.credentials.access_key(), "EXO1234567890");
     assert_eq!(
         r.source,
@@ -89,13 +103,17 @@ fn seed_profile_exomount() {
         }
     );
     // The same through AWS_PROFILE.
-    let r = CredentialsChain::new().resolve(&env.clone().with_var("AWS_PROFILE", "exomount")).unwrap();
+    let r = CredentialsChain::new()
+        .resolve(&env.clone().with_var("AWS_PROFILE", "exomount"))
+        .unwrap();
     assert_eq!(r.credentials.access_key(), "EXO1234567890");
 }
 
 #[test]
 fn named_profile_must_exist() {
-    let env = home().with_file(format!("{HOME}/.aws/credentials"), SEED_AWS).with_file(format!("{HOME}/.s3cfg"), SEED_S3CFG);
+    let env = home()
+        .with_file(format!("{HOME}/.aws/credentials"), SEED_AWS)
+        .with_file(format!("{HOME}/.s3cfg"), SEED_S3CFG);
     match CredentialsChain::new().with_profile("nope").resolve(&env) {
         Err(Error::ProfileNotFound { profile, files }) => {
             assert_eq!(profile, "nope");
@@ -111,13 +129,27 @@ fn config_file_profile_and_settings() {
     let env = home()
         .with_var("AWS_CONFIG_FILE", "/etc/aws.conf")
         .with_file("/etc/aws.conf", config);
-    let r = CredentialsChain::new().with_profile("exo").resolve(&env).unwrap();
+    let r = CredentialsChain::new()
+        .with_profile("exo")
+        .resolve(&env)
+        .unwrap();
     assert_eq!(r.credentials.access_key(), "CFGKEY");
-    let profile = AwsProfiles::load(&env).unwrap().profile("exo").unwrap().unwrap();
+    let profile = AwsProfiles::load(&env)
+        .unwrap()
+        .profile("exo")
+        .unwrap()
+        .unwrap();
     assert_eq!(profile.region.as_deref(), Some("de-fra-1"));
-    assert_eq!(profile.endpoint_url.as_deref(), Some("https://sos-de-fra-1.exo.io"));
+    assert_eq!(
+        profile.endpoint_url.as_deref(),
+        Some("https://sos-de-fra-1.exo.io")
+    );
     assert_eq!(profile.addressing_style.as_deref(), Some("path"));
-    let default = AwsProfiles::load(&env).unwrap().profile("default").unwrap().unwrap();
+    let default = AwsProfiles::load(&env)
+        .unwrap()
+        .profile("default")
+        .unwrap()
+        .unwrap();
     assert!(default.credentials.is_none());
     assert_eq!(default.region.as_deref(), Some("ch-gva-2"));
 }
@@ -127,9 +159,18 @@ fn credentials_file_wins_over_config_file() {
     let env = home()
         .with_var("AWS_SHARED_CREDENTIALS_FILE", "/c")
         .with_var("AWS_CONFIG_FILE", "/k")
-        .with_file("/c", "[p]\naws_access_key_id = FROMCREDS\naws_secret_access_key = a\n")
-        .with_file("/k", "[profile p]\naws_access_key_id = FROMCONFIG\naws_secret_access_key = b\n");
-    let r = CredentialsChain::new().with_profile("p").resolve(&env).unwrap();
+        .with_file(
+            "/c",
+            "[p]\naws_access_key_id = FROMCREDS\naws_secret_access_key = a\n",
+        )
+        .with_file(
+            "/k",
+            "[profile p]\naws_access_key_id = FROMCONFIG\naws_secret_access_key = b\n",
+        );
+    let r = CredentialsChain::new()
+        .with_profile("p")
+        .resolve(&env)
+        .unwrap();
     assert_eq!(r.credentials.access_key(), "FROMCREDS");
 }
 
@@ -138,19 +179,29 @@ fn seed_s3cfg() {
     let env = home().with_file(format!("{HOME}/.s3cfg"), SEED_S3CFG);
     let r = CredentialsChain::new().resolve(&env).unwrap();
     assert_eq!(r.credentials.access_key(), "EXOs3cfgKey");
-    assert_eq!(r.source, CredentialSource::S3cfg { file: PathBuf::from(format!("{HOME}/.s3cfg")) });
+    assert_eq!(
+        r.source,
+        CredentialSource::S3cfg {
+            file: PathBuf::from(format!("{HOME}/.s3cfg"))
+        }
+    );
     let cfg = S3cfg::load(&env).unwrap().unwrap();
     assert_eq!(cfg.host_base.as_deref(), Some("sos.exo.io"));
     assert_eq!(cfg.host_bucket.as_deref(), Some("%(bucket)s.sos.exo.io"));
     assert!(cfg.signature_v2);
     assert!(cfg.use_https);
     assert!(cfg.virtual_host());
-    assert_eq!(cfg.bucket_host("my-new-bucket").as_deref(), Some("my-new-bucket.sos.exo.io"));
+    assert_eq!(
+        cfg.bucket_host("my-new-bucket").as_deref(),
+        Some("my-new-bucket.sos.exo.io")
+    );
 }
 
 #[test]
 fn s3cfg_path_from_env_and_defaults() {
-    let env = home().with_var("S3CMD_CONFIG", "/x/cfg").with_file("/x/cfg", "[default]\naccess_key = A\nsecret_key = B\n");
+    let env = home()
+        .with_var("S3CMD_CONFIG", "/x/cfg")
+        .with_file("/x/cfg", "[default]\naccess_key = A\nsecret_key = B\n");
     let cfg = S3cfg::load(&env).unwrap().unwrap();
     assert!(!cfg.signature_v2);
     assert!(cfg.use_https);
@@ -161,19 +212,35 @@ fn s3cfg_path_from_env_and_defaults() {
 #[test]
 fn malformed_files_name_file_and_line() {
     let cases = [
-        (format!("{HOME}/.aws/credentials"), "[exomount]\naws_access_key_id = A\nthis line is junk\n", 3),
+        (
+            format!("{HOME}/.aws/credentials"),
+            "[exomount]\naws_access_key_id = A\nthis line is junk\n",
+            3,
+        ),
         (format!("{HOME}/.aws/config"), "aws_access_key_id = A\n", 1),
-        (format!("{HOME}/.s3cfg"), "[default]\naccess_key = A\nsecret_key = B\nsignature_v2 = maybe\n", 4),
+        (
+            format!("{HOME}/.s3cfg"),
+            "[default]\naccess_key = A\nsecret_key = B\nsignature_v2 = maybe\n",
+            4,
+        ),
         (format!("{HOME}/.s3cfg"), "[default\naccess_key = A\n", 1),
     ];
     for (path, text, line) in cases {
         let env = home().with_file(&path, text);
         match CredentialsChain::new().resolve(&env) {
             Err(e @ Error::ConfigFile { .. }) => {
-                let Error::ConfigFile { path: p, line: l, .. } = &e else { unreachable!() };
+                let Error::ConfigFile {
+                    path: p, line: l, ..
+                } = &e
+                else {
+                    unreachable!()
+                };
                 assert_eq!(p, &PathBuf::from(&path));
                 assert_eq!(*l, line, "{e}");
-                assert!(e.to_string().starts_with(&format!("{path}:{line}: ")), "{e}");
+                assert!(
+                    e.to_string().starts_with(&format!("{path}:{line}: ")),
+                    "{e}"
+                );
             }
             other => panic!("{path}: {other:?}"),
         }
@@ -185,7 +252,12 @@ fn nothing_found_lists_sources() {
     match CredentialsChain::new().resolve(&home()) {
         Err(e @ Error::CredentialsNotFound { .. }) => {
             let text = e.to_string();
-            for source in ["AWS_ACCESS_KEY_ID", "EXOSCALE_API_KEY", "~/.aws/credentials", "~/.s3cfg"] {
+            for source in [
+                "AWS_ACCESS_KEY_ID",
+                "EXOSCALE_API_KEY",
+                "~/.aws/credentials",
+                "~/.s3cfg",
+            ] {
                 assert!(text.contains(source), "{text}");
             }
         }
@@ -195,10 +267,16 @@ fn nothing_found_lists_sources() {
 
 #[test]
 fn half_profile_is_an_error() {
-    let env = home().with_file(format!("{HOME}/.aws/credentials"), "[default]\naws_access_key_id = A\n");
+    let env = home().with_file(
+        format!("{HOME}/.aws/credentials"),
+        "[default]\naws_access_key_id = A\n",
+    );
     assert!(matches!(
         CredentialsChain::new().resolve(&env),
-        Err(Error::IncompleteCredentials { missing: "aws_secret_access_key", .. })
+        Err(Error::IncompleteCredentials {
+            missing: "aws_secret_access_key",
+            ..
+        })
     ));
 }
 

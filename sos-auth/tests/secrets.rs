@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::time::{Duration, UNIX_EPOCH};
 
 use sos_auth::{
-    AwsProfiles, Credentials, CredentialsChain, PayloadHash, S3cfg, Secret, SigV2Signer, SigV4Signer, SigningKey,
-    StaticEnvironment, Verifier,
+    AwsProfiles, Credentials, CredentialsChain, PayloadHash, S3cfg, Secret, SigV2Signer,
+    SigV4Signer, SigningKey, StaticEnvironment, Verifier,
 };
 
 const SECRET: &str = "TopSecretValue/1234+abcd";
@@ -13,15 +13,24 @@ const TOKEN: &str = "SessionTokenSecretValue99";
 
 fn assert_clean(what: &str, text: &str) {
     assert!(!text.contains(SECRET), "{what} shows the secret: {text}");
-    assert!(!text.contains(TOKEN), "{what} shows the session token: {text}");
-    assert!(!text.contains("TopSecret"), "{what} shows part of the secret: {text}");
+    assert!(
+        !text.contains(TOKEN),
+        "{what} shows the session token: {text}"
+    );
+    assert!(
+        !text.contains("TopSecret"),
+        "{what} shows part of the secret: {text}"
+    );
 }
 
 #[test]
 fn secret_holders_are_redacted() {
     let creds = Credentials::new("AKID", SECRET).with_session_token(TOKEN);
     assert_clean("Credentials", &format!("{creds:?} {creds:#?}"));
-    assert_clean("Secret", &format!("{:?} {}", Secret::from(SECRET), Secret::from(SECRET)));
+    assert_clean(
+        "Secret",
+        &format!("{:?} {}", Secret::from(SECRET), Secret::from(SECRET)),
+    );
     let v4 = SigV4Signer::new(creds.clone(), "ch-gva-2");
     let _ = v4.presign_at(
         &http::Method::GET,
@@ -31,27 +40,51 @@ fn secret_holders_are_redacted() {
         UNIX_EPOCH,
     );
     assert_clean("SigV4Signer", &format!("{v4:?} {:?}", v4.key_cache()));
-    assert_clean("SigV2Signer", &format!("{:?}", SigV2Signer::new(creds.clone())));
-    assert_clean("SigningKey", &format!("{:?}", SigningKey::derive(&Secret::from(SECRET), "20260101", "r", "s3")));
+    assert_clean(
+        "SigV2Signer",
+        &format!("{:?}", SigV2Signer::new(creds.clone())),
+    );
+    assert_clean(
+        "SigningKey",
+        &format!(
+            "{:?}",
+            SigningKey::derive(&Secret::from(SECRET), "20260101", "r", "s3")
+        ),
+    );
     let mut req = http::Request::put("http://127.0.0.1/b/k").body(()).unwrap();
     let chunks = v4.sign_streaming_at(&mut req, 10, 5, UNIX_EPOCH).unwrap();
     assert_clean("ChunkSigner", &format!("{chunks:?}"));
-    assert_clean("signed request headers", &format!("{:?}", req.headers().get("authorization")));
-    assert_clean("Verifier", &format!("{:?}", Verifier::from_credentials([creds])));
+    assert_clean(
+        "signed request headers",
+        &format!("{:?}", req.headers().get("authorization")),
+    );
+    assert_clean(
+        "Verifier",
+        &format!("{:?}", Verifier::from_credentials([creds])),
+    );
 }
 
 #[test]
 fn sources_and_errors_are_redacted() {
-    let s3cfg = format!("[default]\naccess_key = AKID\nsecret_key = {SECRET}\naccess_token = {TOKEN}\n");
-    let aws = format!("[p]\naws_access_key_id = AKID\naws_secret_access_key = {SECRET}\naws_session_token = {TOKEN}\n");
+    let s3cfg =
+        format!("[default]\naccess_key = AKID\nsecret_key = {SECRET}\naccess_token = {TOKEN}\n");
+    let aws = format!(
+        "[p]\naws_access_key_id = AKID\naws_secret_access_key = {SECRET}\naws_session_token = {TOKEN}\n"
+    );
     let env = StaticEnvironment::new()
         .with_home("/h")
         .with_var("SOME_SECRET", SECRET)
         .with_file("/h/.s3cfg", s3cfg.clone())
         .with_file("/h/.aws/credentials", aws);
     assert_clean("StaticEnvironment", &format!("{env:?}"));
-    let resolved = CredentialsChain::new().with_profile("p").resolve(&env).unwrap();
-    assert_clean("ResolvedCredentials", &format!("{resolved:?} {}", resolved.source));
+    let resolved = CredentialsChain::new()
+        .with_profile("p")
+        .resolve(&env)
+        .unwrap();
+    assert_clean(
+        "ResolvedCredentials",
+        &format!("{resolved:?} {}", resolved.source),
+    );
     let profile = AwsProfiles::load(&env).unwrap().profile("p").unwrap();
     assert_clean("AwsProfile", &format!("{profile:?}"));
     assert_clean("S3cfg", &format!("{:?}", S3cfg::load(&env).unwrap()));
@@ -64,7 +97,9 @@ fn sources_and_errors_are_redacted() {
         format!("[default]\naccess_key = A\nsecret_key = {SECRET}\nsignature_v2 = {SECRET}\n"),
         format!("[{SECRET}\n"),
     ] {
-        let env = StaticEnvironment::new().with_home("/h").with_file("/h/.s3cfg", bad.clone());
+        let env = StaticEnvironment::new()
+            .with_home("/h")
+            .with_file("/h/.s3cfg", bad.clone());
         let err = CredentialsChain::new().resolve(&env).unwrap_err();
         assert_clean("error", &format!("{err} {err:?}"));
         let err = S3cfg::parse(PathBuf::from("/h/.s3cfg"), &bad).unwrap_err();

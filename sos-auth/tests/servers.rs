@@ -29,7 +29,12 @@ enum Style {
     VirtualHost,
 }
 
-const SCHEMES: [Scheme; 4] = [Scheme::V4Header, Scheme::V4Query, Scheme::V2Header, Scheme::V2Query];
+const SCHEMES: [Scheme; 4] = [
+    Scheme::V4Header,
+    Scheme::V4Query,
+    Scheme::V2Header,
+    Scheme::V2Query,
+];
 
 #[derive(Debug, Clone)]
 struct Target {
@@ -59,7 +64,13 @@ impl Target {
         Some(Self {
             name: "radosgw",
             authority: s.authority().to_owned(),
-            vhost_base: format!("{}:{}", s.dns_name.clone().unwrap_or_else(|| "s3.localhost".to_owned()), s.port()),
+            vhost_base: format!(
+                "{}:{}",
+                s.dns_name
+                    .clone()
+                    .unwrap_or_else(|| "s3.localhost".to_owned()),
+                s.port()
+            ),
             access_key: s.access_key,
             secret_key: s.secret_key,
             region: s.region,
@@ -87,7 +98,16 @@ fn corrupt(secret: &str) -> String {
     String::from_utf8(bytes).unwrap()
 }
 
-fn send(t: &Target, secret: &str, scheme: Scheme, style: Style, method: Method, bucket: &str, key: &str, body: Vec<u8>) -> RawResponse {
+fn send(
+    t: &Target,
+    secret: &str,
+    scheme: Scheme,
+    style: Style,
+    method: Method,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+) -> RawResponse {
     let path = encode_key(key);
     let uri = match style {
         Style::Path if key.is_empty() => format!("http://{}/{bucket}", t.authority),
@@ -98,39 +118,134 @@ fn send(t: &Target, secret: &str, scheme: Scheme, style: Style, method: Method, 
     let v4 = SigV4Signer::new(creds.clone(), t.region.clone());
     let v2 = SigV2Signer::new(creds).with_host_base(t.vhost_base.clone());
     let expiry = Duration::from_secs(300);
-    let mut req = Request::builder().method(method.clone()).uri(&uri).body(body).unwrap();
+    let mut req = Request::builder()
+        .method(method.clone())
+        .uri(&uri)
+        .body(body)
+        .unwrap();
     match scheme {
         Scheme::V4Header => {
             let payload = PayloadHash::of(req.body());
             v4.sign(&mut req, payload).unwrap();
         }
         Scheme::V2Header => v2.sign(&mut req).unwrap(),
-        Scheme::V4Query => *req.uri_mut() = v4.presign(&method, req.uri(), &HeaderMap::new(), expiry).unwrap(),
-        Scheme::V2Query => *req.uri_mut() = v2.presign(&method, req.uri(), &HeaderMap::new(), expiry).unwrap(),
+        Scheme::V4Query => {
+            *req.uri_mut() = v4
+                .presign(&method, req.uri(), &HeaderMap::new(), expiry)
+                .unwrap()
+        }
+        Scheme::V2Query => {
+            *req.uri_mut() = v2
+                .presign(&method, req.uri(), &HeaderMap::new(), expiry)
+                .unwrap()
+        }
     }
     raw::send(&req).unwrap_or_else(|e| panic!("{}: cannot reach {uri}: {e}", t.name))
 }
 
 fn create_bucket(t: &Target, bucket: &str) {
-    let r = send(t, &t.secret_key, Scheme::V4Header, Style::Path, Method::PUT, bucket, "", Vec::new());
-    assert_eq!(r.status, 200, "{}: create bucket {bucket}: {}", t.name, r.text());
+    let r = send(
+        t,
+        &t.secret_key,
+        Scheme::V4Header,
+        Style::Path,
+        Method::PUT,
+        bucket,
+        "",
+        Vec::new(),
+    );
+    assert_eq!(
+        r.status,
+        200,
+        "{}: create bucket {bucket}: {}",
+        t.name,
+        r.text()
+    );
 }
 
 /// Put, get, and get with a corrupted secret, for one key (under a prefix of its own: s3s-fs
 /// stores keys as files, so `k` after `k/x` would collide with a directory while shrinking).
-fn round_trip(t: &Target, scheme: Scheme, style: Style, bucket: &str, key: &str) -> Result<(), TestCaseError> {
+fn round_trip(
+    t: &Target,
+    scheme: Scheme,
+    style: Style,
+    bucket: &str,
+    key: &str,
+) -> Result<(), TestCaseError> {
     static CASE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let key = &format!("{}/{key}", CASE.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let key = &format!(
+        "{}/{key}",
+        CASE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
     let body = format!("body of {key:?} via {scheme:?}/{style:?}").into_bytes();
-    let put = send(t, &t.secret_key, scheme, style, Method::PUT, bucket, key, body.clone());
-    prop_assert_eq!(put.status, 200, "{} {:?} {:?} PUT {:?}: {}", t.name, scheme, style, key, put.text());
-    let get = send(t, &t.secret_key, scheme, style, Method::GET, bucket, key, Vec::new());
-    prop_assert_eq!(get.status, 200, "{} {:?} {:?} GET {:?}: {}", t.name, scheme, style, key, get.text());
+    let put = send(
+        t,
+        &t.secret_key,
+        scheme,
+        style,
+        Method::PUT,
+        bucket,
+        key,
+        body.clone(),
+    );
+    prop_assert_eq!(
+        put.status,
+        200,
+        "{} {:?} {:?} PUT {:?}: {}",
+        t.name,
+        scheme,
+        style,
+        key,
+        put.text()
+    );
+    let get = send(
+        t,
+        &t.secret_key,
+        scheme,
+        style,
+        Method::GET,
+        bucket,
+        key,
+        Vec::new(),
+    );
+    prop_assert_eq!(
+        get.status,
+        200,
+        "{} {:?} {:?} GET {:?}: {}",
+        t.name,
+        scheme,
+        style,
+        key,
+        get.text()
+    );
     prop_assert_eq!(&get.body, &body);
-    let bad = send(t, &corrupt(&t.secret_key), scheme, style, Method::GET, bucket, key, Vec::new());
-    prop_assert_eq!(bad.status, 403, "{} {:?} {:?} GET with a wrong secret {:?}: {}", t.name, scheme, style, key, bad.text());
+    let bad = send(
+        t,
+        &corrupt(&t.secret_key),
+        scheme,
+        style,
+        Method::GET,
+        bucket,
+        key,
+        Vec::new(),
+    );
+    prop_assert_eq!(
+        bad.status,
+        403,
+        "{} {:?} {:?} GET with a wrong secret {:?}: {}",
+        t.name,
+        scheme,
+        style,
+        key,
+        bad.text()
+    );
     let code = bad.s3_error_code();
-    prop_assert_eq!(code.as_deref(), Some("SignatureDoesNotMatch"), "{}", bad.text());
+    prop_assert_eq!(
+        code.as_deref(),
+        Some("SignatureDoesNotMatch"),
+        "{}",
+        bad.text()
+    );
     Ok(())
 }
 
@@ -162,13 +277,21 @@ fn check_server(t: &Target, extra_keys: &[&str], cases: u32) {
                 ..Config::default()
             });
             runner
-                .run(&key_strategy(), |key| round_trip(t, scheme, style, &bucket, &key))
+                .run(&key_strategy(), |key| {
+                    round_trip(t, scheme, style, &bucket, &key)
+                })
                 .unwrap_or_else(|e| panic!("{} {scheme:?} {style:?}: {e}", t.name));
         }
     }
 }
 
-const FIXED_KEYS: &[&str] = &["plain.txt", "with space/and+plus=eq~tilde", "日本語/ファイル.txt", "100%/50% off", "a&b?c#d"];
+const FIXED_KEYS: &[&str] = &[
+    "plain.txt",
+    "with space/and+plus=eq~tilde",
+    "日本語/ファイル.txt",
+    "100%/50% off",
+    "a&b?c#d",
+];
 
 #[test]
 fn embedded_server_accepts_our_signatures() {
@@ -178,7 +301,9 @@ fn embedded_server_accepts_our_signatures() {
 
 #[test]
 fn rados_gateway_accepts_our_signatures() {
-    let Some(t) = Target::rados_gateway() else { return };
+    let Some(t) = Target::rados_gateway() else {
+        return;
+    };
     let mut keys = FIXED_KEYS.to_vec();
     keys.extend(["a//double", "trailing/", "/leading", "./dot/../segments"]);
     check_server(&t, &keys, 12);
@@ -193,24 +318,54 @@ fn streaming_upload_accepted() {
         let bucket = sos_testing::unique_name("auth-stream");
         create_bucket(&t, &bucket);
         let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
-        let signer = SigV4Signer::new(Credentials::new(t.access_key.clone(), t.secret_key.clone()), t.region.clone());
-        let mut req = Request::put(format!("http://{}/{bucket}/streamed%20object", t.authority)).body(Vec::new()).unwrap();
+        let signer = SigV4Signer::new(
+            Credentials::new(t.access_key.clone(), t.secret_key.clone()),
+            t.region.clone(),
+        );
+        let mut req = Request::put(format!("http://{}/{bucket}/streamed%20object", t.authority))
+            .body(Vec::new())
+            .unwrap();
         let mut chunks = signer
-            .sign_streaming_at(&mut req, data.len() as u64, 65_536, std::time::SystemTime::now())
+            .sign_streaming_at(
+                &mut req,
+                data.len() as u64,
+                65_536,
+                std::time::SystemTime::now(),
+            )
             .unwrap();
         *req.body_mut() = chunks.encode_body(&data);
         let put = raw::send(&req).unwrap();
         assert_eq!(put.status, 200, "{}: streaming PUT: {}", t.name, put.text());
-        let get = send(&t, &t.secret_key, Scheme::V4Header, Style::Path, Method::GET, &bucket, "streamed object", Vec::new());
+        let get = send(
+            &t,
+            &t.secret_key,
+            Scheme::V4Header,
+            Style::Path,
+            Method::GET,
+            &bucket,
+            "streamed object",
+            Vec::new(),
+        );
         assert_eq!(get.status, 200, "{}: {}", t.name, get.text());
-        assert!(get.body == data, "{}: streamed object differs ({} bytes back)", t.name, get.body.len());
+        assert!(
+            get.body == data,
+            "{}: streamed object differs ({} bytes back)",
+            t.name,
+            get.body.len()
+        );
 
         // A chunk signed with another key is refused.
-        let wrong = SigV4Signer::new(Credentials::new(t.access_key.clone(), corrupt(&t.secret_key)), t.region.clone());
-        let mut req = Request::put(format!("http://{}/{bucket}/bad-stream", t.authority)).body(Vec::new()).unwrap();
-        let mut chunks = wrong.sign_streaming_at(&mut req, 10, 65_536, std::time::SystemTime::now()).unwrap();
+        let wrong = SigV4Signer::new(
+            Credentials::new(t.access_key.clone(), corrupt(&t.secret_key)),
+            t.region.clone(),
+        );
+        let mut req = Request::put(format!("http://{}/{bucket}/bad-stream", t.authority))
+            .body(Vec::new())
+            .unwrap();
+        let mut chunks = wrong
+            .sign_streaming_at(&mut req, 10, 65_536, std::time::SystemTime::now())
+            .unwrap();
         *req.body_mut() = chunks.encode_body(b"0123456789");
         assert_eq!(raw::send(&req).unwrap().status, 403, "{}", t.name);
     }
 }
-

@@ -3,7 +3,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderValue, Method, Request, Uri};
-use sos_auth::{Credentials, Error, PayloadHash, SigV2Signer, SigV4Signer, SignatureVersion, Verifier};
+use sos_auth::{
+    Credentials, Error, PayloadHash, SigV2Signer, SigV4Signer, SignatureVersion, Verifier,
+};
 
 fn t0() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_767_323_045)
@@ -23,13 +25,17 @@ fn signed_v4() -> Request<()> {
         .header("x-amz-meta-note", "  two   spaces ")
         .body(())
         .unwrap();
-    SigV4Signer::new(creds(), "ch-gva-2").sign_at(&mut req, PayloadHash::of(b"hi"), t0()).unwrap();
+    SigV4Signer::new(creds(), "ch-gva-2")
+        .sign_at(&mut req, PayloadHash::of(b"hi"), t0())
+        .unwrap();
     req
 }
 
 #[test]
 fn v4_header_round_trip() {
-    let ok = verifier().verify_at(&signed_v4(), t0() + Duration::from_secs(899)).unwrap();
+    let ok = verifier()
+        .verify_at(&signed_v4(), t0() + Duration::from_secs(899))
+        .unwrap();
     assert_eq!(ok.version, SignatureVersion::V4Header);
     assert_eq!(ok.access_key, "AKIDVERIFY");
     assert_eq!(ok.region.as_deref(), Some("ch-gva-2"));
@@ -40,38 +46,72 @@ fn v4_header_round_trip() {
 fn v4_header_failures() {
     let v = verifier();
     let mut tampered = signed_v4();
-    tampered.headers_mut().insert("x-amz-meta-note", HeaderValue::from_static("other"));
-    assert!(matches!(v.verify_at(&tampered, t0()), Err(Error::SignatureMismatch)));
+    tampered
+        .headers_mut()
+        .insert("x-amz-meta-note", HeaderValue::from_static("other"));
+    assert!(matches!(
+        v.verify_at(&tampered, t0()),
+        Err(Error::SignatureMismatch)
+    ));
 
     let mut removed = signed_v4();
     removed.headers_mut().remove("content-type");
-    assert!(matches!(v.verify_at(&removed, t0()), Err(Error::MalformedSignature(m)) if m.contains("content-type")));
+    assert!(
+        matches!(v.verify_at(&removed, t0()), Err(Error::MalformedSignature(m)) if m.contains("content-type"))
+    );
 
     assert!(matches!(
         v.verify_at(&signed_v4(), t0() + Duration::from_secs(901)),
-        Err(Error::RequestTimeTooSkewed { max_skew_secs: 900, .. })
+        Err(Error::RequestTimeTooSkewed {
+            max_skew_secs: 900,
+            ..
+        })
     ));
-    assert!(matches!(v.verify_at(&signed_v4(), t0() - Duration::from_secs(901)), Err(Error::RequestTimeTooSkewed { .. })));
+    assert!(matches!(
+        v.verify_at(&signed_v4(), t0() - Duration::from_secs(901)),
+        Err(Error::RequestTimeTooSkewed { .. })
+    ));
 
     let other = Verifier::from_credentials([Credentials::new("SOMEONE", "x")]);
-    assert!(matches!(other.verify_at(&signed_v4(), t0()), Err(Error::UnknownAccessKey(k)) if k == "AKIDVERIFY"));
+    assert!(
+        matches!(other.verify_at(&signed_v4(), t0()), Err(Error::UnknownAccessKey(k)) if k == "AKIDVERIFY")
+    );
 
-    let wrong_secret = Verifier::from_credentials([Credentials::new("AKIDVERIFY", "verify/secret+kez")]);
-    assert!(matches!(wrong_secret.verify_at(&signed_v4(), t0()), Err(Error::SignatureMismatch)));
+    let wrong_secret =
+        Verifier::from_credentials([Credentials::new("AKIDVERIFY", "verify/secret+kez")]);
+    assert!(matches!(
+        wrong_secret.verify_at(&signed_v4(), t0()),
+        Err(Error::SignatureMismatch)
+    ));
 
     let region_bound = Verifier::from_credentials([creds()]).with_region("de-fra-1");
-    assert!(matches!(region_bound.verify_at(&signed_v4(), t0()), Err(Error::InvalidScope(_))));
+    assert!(matches!(
+        region_bound.verify_at(&signed_v4(), t0()),
+        Err(Error::InvalidScope(_))
+    ));
 
     let mut unsigned = signed_v4();
     unsigned.headers_mut().remove("authorization");
-    assert!(matches!(v.verify_at(&unsigned, t0()), Err(Error::MissingSignature)));
+    assert!(matches!(
+        v.verify_at(&unsigned, t0()),
+        Err(Error::MissingSignature)
+    ));
 
-    for bad in ["Bearer abc", "AWS4-HMAC-SHA256 garbage", "AWS4-HMAC-SHA256 Credential=a/b", "AWS nocolon"] {
+    for bad in [
+        "Bearer abc",
+        "AWS4-HMAC-SHA256 garbage",
+        "AWS4-HMAC-SHA256 Credential=a/b",
+        "AWS nocolon",
+    ] {
         let mut req = signed_v4();
-        req.headers_mut().insert("authorization", HeaderValue::from_static(bad));
+        req.headers_mut()
+            .insert("authorization", HeaderValue::from_static(bad));
         let err = v.verify_at(&req, t0()).unwrap_err();
         assert!(
-            matches!(err, Error::UnsupportedAlgorithm(_) | Error::MalformedSignature(_)),
+            matches!(
+                err,
+                Error::UnsupportedAlgorithm(_) | Error::MalformedSignature(_)
+            ),
             "{bad}: {err:?}"
         );
     }
@@ -81,7 +121,15 @@ fn presigned_v4(method: &Method, expires: u64) -> Uri {
     let mut headers = HeaderMap::new();
     headers.insert("x-amz-acl", HeaderValue::from_static("public-read"));
     SigV4Signer::new(creds(), "ch-gva-2")
-        .presign_at(method, &"http://127.0.0.1:9000/bucket/k%C3%A9y?response-content-type=text%2Fplain".parse().unwrap(), &headers, Duration::from_secs(expires), t0())
+        .presign_at(
+            method,
+            &"http://127.0.0.1:9000/bucket/k%C3%A9y?response-content-type=text%2Fplain"
+                .parse()
+                .unwrap(),
+            &headers,
+            Duration::from_secs(expires),
+            t0(),
+        )
         .unwrap()
 }
 
@@ -97,45 +145,107 @@ fn request(method: Method, uri: Uri, acl: bool) -> Request<()> {
 fn v4_query_round_trip_and_failures() {
     let v = verifier();
     let url = presigned_v4(&Method::PUT, 60);
-    assert!(url.query().unwrap().contains("X-Amz-Security-Token=tok%20en"));
-    assert!(url.query().unwrap().contains("X-Amz-SignedHeaders=host%3Bx-amz-acl"));
-    let ok = v.verify_at(&request(Method::PUT, url.clone(), true), t0() + Duration::from_secs(60)).unwrap();
+    assert!(
+        url.query()
+            .unwrap()
+            .contains("X-Amz-Security-Token=tok%20en")
+    );
+    assert!(
+        url.query()
+            .unwrap()
+            .contains("X-Amz-SignedHeaders=host%3Bx-amz-acl")
+    );
+    let ok = v
+        .verify_at(
+            &request(Method::PUT, url.clone(), true),
+            t0() + Duration::from_secs(60),
+        )
+        .unwrap();
     assert_eq!(ok.version, SignatureVersion::V4Query);
     assert_eq!(ok.expires_at, Some(t0() + Duration::from_secs(60)));
 
     assert!(matches!(
-        v.verify_at(&request(Method::PUT, url.clone(), true), t0() + Duration::from_secs(61)),
+        v.verify_at(
+            &request(Method::PUT, url.clone(), true),
+            t0() + Duration::from_secs(61)
+        ),
         Err(Error::Expired { .. })
     ));
-    assert!(matches!(v.verify_at(&request(Method::GET, url.clone(), true), t0()), Err(Error::SignatureMismatch)));
-    assert!(matches!(v.verify_at(&request(Method::PUT, url.clone(), false), t0()), Err(Error::MalformedSignature(_))));
+    assert!(matches!(
+        v.verify_at(&request(Method::GET, url.clone(), true), t0()),
+        Err(Error::SignatureMismatch)
+    ));
+    assert!(matches!(
+        v.verify_at(&request(Method::PUT, url.clone(), false), t0()),
+        Err(Error::MalformedSignature(_))
+    ));
 
     // One character of the signature changed.
     let text = url.to_string();
     let last = text.chars().last().unwrap();
-    let flipped = format!("{}{}", &text[..text.len() - 1], if last == '0' { '1' } else { '0' });
-    assert!(matches!(v.verify_at(&request(Method::PUT, flipped.parse().unwrap(), true), t0()), Err(Error::SignatureMismatch)));
+    let flipped = format!(
+        "{}{}",
+        &text[..text.len() - 1],
+        if last == '0' { '1' } else { '0' }
+    );
+    assert!(matches!(
+        v.verify_at(&request(Method::PUT, flipped.parse().unwrap(), true), t0()),
+        Err(Error::SignatureMismatch)
+    ));
 }
 
 #[test]
 fn v2_round_trips_and_failures() {
     let signer = SigV2Signer::new(creds()).with_host_base("s3.localhost:9000");
     let v = verifier();
-    for uri in ["http://127.0.0.1:9000/bucket/a%20b?acl", "http://bucket.s3.localhost:9000/a%20b?uploads"] {
-        let mut req = Request::post(uri).header("content-md5", "abc==").body(()).unwrap();
+    for uri in [
+        "http://127.0.0.1:9000/bucket/a%20b?acl",
+        "http://bucket.s3.localhost:9000/a%20b?uploads",
+    ] {
+        let mut req = Request::post(uri)
+            .header("content-md5", "abc==")
+            .body(())
+            .unwrap();
         signer.sign_at(&mut req, t0()).unwrap();
-        assert_eq!(v.verify_at(&req, t0()).unwrap().version, SignatureVersion::V2Header, "{uri}");
-        assert!(matches!(v.verify_at(&req, t0() + Duration::from_secs(3600)), Err(Error::RequestTimeTooSkewed { .. })));
-        req.headers_mut().insert("content-md5", HeaderValue::from_static("abd=="));
-        assert!(matches!(v.verify_at(&req, t0()), Err(Error::SignatureMismatch)), "{uri}");
+        assert_eq!(
+            v.verify_at(&req, t0()).unwrap().version,
+            SignatureVersion::V2Header,
+            "{uri}"
+        );
+        assert!(matches!(
+            v.verify_at(&req, t0() + Duration::from_secs(3600)),
+            Err(Error::RequestTimeTooSkewed { .. })
+        ));
+        req.headers_mut()
+            .insert("content-md5", HeaderValue::from_static("abd=="));
+        assert!(
+            matches!(v.verify_at(&req, t0()), Err(Error::SignatureMismatch)),
+            "{uri}"
+        );
     }
     let url = signer
-        .presign_at(&Method::GET, &"http://bucket.s3.localhost:9000/k".parse().unwrap(), &HeaderMap::new(), t0() + Duration::from_secs(30))
+        .presign_at(
+            &Method::GET,
+            &"http://bucket.s3.localhost:9000/k".parse().unwrap(),
+            &HeaderMap::new(),
+            t0() + Duration::from_secs(30),
+        )
         .unwrap();
-    let ok = v.verify_at(&request(Method::GET, url.clone(), false), t0()).unwrap();
+    let ok = v
+        .verify_at(&request(Method::GET, url.clone(), false), t0())
+        .unwrap();
     assert_eq!(ok.version, SignatureVersion::V2Query);
-    assert!(matches!(v.verify_at(&request(Method::GET, url.clone(), false), t0() + Duration::from_secs(31)), Err(Error::Expired { .. })));
-    assert!(matches!(v.verify_at(&request(Method::DELETE, url, false), t0()), Err(Error::SignatureMismatch)));
+    assert!(matches!(
+        v.verify_at(
+            &request(Method::GET, url.clone(), false),
+            t0() + Duration::from_secs(31)
+        ),
+        Err(Error::Expired { .. })
+    ));
+    assert!(matches!(
+        v.verify_at(&request(Method::DELETE, url, false), t0()),
+        Err(Error::SignatureMismatch)
+    ));
 }
 
 proptest::proptest! {
@@ -158,4 +268,3 @@ proptest::proptest! {
         }
     }
 }
-

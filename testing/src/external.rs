@@ -41,7 +41,9 @@ impl ExternalServer {
     pub fn authority(&self) -> &str {
         self.endpoint
             .split_once("://")
-            .map_or(self.endpoint.as_str(), |(_, rest)| rest.trim_end_matches('/'))
+            .map_or(self.endpoint.as_str(), |(_, rest)| {
+                rest.trim_end_matches('/')
+            })
     }
 
     /// The port of the endpoint.
@@ -59,7 +61,9 @@ fn var(name: &str) -> Option<String> {
 
 fn missing(server: &str, start: &str) -> Option<ExternalServer> {
     if var("SOS_TEST_ALLOW_MISSING_SERVERS").as_deref() == Some("1") {
-        eprintln!("NOT TESTED against {server}: it is not running (SOS_TEST_ALLOW_MISSING_SERVERS=1)");
+        eprintln!(
+            "NOT TESTED against {server}: it is not running (SOS_TEST_ALLOW_MISSING_SERVERS=1)"
+        );
         return None;
     }
     panic!(

@@ -57,8 +57,15 @@ pub fn send(request: &http::Request<Vec<u8>>) -> std::io::Result<RawResponse> {
     let authority = uri
         .authority()
         .ok_or_else(|| std::io::Error::other("request URI has no authority"))?;
-    let default_port = if uri.scheme_str() == Some("https") { 443 } else { 80 };
-    let addr = resolve_loopback(authority.host(), authority.port_u16().unwrap_or(default_port))?;
+    let default_port = if uri.scheme_str() == Some("https") {
+        443
+    } else {
+        80
+    };
+    let addr = resolve_loopback(
+        authority.host(),
+        authority.port_u16().unwrap_or(default_port),
+    )?;
 
     let mut head = Vec::with_capacity(512);
     let target = uri.path_and_query().map_or("/", |pq| pq.as_str());
@@ -73,7 +80,8 @@ pub fn send(request: &http::Request<Vec<u8>>) -> std::io::Result<RawResponse> {
         head.extend_from_slice(b"\r\n");
     }
     if !request.headers().contains_key(http::header::CONTENT_LENGTH)
-        && (!request.body().is_empty() || matches!(*request.method(), http::Method::PUT | http::Method::POST))
+        && (!request.body().is_empty()
+            || matches!(*request.method(), http::Method::PUT | http::Method::POST))
     {
         write!(head, "content-length: {}\r\n", request.body().len())?;
     }
@@ -86,7 +94,10 @@ pub fn send(request: &http::Request<Vec<u8>>) -> std::io::Result<RawResponse> {
     writer.write_all(&head)?;
     writer.write_all(request.body())?;
     writer.flush()?;
-    read_response(BufReader::new(stream), request.method() == http::Method::HEAD)
+    read_response(
+        BufReader::new(stream),
+        request.method() == http::Method::HEAD,
+    )
 }
 
 fn resolve_loopback(host: &str, port: u16) -> std::io::Result<SocketAddr> {
@@ -128,7 +139,12 @@ fn read_response(mut reader: impl BufRead, is_head: bool) -> std::io::Result<Raw
             headers.push((n.trim().to_ascii_lowercase(), v.trim().to_owned()));
         }
     }
-    let find = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
     let mut body = Vec::new();
     if !is_head && status != 204 && status != 304 {
         if find("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {

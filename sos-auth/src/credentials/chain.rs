@@ -99,11 +99,21 @@ impl CredentialsChain {
     /// [`Error::CredentialsNotFound`] listing the sources tried; [`Error::ProfileNotFound`]
     /// for a named profile that does not exist; the parse or I/O error of a malformed source.
     pub fn resolve(&self, env: &dyn Environment) -> Result<ResolvedCredentials> {
-        let found = |credentials, source| Ok(ResolvedCredentials { credentials, source });
+        let found = |credentials, source| {
+            Ok(ResolvedCredentials {
+                credentials,
+                source,
+            })
+        };
         if let Some(c) = &self.explicit {
             return found(c.clone(), CredentialSource::Explicit);
         }
-        if let Some(c) = env_pair(env, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", Some("AWS_SESSION_TOKEN"))? {
+        if let Some(c) = env_pair(
+            env,
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            Some("AWS_SESSION_TOKEN"),
+        )? {
             return found(c, CredentialSource::AwsEnvironment);
         }
         if let Some(c) = env_pair(env, "EXOSCALE_API_KEY", "EXOSCALE_API_SECRET", None)? {
@@ -119,7 +129,13 @@ impl CredentialsChain {
         match profiles.profile(&profile_name)? {
             Some(p) => {
                 if let Some(c) = p.credentials {
-                    return found(c, CredentialSource::AwsProfile { name: p.name, file: p.source });
+                    return found(
+                        c,
+                        CredentialSource::AwsProfile {
+                            name: p.name,
+                            file: p.source,
+                        },
+                    );
                 }
                 if named.is_some() {
                     return Err(Error::CredentialsNotFound {
@@ -136,18 +152,25 @@ impl CredentialsChain {
             None => {}
         }
 
-        if let Some(cfg) = S3cfg::load(env)? {
-            if let Some(c) = cfg.credentials {
-                return found(c, CredentialSource::S3cfg { file: cfg.path });
-            }
+        if let Some(cfg) = S3cfg::load(env)?
+            && let Some(c) = cfg.credentials
+        {
+            return found(c, CredentialSource::S3cfg { file: cfg.path });
         }
         Err(Error::CredentialsNotFound {
-            tried: "AWS_ACCESS_KEY_ID, EXOSCALE_API_KEY, ~/.aws/credentials, ~/.aws/config, ~/.s3cfg".to_owned(),
+            tried:
+                "AWS_ACCESS_KEY_ID, EXOSCALE_API_KEY, ~/.aws/credentials, ~/.aws/config, ~/.s3cfg"
+                    .to_owned(),
         })
     }
 }
 
-fn env_pair(env: &dyn Environment, key: &str, secret: &'static str, token: Option<&str>) -> Result<Option<Credentials>> {
+fn env_pair(
+    env: &dyn Environment,
+    key: &str,
+    secret: &'static str,
+    token: Option<&str>,
+) -> Result<Option<Credentials>> {
     let get = |name: &str| env.var(name).filter(|v| !v.is_empty());
     match (get(key), get(secret)) {
         (Some(ak), Some(sk)) => {
@@ -164,7 +187,11 @@ fn env_pair(env: &dyn Environment, key: &str, secret: &'static str, token: Optio
         }),
         (None, Some(_)) => Err(Error::IncompleteCredentials {
             source_name: "the environment".to_owned(),
-            missing: if secret.starts_with("AWS") { "AWS_ACCESS_KEY_ID" } else { "EXOSCALE_API_KEY" },
+            missing: if secret.starts_with("AWS") {
+                "AWS_ACCESS_KEY_ID"
+            } else {
+                "EXOSCALE_API_KEY"
+            },
         }),
     }
 }

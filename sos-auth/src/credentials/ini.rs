@@ -107,7 +107,13 @@ mod tests {
 
     #[test]
     fn errors_name_the_line() {
-        for (text, line) in [("k = v\n", 1), ("[a]\nk = v\n[b\n", 3), ("[a]\n\njunk\n", 3), ("[]\n", 1), ("[a]\n = v\n", 2)] {
+        for (text, line) in [
+            ("k = v\n", 1),
+            ("[a]\nk = v\n[b\n", 3),
+            ("[a]\n\njunk\n", 3),
+            ("[]\n", 1),
+            ("[a]\n = v\n", 2),
+        ] {
             match parse(Path::new("/x/credentials"), text) {
                 Err(Error::ConfigFile { line: l, path, .. }) => {
                     assert_eq!(l, line, "{text:?}");

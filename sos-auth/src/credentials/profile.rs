@@ -97,11 +97,10 @@ impl AwsProfiles {
         } else {
             format!("profile {name}")
         };
-        let in_config = self
-            .config
-            .iter()
-            .rev()
-            .find(|s| s.name == config_name || (name == "default" && s.name == "profile default"));
+        let in_config =
+            self.config.iter().rev().find(|s| {
+                s.name == config_name || (name == "default" && s.name == "profile default")
+            });
         if in_credentials.is_none() && in_config.is_none() {
             return Ok(None);
         }
@@ -111,7 +110,10 @@ impl AwsProfiles {
                 .or_else(|| in_config.and_then(|s| s.get(key)))
                 .filter(|v| !v.is_empty())
         };
-        let source = if in_credentials.and_then(|s| s.get("aws_access_key_id")).is_some() {
+        let source = if in_credentials
+            .and_then(|s| s.get("aws_access_key_id"))
+            .is_some()
+        {
             self.credentials_path.clone()
         } else {
             self.config_path.clone()

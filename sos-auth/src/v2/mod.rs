@@ -97,7 +97,13 @@ impl SigV2Signer {
             request.method(),
             request.uri(),
             request.headers(),
-            &[("x-amz-date", date.as_bytes()), ("x-amz-security-token", token.as_ref().map_or(&b""[..], HeaderValue::as_bytes))],
+            &[
+                ("x-amz-date", date.as_bytes()),
+                (
+                    "x-amz-security-token",
+                    token.as_ref().map_or(&b""[..], HeaderValue::as_bytes),
+                ),
+            ],
             "",
             self.host_base.as_deref(),
         )?;
@@ -108,8 +114,9 @@ impl SigV2Signer {
         auth.push_str(access_key);
         auth.push(':');
         auth.push_str(&signature);
-        let auth = HeaderValue::try_from(auth)
-            .map_err(|_| Error::InvalidRequest("the access key is not a valid header value".to_owned()))?;
+        let auth = HeaderValue::try_from(auth).map_err(|_| {
+            Error::InvalidRequest("the access key is not a valid header value".to_owned())
+        })?;
         let headers = request.headers_mut();
         headers.insert(X_AMZ_DATE, date);
         if let Some(token) = token {
@@ -125,7 +132,10 @@ impl SigV2Signer {
     /// As [`sign_at`](Self::sign_at).
     pub fn string_to_sign_at<B>(&self, request: &Request<B>, time: SystemTime) -> Result<String> {
         let date = http_date(time);
-        let token = self.credentials.session_token().map(|t| t.expose_secret().as_bytes());
+        let token = self
+            .credentials
+            .session_token()
+            .map(|t| t.expose_secret().as_bytes());
         let mut overrides = vec![("x-amz-date", date.as_bytes())];
         overrides.extend(token.map(|t| ("x-amz-security-token", t)));
         Ok(StringToSign::for_headers(
@@ -143,7 +153,13 @@ impl SigV2Signer {
     ///
     /// # Errors
     /// As [`presign_at`](Self::presign_at).
-    pub fn presign(&self, method: &Method, uri: &Uri, headers: &HeaderMap, expires_in: Duration) -> Result<Uri> {
+    pub fn presign(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        expires_in: Duration,
+    ) -> Result<Uri> {
         self.presign_at(method, uri, headers, SystemTime::now() + expires_in)
     }
 
@@ -157,7 +173,13 @@ impl SigV2Signer {
     /// # Errors
     /// [`Error::InvalidExpiry`] for an expiry before 1970; [`Error::InvalidRequest`] for a URI
     /// without a host.
-    pub fn presign_at(&self, method: &Method, uri: &Uri, headers: &HeaderMap, expires: SystemTime) -> Result<Uri> {
+    pub fn presign_at(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        expires: SystemTime,
+    ) -> Result<Uri> {
         let expires = expires
             .duration_since(UNIX_EPOCH)
             .map_err(|_| Error::InvalidExpiry {
@@ -168,21 +190,35 @@ impl SigV2Signer {
             .as_secs();
         let mut buf = [0u8; 20];
         let expires_text = std::str::from_utf8(crate::v4::itoa(expires, &mut buf)).unwrap_or("0");
-        let token = self.credentials.session_token().map(|t| t.expose_secret().as_bytes());
+        let token = self
+            .credentials
+            .session_token()
+            .map(|t| t.expose_secret().as_bytes());
         let mut overrides = Vec::with_capacity(1);
         overrides.extend(token.map(|t| ("x-amz-security-token", t)));
-        let sts = StringToSign::for_headers(method, uri, headers, &overrides, expires_text, self.host_base.as_deref())?;
+        let sts = StringToSign::for_headers(
+            method,
+            uri,
+            headers,
+            &overrides,
+            expires_text,
+            self.host_base.as_deref(),
+        )?;
         let signature = self.signature(&sts.text());
 
-        let authority = uri
-            .authority()
-            .ok_or_else(|| Error::InvalidRequest("a pre-signed URL needs an absolute URI".to_owned()))?;
+        let authority = uri.authority().ok_or_else(|| {
+            Error::InvalidRequest("a pre-signed URL needs an absolute URI".to_owned())
+        })?;
         let query = uri.query().unwrap_or("");
         let mut url = String::with_capacity(uri.path().len() + query.len() + 160);
         url.push_str(uri.scheme_str().unwrap_or("https"));
         url.push_str("://");
         url.push_str(authority.as_str());
-        url.push_str(if uri.path().is_empty() { "/" } else { uri.path() });
+        url.push_str(if uri.path().is_empty() {
+            "/"
+        } else {
+            uri.path()
+        });
         url.push('?');
         url.push_str(query);
         if !query.is_empty() {
@@ -199,12 +235,16 @@ impl SigV2Signer {
         }
         push(b"&Signature=");
         encode_raw(signature.as_bytes(), &mut push);
-        Uri::try_from(url).map_err(|e| Error::InvalidRequest(format!("pre-signed URL is not a valid URI: {e}")))
+        Uri::try_from(url)
+            .map_err(|e| Error::InvalidRequest(format!("pre-signed URL is not a valid URI: {e}")))
     }
 
     /// `base64(HMAC-SHA1(secret, string_to_sign))`.
     pub(crate) fn signature(&self, string_to_sign: &str) -> String {
-        sign_v2(self.credentials.secret_key().expose_secret(), string_to_sign)
+        sign_v2(
+            self.credentials.secret_key().expose_secret(),
+            string_to_sign,
+        )
     }
 
     fn token_value(&self) -> Result<Option<HeaderValue>> {
@@ -212,7 +252,9 @@ impl SigV2Signer {
             .session_token()
             .map(|t| HeaderValue::from_str(t.expose_secret()))
             .transpose()
-            .map_err(|_| Error::InvalidRequest("the session token is not a valid header value".to_owned()))
+            .map_err(|_| {
+                Error::InvalidRequest("the session token is not a valid header value".to_owned())
+            })
     }
 }
 

@@ -49,7 +49,8 @@ pub(crate) fn bucket_from_host<'h>(host: &'h str, host_base: &str) -> Option<&'h
     };
     let cut = host.len().checked_sub(host_base.len() + 1)?;
     let (bucket, rest) = host.split_at(cut);
-    (rest.as_bytes()[0] == b'.' && rest[1..].eq_ignore_ascii_case(host_base) && !bucket.is_empty()).then_some(bucket)
+    (rest.as_bytes()[0] == b'.' && rest[1..].eq_ignore_ascii_case(host_base) && !bucket.is_empty())
+        .then_some(bucket)
 }
 
 /// A built string to sign.
@@ -72,13 +73,19 @@ impl StringToSign {
         let mut text = String::with_capacity(256);
         text.push_str(method.as_str());
         text.push('\n');
-        let header = |name: &str| headers.get(name).map(|v| String::from_utf8_lossy(v.as_bytes()));
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()))
+        };
         text.push_str(header("content-md5").as_deref().unwrap_or("").trim());
         text.push('\n');
         text.push_str(header("content-type").as_deref().unwrap_or("").trim());
         text.push('\n');
-        let has_amz_date =
-            overrides.iter().any(|(n, v)| *n == "x-amz-date" && !v.is_empty()) || headers.contains_key("x-amz-date");
+        let has_amz_date = overrides
+            .iter()
+            .any(|(n, v)| *n == "x-amz-date" && !v.is_empty())
+            || headers.contains_key("x-amz-date");
         if !date_line.is_empty() {
             text.push_str(date_line);
         } else if !has_amz_date {
@@ -89,7 +96,8 @@ impl StringToSign {
         let mut amz: Vec<(&str, String)> = Vec::new();
         for name in headers.keys() {
             let n = name.as_str();
-            if !n.starts_with("x-amz-") || !is_signable(n) || overrides.iter().any(|(o, _)| *o == n) {
+            if !n.starts_with("x-amz-") || !is_signable(n) || overrides.iter().any(|(o, _)| *o == n)
+            {
                 continue;
             }
             let values: Vec<String> = headers
@@ -117,13 +125,21 @@ impl StringToSign {
                 .get(http::header::HOST)
                 .and_then(|h| h.to_str().ok())
                 .or_else(|| crate::v4::host_of(uri))
-                .ok_or_else(|| Error::InvalidRequest("the URI has no host and there is no Host header".to_owned()))?;
+                .ok_or_else(|| {
+                    Error::InvalidRequest(
+                        "the URI has no host and there is no Host header".to_owned(),
+                    )
+                })?;
             if let Some(bucket) = bucket_from_host(host, base) {
                 text.push('/');
                 text.push_str(bucket);
             }
         }
-        text.push_str(if uri.path().is_empty() { "/" } else { uri.path() });
+        text.push_str(if uri.path().is_empty() {
+            "/"
+        } else {
+            uri.path()
+        });
 
         let mut subs: Vec<(&str, Option<Vec<u8>>)> = uri
             .query()
@@ -163,9 +179,18 @@ mod tests {
     #[test]
     fn bucket_from_virtual_host() {
         assert_eq!(bucket_from_host("b.sos.exo.io", "sos.exo.io"), Some("b"));
-        assert_eq!(bucket_from_host("my.dotted.b.SOS.exo.io", "sos.exo.io"), Some("my.dotted.b"));
-        assert_eq!(bucket_from_host("b.s3.localhost:7480", "s3.localhost"), Some("b"));
-        assert_eq!(bucket_from_host("b.s3.localhost:7480", "s3.localhost:7480"), Some("b"));
+        assert_eq!(
+            bucket_from_host("my.dotted.b.SOS.exo.io", "sos.exo.io"),
+            Some("my.dotted.b")
+        );
+        assert_eq!(
+            bucket_from_host("b.s3.localhost:7480", "s3.localhost"),
+            Some("b")
+        );
+        assert_eq!(
+            bucket_from_host("b.s3.localhost:7480", "s3.localhost:7480"),
+            Some("b")
+        );
         assert_eq!(bucket_from_host("sos.exo.io", "sos.exo.io"), None);
         assert_eq!(bucket_from_host("xsos.exo.io", "sos.exo.io"), None);
         assert_eq!(bucket_from_host("io", "sos.exo.io"), None);

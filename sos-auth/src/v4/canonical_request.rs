@@ -189,7 +189,9 @@ impl<'a> CanonicalRequest<'a> {
     /// The canonical request as text (for debugging and tests; signing never builds it).
     pub(crate) fn to_text(&self, extra_query: &str) -> String {
         let mut out = Vec::with_capacity(256);
-        self.write(extra_query, &mut |piece: &[u8]| out.extend_from_slice(piece));
+        self.write(extra_query, &mut |piece: &[u8]| {
+            out.extend_from_slice(piece)
+        });
         String::from_utf8_lossy(&out).into_owned()
     }
 }
@@ -200,7 +202,10 @@ fn write_trimmed(value: &[u8], emit: &mut impl FnMut(&[u8])) {
     let Some(start) = value.iter().position(|b| !is_blank(b)) else {
         return;
     };
-    let end = value.iter().rposition(|b| !is_blank(b)).map_or(start, |e| e + 1);
+    let end = value
+        .iter()
+        .rposition(|b| !is_blank(b))
+        .map_or(start, |e| e + 1);
     let value = &value[start..end];
     let mut run = 0;
     let mut i = 0;
@@ -231,7 +236,8 @@ fn write_query(query: &str, extra: &str, skip: &str, emit: &mut impl FnMut(&[u8]
         if !skip.is_empty() && k == skip {
             continue;
         }
-        all_canonical &= is_canonical(k.as_bytes(), Component::Query) && is_canonical(v.as_bytes(), Component::Query);
+        all_canonical &= is_canonical(k.as_bytes(), Component::Query)
+            && is_canonical(v.as_bytes(), Component::Query);
         pairs.push((k, v));
     }
     if all_canonical {
@@ -303,7 +309,10 @@ mod tests {
         assert_eq!(host_of(&u("http://h:80/")), Some("h"));
         assert_eq!(host_of(&u("https://h:443/")), Some("h"));
         assert_eq!(host_of(&u("http://h:443/")), Some("h:443"));
-        assert_eq!(host_of(&u("http://u:p@127.0.0.1:9000/")), Some("127.0.0.1:9000"));
+        assert_eq!(
+            host_of(&u("http://u:p@127.0.0.1:9000/")),
+            Some("127.0.0.1:9000")
+        );
         assert_eq!(host_of(&u("/relative")), None);
     }
 }

@@ -17,7 +17,9 @@ pub use signing_key::{SigningKey, SigningKeyCache};
 pub use streaming::ChunkSigner;
 
 pub(crate) use canonical_request::{CanonicalRequest, host_of, is_signable};
-pub(crate) use string_to_sign::{ALGORITHM, canonical_request_hash, signature, write_scope, write_string_to_sign};
+pub(crate) use string_to_sign::{
+    ALGORITHM, canonical_request_hash, signature, write_scope, write_string_to_sign,
+};
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -40,8 +42,8 @@ pub const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-secu
 pub const MAX_PRESIGN_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
 
 const EMPTY_SHA256: [u8; 32] = [
-    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41,
-    0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+    0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
 ];
 const EMPTY_SHA256_HEX: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
@@ -112,7 +114,9 @@ impl PayloadText {
     fn header_value(&self) -> HeaderValue {
         match self {
             Self::Static(s) => HeaderValue::from_static(s),
-            Self::Hex(h) => HeaderValue::from_bytes(h).unwrap_or(HeaderValue::from_static(EMPTY_SHA256_HEX)),
+            Self::Hex(h) => {
+                HeaderValue::from_bytes(h).unwrap_or(HeaderValue::from_static(EMPTY_SHA256_HEX))
+            }
         }
     }
 }
@@ -210,10 +214,21 @@ impl SigV4Signer {
     /// # Errors
     /// [`Error::InvalidRequest`] when there is no host, or the access key or token is not a
     /// valid header value. The request is then unchanged.
-    pub fn sign_at<B>(&self, request: &mut Request<B>, payload: PayloadHash, time: SystemTime) -> Result<()> {
+    pub fn sign_at<B>(
+        &self,
+        request: &mut Request<B>,
+        payload: PayloadHash,
+        time: SystemTime,
+    ) -> Result<()> {
         let date = AmzDate::new(time);
         let payload = payload.text();
-        let signed = self.header_signature(request.method(), request.uri(), request.headers(), &date, &payload)?;
+        let signed = self.header_signature(
+            request.method(),
+            request.uri(),
+            request.headers(),
+            &date,
+            &payload,
+        )?;
         let headers = request.headers_mut();
         headers.insert(X_AMZ_DATE, date_value(&date));
         headers.insert(X_AMZ_CONTENT_SHA256, payload.header_value());
@@ -229,7 +244,12 @@ impl SigV4Signer {
     ///
     /// # Errors
     /// As [`sign_at`](Self::sign_at).
-    pub fn canonical_request_at<B>(&self, request: &Request<B>, payload: PayloadHash, time: SystemTime) -> Result<String> {
+    pub fn canonical_request_at<B>(
+        &self,
+        request: &Request<B>,
+        payload: PayloadHash,
+        time: SystemTime,
+    ) -> Result<String> {
         let date = AmzDate::new(time);
         let payload = payload.text();
         let token = self.token_bytes();
@@ -250,18 +270,31 @@ impl SigV4Signer {
     ///
     /// # Errors
     /// As [`sign_at`](Self::sign_at).
-    pub fn string_to_sign_at<B>(&self, request: &Request<B>, payload: PayloadHash, time: SystemTime) -> Result<String> {
+    pub fn string_to_sign_at<B>(
+        &self,
+        request: &Request<B>,
+        payload: PayloadHash,
+        time: SystemTime,
+    ) -> Result<String> {
         let canonical = self.canonical_request_at(request, payload, time)?;
         let hash = hex32(&<sha2::Sha256 as sha2::Digest>::digest(canonical.as_bytes()).into());
         let mut out = Vec::with_capacity(160);
-        write_string_to_sign(&AmzDate::new(time), &self.region, &self.service, &hash, &mut |p: &[u8]| {
-            out.extend_from_slice(p);
-        });
+        write_string_to_sign(
+            &AmzDate::new(time),
+            &self.region,
+            &self.service,
+            &hash,
+            &mut |p: &[u8]| {
+                out.extend_from_slice(p);
+            },
+        );
         Ok(String::from_utf8_lossy(&out).into_owned())
     }
 
     fn token_bytes(&self) -> Option<&[u8]> {
-        self.credentials.session_token().map(|t| t.expose_secret().as_bytes())
+        self.credentials
+            .session_token()
+            .map(|t| t.expose_secret().as_bytes())
     }
 
     fn header_signature(
@@ -276,7 +309,9 @@ impl SigV4Signer {
         let token_value = token
             .map(HeaderValue::from_bytes)
             .transpose()
-            .map_err(|_| Error::InvalidRequest("the session token is not a valid header value".to_owned()))?;
+            .map_err(|_| {
+                Error::InvalidRequest("the session token is not a valid header value".to_owned())
+            })?;
         let overrides = overrides(date, payload.as_str(), token);
         let canonical = CanonicalRequest::new(
             method.as_str(),
@@ -292,7 +327,13 @@ impl SigV4Signer {
 
         let access_key = self.credentials.access_key();
         let mut auth = String::with_capacity(
-            ALGORITHM.len() + 60 + access_key.len() + self.region.len() + self.service.len() + canonical.signed_headers_len() + 64,
+            ALGORITHM.len()
+                + 60
+                + access_key.len()
+                + self.region.len()
+                + self.service.len()
+                + canonical.signed_headers_len()
+                + 64,
         );
         auth.push_str(ALGORITHM);
         auth.push_str(" Credential=");
@@ -302,11 +343,15 @@ impl SigV4Signer {
             auth.push_str(std::str::from_utf8(p).unwrap_or_default());
         });
         auth.push_str(", SignedHeaders=");
-        canonical.write_signed_headers(&mut |p: &[u8]| auth.push_str(std::str::from_utf8(p).unwrap_or_default()));
+        canonical.write_signed_headers(&mut |p: &[u8]| {
+            auth.push_str(std::str::from_utf8(p).unwrap_or_default())
+        });
         auth.push_str(", Signature=");
         auth.push_str(std::str::from_utf8(&sig).unwrap_or_default());
         let authorization = HeaderValue::try_from(auth).map_err(|_| {
-            Error::InvalidRequest("the access key, region or service is not a valid header value".to_owned())
+            Error::InvalidRequest(
+                "the access key, region or service is not a valid header value".to_owned(),
+            )
         })?;
         Ok(HeaderSignature {
             authorization,
@@ -316,15 +361,25 @@ impl SigV4Signer {
     }
 
     pub(crate) fn mac(&self, date: &AmzDate) -> signing_key::HmacSha256 {
-        self.cache
-            .mac(self.credentials.secret_key(), date.date(), &self.region, &self.service)
+        self.cache.mac(
+            self.credentials.secret_key(),
+            date.date(),
+            &self.region,
+            &self.service,
+        )
     }
 
     /// [`presign_at`](Self::presign_at) with the system clock.
     ///
     /// # Errors
     /// As `presign_at`.
-    pub fn presign(&self, method: &Method, uri: &Uri, headers: &HeaderMap, expires_in: Duration) -> Result<Uri> {
+    pub fn presign(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        expires_in: Duration,
+    ) -> Result<Uri> {
         self.presign_at(method, uri, headers, expires_in, SystemTime::now())
     }
 
@@ -346,7 +401,8 @@ impl SigV4Signer {
         time: SystemTime,
     ) -> Result<Uri> {
         let seconds = expires_in.as_secs();
-        if !(1..=MAX_PRESIGN_EXPIRY.as_secs()).contains(&seconds) || expires_in.subsec_nanos() != 0 {
+        if !(1..=MAX_PRESIGN_EXPIRY.as_secs()).contains(&seconds) || expires_in.subsec_nanos() != 0
+        {
             return Err(Error::InvalidExpiry {
                 seconds,
                 min: 1,
@@ -354,19 +410,32 @@ impl SigV4Signer {
             });
         }
         let date = AmzDate::new(time);
-        let canonical = CanonicalRequest::new(method.as_str(), uri, headers, &[], |_| true, "UNSIGNED-PAYLOAD")?;
+        let canonical = CanonicalRequest::new(
+            method.as_str(),
+            uri,
+            headers,
+            &[],
+            |_| true,
+            "UNSIGNED-PAYLOAD",
+        )?;
 
         // scheme://authority/path?query&X-Amz-...&X-Amz-Signature=...
-        let authority = uri
-            .authority()
-            .ok_or_else(|| Error::InvalidRequest("a pre-signed URL needs an absolute URI".to_owned()))?;
+        let authority = uri.authority().ok_or_else(|| {
+            Error::InvalidRequest("a pre-signed URL needs an absolute URI".to_owned())
+        })?;
         let scheme = uri.scheme_str().unwrap_or("https");
         let path = uri.path();
         let query = uri.query().unwrap_or("");
         let access_key = self.credentials.access_key();
         let token = self.credentials.session_token().map(|t| t.expose_secret());
         let mut url = String::with_capacity(
-            scheme.len() + authority.as_str().len() + path.len() + query.len() + 330 + access_key.len() + token.map_or(0, |t| t.len() * 3),
+            scheme.len()
+                + authority.as_str().len()
+                + path.len()
+                + query.len()
+                + 330
+                + access_key.len()
+                + token.map_or(0, |t| t.len() * 3),
         );
         url.push_str(scheme);
         url.push_str("://");
@@ -403,7 +472,8 @@ impl SigV4Signer {
         let sig = signature(self.mac(&date), &date, &self.region, &self.service, &hash);
         url.push_str("&X-Amz-Signature=");
         url.push_str(std::str::from_utf8(&sig).unwrap_or_default());
-        Uri::try_from(url).map_err(|e| Error::InvalidRequest(format!("pre-signed URL is not a valid URI: {e}")))
+        Uri::try_from(url)
+            .map_err(|e| Error::InvalidRequest(format!("pre-signed URL is not a valid URI: {e}")))
     }
 
     /// Signs a streaming upload (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`) and returns the
@@ -424,7 +494,9 @@ impl SigV4Signer {
         time: SystemTime,
     ) -> Result<ChunkSigner> {
         if chunk_size == 0 {
-            return Err(Error::InvalidRequest("chunk size must be at least 1 byte".to_owned()));
+            return Err(Error::InvalidRequest(
+                "chunk size must be at least 1 byte".to_owned(),
+            ));
         }
         let date = AmzDate::new(time);
         let payload = PayloadHash::Streaming.text();
@@ -432,10 +504,17 @@ impl SigV4Signer {
         // Sign a copy of the headers with the streaming ones added, so a failure leaves the
         // request as it was.
         let mut headers = request.headers().clone();
-        headers.insert(http::header::CONTENT_ENCODING, HeaderValue::from_static("aws-chunked"));
-        headers.insert(HeaderName::from_static("x-amz-decoded-content-length"), HeaderValue::from(decoded_length));
+        headers.insert(
+            http::header::CONTENT_ENCODING,
+            HeaderValue::from_static("aws-chunked"),
+        );
+        headers.insert(
+            HeaderName::from_static("x-amz-decoded-content-length"),
+            HeaderValue::from(decoded_length),
+        );
         headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(encoded));
-        let signed = self.header_signature(request.method(), request.uri(), &headers, &date, &payload)?;
+        let signed =
+            self.header_signature(request.method(), request.uri(), &headers, &date, &payload)?;
         headers.insert(X_AMZ_DATE, date_value(&date));
         headers.insert(X_AMZ_CONTENT_SHA256, payload.header_value());
         if let Some(token) = signed.token {
@@ -443,7 +522,14 @@ impl SigV4Signer {
         }
         headers.insert(AUTHORIZATION, signed.authorization);
         *request.headers_mut() = headers;
-        Ok(ChunkSigner::new(self.mac(&date), date, &self.region, &self.service, signed.signature, chunk_size))
+        Ok(ChunkSigner::new(
+            self.mac(&date),
+            date,
+            &self.region,
+            &self.service,
+            signed.signature,
+            chunk_size,
+        ))
     }
 }
 
@@ -453,7 +539,11 @@ struct HeaderSignature {
     signature: [u8; 64],
 }
 
-fn overrides<'a>(date: &'a AmzDate, payload: &'a str, token: Option<&'a [u8]>) -> [(&'a str, &'a [u8]); 3] {
+fn overrides<'a>(
+    date: &'a AmzDate,
+    payload: &'a str,
+    token: Option<&'a [u8]>,
+) -> [(&'a str, &'a [u8]); 3] {
     [
         ("x-amz-content-sha256", payload.as_bytes()),
         ("x-amz-date", date.as_str().as_bytes()),

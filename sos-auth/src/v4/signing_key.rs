@@ -29,7 +29,8 @@ pub struct SigningKey {
 impl SigningKey {
     /// Derives the key for `date` (`YYYYMMDD`), `region` and `service`.
     pub fn derive(secret: &Secret, date: &str, region: &str, service: &str) -> Self {
-        let mut prefixed = zeroize::Zeroizing::new(Vec::with_capacity(4 + secret.expose_secret().len()));
+        let mut prefixed =
+            zeroize::Zeroizing::new(Vec::with_capacity(4 + secret.expose_secret().len()));
         prefixed.extend_from_slice(b"AWS4");
         prefixed.extend_from_slice(secret.expose_secret().as_bytes());
         let mut k = hmac(&prefixed, date.as_bytes());
@@ -109,7 +110,9 @@ pub struct SigningKeyCache {
 impl std::fmt::Debug for SigningKeyCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let len = self.entries.lock().map_or(0, |e| e.len());
-        f.debug_struct("SigningKeyCache").field("entries", &len).finish()
+        f.debug_struct("SigningKeyCache")
+            .field("entries", &len)
+            .finish()
     }
 }
 
@@ -120,7 +123,13 @@ impl SigningKeyCache {
     }
 
     /// The keyed MAC for the scope, derived on a miss.
-    pub(crate) fn mac(&self, secret: &Secret, date: &str, region: &str, service: &str) -> HmacSha256 {
+    pub(crate) fn mac(
+        &self,
+        secret: &Secret,
+        date: &str,
+        region: &str,
+        service: &str,
+    ) -> HmacSha256 {
         let date_bytes: [u8; 8] = date.as_bytes().try_into().unwrap_or([b'0'; 8]);
         let Ok(mut entries) = self.entries.lock() else {
             // A poisoned lock only means another thread panicked mid-insert; derive afresh.
@@ -136,7 +145,12 @@ impl SigningKeyCache {
         let mac = key.mac();
         if entries.len() >= CACHE_CAPACITY {
             // Evict the oldest date: yesterday's keys are the ones that will not come back.
-            if let Some(oldest) = entries.iter().enumerate().min_by_key(|(_, e)| e.date).map(|(i, _)| i) {
+            if let Some(oldest) = entries
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, e)| e.date)
+                .map(|(i, _)| i)
+            {
                 entries.swap_remove(oldest);
             }
         }
@@ -193,6 +207,10 @@ mod tests {
         let _ = cache.mac(&s, "20130129", "other", "s3");
         assert_eq!(cache.len(), CACHE_CAPACITY);
         let entries = cache.entries.lock().unwrap();
-        assert!(entries.iter().all(|e| &e.date != b"20130110" && &e.date != b"20130111"));
+        assert!(
+            entries
+                .iter()
+                .all(|e| &e.date != b"20130110" && &e.date != b"20130111")
+        );
     }
 }

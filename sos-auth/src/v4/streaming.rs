@@ -39,7 +39,14 @@ impl std::fmt::Debug for ChunkSigner {
 }
 
 impl ChunkSigner {
-    pub(crate) fn new(mac: HmacSha256, date: AmzDate, region: &str, service: &str, seed: [u8; 64], chunk_size: usize) -> Self {
+    pub(crate) fn new(
+        mac: HmacSha256,
+        date: AmzDate,
+        region: &str,
+        service: &str,
+        seed: [u8; 64],
+        chunk_size: usize,
+    ) -> Self {
         let mut scope = String::with_capacity(40);
         write_scope(&date, region, service, &mut |p: &[u8]| {
             scope.push_str(std::str::from_utf8(p).unwrap_or_default());
@@ -85,7 +92,11 @@ impl ChunkSigner {
         out.reserve(data.len() + 90);
         out.extend_from_slice(format!("{:x}", data.len()).as_bytes());
         out.extend_from_slice(CHUNK_SIGNATURE);
-        let sig = *self.sign_chunk(data).as_bytes().first_chunk::<64>().unwrap_or(&[b'0'; 64]);
+        let sig = *self
+            .sign_chunk(data)
+            .as_bytes()
+            .first_chunk::<64>()
+            .unwrap_or(&[b'0'; 64]);
         out.extend_from_slice(&sig);
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(data);
@@ -95,7 +106,8 @@ impl ChunkSigner {
     /// Frames a whole body: every chunk of [`chunk_size`](Self::chunk_size), then the
     /// final empty chunk.
     pub fn encode_body(&mut self, body: &[u8]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(Self::encoded_length(body.len() as u64, self.chunk_size) as usize);
+        let mut out =
+            Vec::with_capacity(Self::encoded_length(body.len() as u64, self.chunk_size) as usize);
         for chunk in body.chunks(self.chunk_size) {
             self.write_chunk(chunk, &mut out);
         }
@@ -108,7 +120,11 @@ impl ChunkSigner {
     pub fn encoded_length(decoded_length: u64, chunk_size: usize) -> u64 {
         let chunk_size = chunk_size.max(1) as u64;
         let frame = |len: u64| -> u64 {
-            let hex_digits = if len == 0 { 1 } else { u64::from((64 - len.leading_zeros()).div_ceil(4)) };
+            let hex_digits = if len == 0 {
+                1
+            } else {
+                u64::from((64 - len.leading_zeros()).div_ceil(4))
+            };
             hex_digits + CHUNK_SIGNATURE.len() as u64 + 64 + 2 + len + 2
         };
         let full = decoded_length / chunk_size;

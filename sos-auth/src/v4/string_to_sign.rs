@@ -16,7 +16,12 @@ use crate::time::AmzDate;
 pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
 /// `YYYYMMDD/region/service/aws4_request`, fed to `emit`.
-pub(crate) fn write_scope(date: &AmzDate, region: &str, service: &str, emit: &mut impl FnMut(&[u8])) {
+pub(crate) fn write_scope(
+    date: &AmzDate,
+    region: &str,
+    service: &str,
+    emit: &mut impl FnMut(&[u8]),
+) {
     emit(date.date().as_bytes());
     emit(b"/");
     emit(region.as_bytes());
@@ -26,7 +31,10 @@ pub(crate) fn write_scope(date: &AmzDate, region: &str, service: &str, emit: &mu
 }
 
 /// `hex(sha256(canonical request))`.
-pub(crate) fn canonical_request_hash(canonical: &CanonicalRequest<'_>, extra_query: &str) -> [u8; 64] {
+pub(crate) fn canonical_request_hash(
+    canonical: &CanonicalRequest<'_>,
+    extra_query: &str,
+) -> [u8; 64] {
     let mut hasher = Sha256::new();
     canonical.write(extra_query, &mut |piece: &[u8]| hasher.update(piece));
     hex32(&hasher.finalize().into())
@@ -57,6 +65,8 @@ pub(crate) fn signature(
     service: &str,
     request_hash: &[u8; 64],
 ) -> [u8; 64] {
-    write_string_to_sign(date, region, service, request_hash, &mut |p: &[u8]| mac.update(p));
+    write_string_to_sign(date, region, service, request_hash, &mut |p: &[u8]| {
+        mac.update(p)
+    });
     hex32(&mac.finalize().into_bytes().into())
 }

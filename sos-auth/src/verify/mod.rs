@@ -15,7 +15,10 @@ use subtle::ConstantTimeEq;
 use crate::encoding::{Component, percent_decode};
 use crate::time::AmzDate;
 use crate::v2::{StringToSign, sign_v2};
-use crate::v4::{ALGORITHM, CanonicalRequest, MAX_PRESIGN_EXPIRY, PayloadHash, SigningKey, canonical_request_hash, signature};
+use crate::v4::{
+    ALGORITHM, CanonicalRequest, MAX_PRESIGN_EXPIRY, PayloadHash, SigningKey,
+    canonical_request_hash, signature,
+};
 use crate::{Credentials, Error, Result, Secret};
 
 /// Which signature a request carried.
@@ -149,7 +152,9 @@ impl Verifier {
             return match auth.split_once(' ') {
                 Some((ALGORITHM, rest)) => self.verify_v4_header(request, rest, now),
                 Some(("AWS", rest)) => self.verify_v2_header(request, rest, now),
-                _ => Err(Error::UnsupportedAlgorithm(auth.split(' ').next().unwrap_or("").to_owned())),
+                _ => Err(Error::UnsupportedAlgorithm(
+                    auth.split(' ').next().unwrap_or("").to_owned(),
+                )),
             };
         }
         let params = query_params(request.uri().query().unwrap_or(""));
@@ -193,23 +198,33 @@ impl Verifier {
             )));
         }
         if scope.terminator != "aws4_request" {
-            return Err(Error::InvalidScope(format!("scope must end with aws4_request, not `{}`", scope.terminator)));
+            return Err(Error::InvalidScope(format!(
+                "scope must end with aws4_request, not `{}`",
+                scope.terminator
+            )));
         }
-        if let Some(region) = &self.region {
-            if scope.region != region {
-                return Err(Error::InvalidScope(format!("region `{}` is not `{region}`", scope.region)));
-            }
+        if let Some(region) = &self.region
+            && scope.region != region
+        {
+            return Err(Error::InvalidScope(format!(
+                "region `{}` is not `{region}`",
+                scope.region
+            )));
         }
         Ok(())
     }
 
-    fn verify_v4_header<B>(&self, request: &Request<B>, rest: &str, now: SystemTime) -> Result<VerifiedRequest> {
+    fn verify_v4_header<B>(
+        &self,
+        request: &Request<B>,
+        rest: &str,
+        now: SystemTime,
+    ) -> Result<VerifiedRequest> {
         let (mut credential, mut signed_headers, mut sig) = (None, None, None);
         for part in rest.split(',') {
-            let (k, v) = part
-                .trim()
-                .split_once('=')
-                .ok_or_else(|| Error::MalformedSignature(format!("`{}` is not key=value", part.trim())))?;
+            let (k, v) = part.trim().split_once('=').ok_or_else(|| {
+                Error::MalformedSignature(format!("`{}` is not key=value", part.trim()))
+            })?;
             match k {
                 "Credential" => credential = Some(v),
                 "SignedHeaders" => signed_headers = Some(v),
@@ -217,20 +232,35 @@ impl Verifier {
                 _ => {}
             }
         }
-        let missing = |what: &str| Error::MalformedSignature(format!("Authorization has no {what}"));
+        let missing =
+            |what: &str| Error::MalformedSignature(format!("Authorization has no {what}"));
         let scope = Scope::parse(credential.ok_or_else(|| missing("Credential"))?)?;
         let signed_headers = signed_headers.ok_or_else(|| missing("SignedHeaders"))?;
         let sig = sig.ok_or_else(|| missing("Signature"))?;
         let headers = request.headers();
-        let date_text = header_str(headers, "x-amz-date").ok_or_else(|| missing("x-amz-date header"))?;
-        let date = AmzDate::parse(date_text)
-            .ok_or_else(|| Error::MalformedSignature(format!("x-amz-date `{date_text}` is not YYYYMMDDTHHMMSSZ")))?;
+        let date_text =
+            header_str(headers, "x-amz-date").ok_or_else(|| missing("x-amz-date header"))?;
+        let date = AmzDate::parse(date_text).ok_or_else(|| {
+            Error::MalformedSignature(format!("x-amz-date `{date_text}` is not YYYYMMDDTHHMMSSZ"))
+        })?;
         self.check_scope(&scope, &date)?;
         self.check_skew(date.system_time(), date_text, now)?;
-        let payload_text = header_str(headers, "x-amz-content-sha256").ok_or_else(|| missing("x-amz-content-sha256 header"))?;
-        let payload = PayloadHash::parse(payload_text)
-            .ok_or_else(|| Error::MalformedSignature(format!("x-amz-content-sha256 `{payload_text}` is not a payload hash")))?;
-        self.check_v4(request, &scope, signed_headers, payload_text, &date, sig, false)?;
+        let payload_text = header_str(headers, "x-amz-content-sha256")
+            .ok_or_else(|| missing("x-amz-content-sha256 header"))?;
+        let payload = PayloadHash::parse(payload_text).ok_or_else(|| {
+            Error::MalformedSignature(format!(
+                "x-amz-content-sha256 `{payload_text}` is not a payload hash"
+            ))
+        })?;
+        self.check_v4(
+            request,
+            &scope,
+            signed_headers,
+            payload_text,
+            &date,
+            sig,
+            false,
+        )?;
         Ok(VerifiedRequest {
             access_key: scope.access_key.to_owned(),
             version: SignatureVersion::V4Header,
@@ -241,7 +271,12 @@ impl Verifier {
         })
     }
 
-    fn verify_v4_query<B>(&self, request: &Request<B>, params: &HashMap<String, String>, now: SystemTime) -> Result<VerifiedRequest> {
+    fn verify_v4_query<B>(
+        &self,
+        request: &Request<B>,
+        params: &HashMap<String, String>,
+        now: SystemTime,
+    ) -> Result<VerifiedRequest> {
         let get = |name: &str| {
             params
                 .get(name)
@@ -250,13 +285,16 @@ impl Verifier {
         };
         let scope = Scope::parse(get("X-Amz-Credential")?)?;
         let date_text = get("X-Amz-Date")?;
-        let date = AmzDate::parse(date_text)
-            .ok_or_else(|| Error::MalformedSignature(format!("X-Amz-Date `{date_text}` is not YYYYMMDDTHHMMSSZ")))?;
+        let date = AmzDate::parse(date_text).ok_or_else(|| {
+            Error::MalformedSignature(format!("X-Amz-Date `{date_text}` is not YYYYMMDDTHHMMSSZ"))
+        })?;
         let expires: u64 = get("X-Amz-Expires")?
             .parse()
             .map_err(|_| Error::MalformedSignature("X-Amz-Expires is not a number".to_owned()))?;
         if expires > MAX_PRESIGN_EXPIRY.as_secs() {
-            return Err(Error::MalformedSignature(format!("X-Amz-Expires {expires} is over 7 days")));
+            return Err(Error::MalformedSignature(format!(
+                "X-Amz-Expires {expires} is over 7 days"
+            )));
         }
         self.check_scope(&scope, &date)?;
         let signed_at = date.system_time();
@@ -269,9 +307,18 @@ impl Verifier {
                 expired_at: AmzDate::new(expires_at).to_string(),
             });
         }
-        let payload_text = header_str(request.headers(), "x-amz-content-sha256").unwrap_or("UNSIGNED-PAYLOAD");
+        let payload_text =
+            header_str(request.headers(), "x-amz-content-sha256").unwrap_or("UNSIGNED-PAYLOAD");
         let payload = PayloadHash::parse(payload_text);
-        self.check_v4(request, &scope, get("X-Amz-SignedHeaders")?, payload_text, &date, get("X-Amz-Signature")?, true)?;
+        self.check_v4(
+            request,
+            &scope,
+            get("X-Amz-SignedHeaders")?,
+            payload_text,
+            &date,
+            get("X-Amz-Signature")?,
+            true,
+        )?;
         Ok(VerifiedRequest {
             access_key: scope.access_key.to_owned(),
             version: SignatureVersion::V4Query,
@@ -295,13 +342,18 @@ impl Verifier {
     ) -> Result<()> {
         let names: Vec<&str> = signed_headers.split(';').collect();
         for name in &names {
-            let present = request.headers().contains_key(*name) || (*name == "host" && request.uri().authority().is_some());
+            let present = request.headers().contains_key(*name)
+                || (*name == "host" && request.uri().authority().is_some());
             if !present {
-                return Err(Error::MalformedSignature(format!("signed header `{name}` is not in the request")));
+                return Err(Error::MalformedSignature(format!(
+                    "signed header `{name}` is not in the request"
+                )));
             }
         }
         if !names.contains(&"host") {
-            return Err(Error::MalformedSignature("host must be a signed header".to_owned()));
+            return Err(Error::MalformedSignature(
+                "host must be a signed header".to_owned(),
+            ));
         }
         let secret = self.secret(scope.access_key)?;
         let canonical = CanonicalRequest::new(
@@ -312,7 +364,11 @@ impl Verifier {
             |n| names.contains(&n),
             payload_text,
         )?;
-        let canonical = if query { canonical.skipping_query_param("X-Amz-Signature") } else { canonical };
+        let canonical = if query {
+            canonical.skipping_query_param("X-Amz-Signature")
+        } else {
+            canonical
+        };
         let hash = canonical_request_hash(&canonical, "");
         let key = SigningKey::derive(&secret, scope.date, scope.region, scope.service);
         let expected = signature(key.mac(), date, scope.region, scope.service, &hash);
@@ -323,21 +379,36 @@ impl Verifier {
         }
     }
 
-    fn verify_v2_header<B>(&self, request: &Request<B>, rest: &str, now: SystemTime) -> Result<VerifiedRequest> {
-        let (access_key, sig) = rest
-            .trim()
-            .rsplit_once(':')
-            .ok_or_else(|| Error::MalformedSignature("V2 Authorization is not `AWS access:signature`".to_owned()))?;
+    fn verify_v2_header<B>(
+        &self,
+        request: &Request<B>,
+        rest: &str,
+        now: SystemTime,
+    ) -> Result<VerifiedRequest> {
+        let (access_key, sig) = rest.trim().rsplit_once(':').ok_or_else(|| {
+            Error::MalformedSignature("V2 Authorization is not `AWS access:signature`".to_owned())
+        })?;
         let headers = request.headers();
         let shown = header_str(headers, "x-amz-date")
             .or_else(|| header_str(headers, "date"))
-            .ok_or_else(|| Error::MalformedSignature("V2 request has neither x-amz-date nor Date".to_owned()))?;
+            .ok_or_else(|| {
+                Error::MalformedSignature("V2 request has neither x-amz-date nor Date".to_owned())
+            })?;
         let signed_at = parse_http_date(shown)
             .ok_or_else(|| Error::MalformedSignature(format!("`{shown}` is not an HTTP date")))?;
         self.check_skew(signed_at, shown, now)?;
-        let sts = StringToSign::for_headers(request.method(), request.uri(), headers, &[], "", self.host_base.as_deref())?;
+        let sts = StringToSign::for_headers(
+            request.method(),
+            request.uri(),
+            headers,
+            &[],
+            "",
+            self.host_base.as_deref(),
+        )?;
         let checked = self.check_v2(access_key, &sts.text(), sig);
-        if let (Err(Error::SignatureMismatch), Some(amz_date)) = (&checked, header_str(headers, "x-amz-date")) {
+        if let (Err(Error::SignatureMismatch), Some(amz_date)) =
+            (&checked, header_str(headers, "x-amz-date"))
+        {
             // The developer guide's own example ("Object DELETE") puts the x-amz-date value
             // on the Date line and leaves it out of the x-amz-* lines, against its stated rule
             // (empty Date line). Clients written from that example sign so; accept it too.
@@ -363,7 +434,12 @@ impl Verifier {
         })
     }
 
-    fn verify_v2_query<B>(&self, request: &Request<B>, params: &HashMap<String, String>, now: SystemTime) -> Result<VerifiedRequest> {
+    fn verify_v2_query<B>(
+        &self,
+        request: &Request<B>,
+        params: &HashMap<String, String>,
+        now: SystemTime,
+    ) -> Result<VerifiedRequest> {
         let get = |name: &str| {
             params
                 .get(name)
@@ -380,7 +456,9 @@ impl Verifier {
                 expired_at: expires_text.to_owned(),
             });
         }
-        let token = params.get("x-amz-security-token").map(|t| ("x-amz-security-token", t.as_bytes()));
+        let token = params
+            .get("x-amz-security-token")
+            .map(|t| ("x-amz-security-token", t.as_bytes()));
         let overrides: Vec<(&str, &[u8])> = token.into_iter().collect();
         let sts = StringToSign::for_headers(
             request.method(),
@@ -425,16 +503,22 @@ impl<'a> Scope<'a> {
     /// `AK/YYYYMMDD/region/service/aws4_request`; the access key may itself hold `/`.
     fn parse(credential: &'a str) -> Result<Self> {
         let mut parts = credential.rsplitn(5, '/');
-        let (Some(terminator), Some(service), Some(region), Some(date), Some(access_key)) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(terminator), Some(service), Some(region), Some(date), Some(access_key)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
             return Err(Error::MalformedSignature(format!(
                 "credential `{}/...` is not AK/DATE/REGION/SERVICE/aws4_request",
                 credential.split('/').next().unwrap_or("")
             )));
         };
         if date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) || access_key.is_empty() {
-            return Err(Error::MalformedSignature("malformed credential scope".to_owned()));
+            return Err(Error::MalformedSignature(
+                "malformed credential scope".to_owned(),
+            ));
         }
         Ok(Self {
             access_key,

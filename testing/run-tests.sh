@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine with only the Rust toolchain:
+#   1. installs the external S3 servers the tests judge against (once; skipped when present),
+#   2. starts them on 127.0.0.1 with fixed test keys and exports where they are (SOS_TEST_*),
+#   3. runs every test of the workspace (the embedded s3s-fs server starts inside the tests),
+#   4. stops the servers when the run ends, even on failure.
+# Extra arguments go to `cargo test` (e.g. `bash testing/run-tests.sh -p sos-auth`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+STATE_DIR=${SOS_TEST_STATE_DIR:-$PWD/target/test-servers}
+export SOS_RGW_DIR="$STATE_DIR/radosgw"
+
+stop_servers() {
+    bash testing/servers/radosgw.sh down || true
+}
+trap stop_servers EXIT INT TERM
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "installing the Ceph RADOS Gateway (skipped when installed)"
+bash testing/servers/radosgw.sh install
+
+step "starting the RADOS Gateway on 127.0.0.1"
+bash testing/servers/radosgw.sh up
+# shellcheck disable=SC1091
+source "$SOS_RGW_DIR/env"
+echo "radosgw: $SOS_TEST_RGW_ENDPOINT (region $SOS_TEST_RGW_REGION)"
+
+step "cargo test --workspace $*"
+# The servers are shared by every test binary: each test uses a bucket of its own.
+cargo test --workspace "$@"
