@@ -326,15 +326,20 @@ impl SigV4Signer {
         let sig = signature(mac, date, &self.region, &self.service, &hash);
 
         let access_key = self.credentials.access_key();
-        let mut auth = String::with_capacity(
-            ALGORITHM.len()
-                + 60
-                + access_key.len()
-                + self.region.len()
-                + self.service.len()
-                + canonical.signed_headers_len()
-                + 64,
-        );
+        // Exact capacity: `HeaderValue::try_from(String)` then takes the buffer without a copy.
+        let capacity = ALGORITHM.len()
+            + " Credential=".len()
+            + access_key.len()
+            + "/YYYYMMDD/".len()
+            + self.region.len()
+            + 1
+            + self.service.len()
+            + "/aws4_request".len()
+            + ", SignedHeaders=".len()
+            + canonical.signed_headers_len()
+            + ", Signature=".len()
+            + 64;
+        let mut auth = String::with_capacity(capacity);
         auth.push_str(ALGORITHM);
         auth.push_str(" Credential=");
         auth.push_str(access_key);
@@ -348,6 +353,7 @@ impl SigV4Signer {
         });
         auth.push_str(", Signature=");
         auth.push_str(std::str::from_utf8(&sig).unwrap_or_default());
+        debug_assert_eq!(auth.len(), capacity);
         let authorization = HeaderValue::try_from(auth).map_err(|_| {
             Error::InvalidRequest(
                 "the access key, region or service is not a valid header value".to_owned(),
