@@ -239,6 +239,12 @@ impl SigV2Signer {
             .map_err(|e| Error::InvalidRequest(format!("pre-signed URL is not a valid URI: {e}")))
     }
 
+    /// `base64(HMAC-SHA1(secret, message))`: the V2 signature of any string to sign (browser
+    /// POST uploads sign their base64 policy document this way).
+    pub fn sign_string(&self, message: &str) -> String {
+        self.signature(message)
+    }
+
     /// `base64(HMAC-SHA1(secret, string_to_sign))`.
     pub(crate) fn signature(&self, string_to_sign: &str) -> String {
         sign_v2(

@@ -375,6 +375,35 @@ impl SigV4Signer {
         )
     }
 
+    /// `hex(HMAC(signing key of the day, message))`: the V4 signature of any string to sign,
+    /// with the cached key. Browser POST uploads sign their base64 policy document this way.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use sos_auth::{Credentials, SigV4Signer};
+    /// let signer = SigV4Signer::new(Credentials::new("AK", "secret"), "ch-gva-2");
+    /// let sig = signer.sign_string_at(b"eyJleHBpcmF0aW9uIjogIi4uLiJ9", UNIX_EPOCH + Duration::from_secs(1_767_323_045));
+    /// assert_eq!(sig.len(), 64);
+    /// ```
+    pub fn sign_string_at(&self, message: &[u8], time: SystemTime) -> String {
+        use hmac::Mac;
+        let mut mac = self.mac(&AmzDate::new(time));
+        mac.update(message);
+        String::from_utf8_lossy(&hex32(&mac.finalize().into_bytes().into())).into_owned()
+    }
+
+    /// `ACCESS_KEY/YYYYMMDD/region/service/aws4_request`, the credential of a signature made
+    /// at `time` (the `x-amz-credential` field of a POST upload).
+    pub fn credential_at(&self, time: SystemTime) -> String {
+        let mut out = String::with_capacity(self.credentials.access_key().len() + 48);
+        out.push_str(self.credentials.access_key());
+        out.push('/');
+        write_scope(&AmzDate::new(time), &self.region, &self.service, &mut |p: &[u8]| {
+            out.push_str(std::str::from_utf8(p).unwrap_or_default());
+        });
+        out
+    }
+
     /// [`presign_at`](Self::presign_at) with the system clock.
     ///
     /// # Errors
