@@ -18,6 +18,14 @@ trap stop_servers EXIT INT TERM
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "checking the client tools the tests call (curl)"
+if ! command -v curl >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null
+    else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null
+    fi
+fi
+curl --version | head -n 1
+
 step "installing the Ceph RADOS Gateway (skipped when installed)"
 bash testing/servers/radosgw.sh install
 

@@ -1,0 +1,228 @@
+//! Where requests go: an SOS zone or any S3-compatible endpoint, path-style or virtual-host.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::{Error, Result};
+
+/// An Exoscale SOS zone. Its endpoint is `https://sos-{zone}.exo.io`, its region the zone name.
+///
+/// ```
+/// use sos_presign::Zone;
+/// let zone: Zone = "ch-dk-2".parse()?;
+/// assert_eq!(zone.endpoint_host(), "sos-ch-dk-2.exo.io");
+/// assert_eq!(zone.region(), "ch-dk-2");
+/// # Ok::<(), sos_presign::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Zone {
+    /// Geneva, Switzerland.
+    ChGva2,
+    /// Zurich, Switzerland.
+    ChDk2,
+    /// Frankfurt, Germany.
+    DeFra1,
+    /// Munich, Germany.
+    DeMuc1,
+    /// Vienna, Austria.
+    AtVie1,
+    /// Vienna, Austria (second zone).
+    AtVie2,
+    /// Sofia, Bulgaria.
+    BgSof1,
+}
+
+impl Zone {
+    /// Every zone.
+    pub const ALL: [Zone; 7] = [
+        Zone::ChGva2,
+        Zone::ChDk2,
+        Zone::DeFra1,
+        Zone::DeMuc1,
+        Zone::AtVie1,
+        Zone::AtVie2,
+        Zone::BgSof1,
+    ];
+
+    /// The zone name, which is also the region: `ch-gva-2`.
+    pub fn region(self) -> &'static str {
+        match self {
+            Zone::ChGva2 => "ch-gva-2",
+            Zone::ChDk2 => "ch-dk-2",
+            Zone::DeFra1 => "de-fra-1",
+            Zone::DeMuc1 => "de-muc-1",
+            Zone::AtVie1 => "at-vie-1",
+            Zone::AtVie2 => "at-vie-2",
+            Zone::BgSof1 => "bg-sof-1",
+        }
+    }
+
+    /// `sos-{zone}.exo.io`
+    pub fn endpoint_host(self) -> String {
+        format!("sos-{}.exo.io", self.region())
+    }
+}
+
+impl fmt::Display for Zone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.region())
+    }
+}
+
+impl FromStr for Zone {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Zone::ALL
+            .into_iter()
+            .find(|z| z.region().eq_ignore_ascii_case(s))
+            .ok_or_else(|| Error::InvalidEndpoint {
+                endpoint: s.to_owned(),
+                reason: "not an SOS zone (ch-gva-2, ch-dk-2, de-fra-1, de-muc-1, at-vie-1, at-vie-2, bg-sof-1)",
+            })
+    }
+}
+
+/// How the bucket appears in a URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Addressing {
+    /// `https://host/bucket/key`: works with every bucket name and every server.
+    #[default]
+    Path,
+    /// `https://bucket.host/key`.
+    VirtualHost,
+}
+
+/// An S3 endpoint: scheme, host (with port), region and addressing style.
+///
+/// ```
+/// use sos_presign::{Addressing, Endpoint, Zone};
+/// let sos = Endpoint::zone(Zone::DeFra1).with_addressing(Addressing::VirtualHost);
+/// assert_eq!(sos.object_url("photos", "2026/me.jpg")?, "https://photos.sos-de-fra-1.exo.io/2026/me.jpg");
+///
+/// let local = Endpoint::parse("http://127.0.0.1:7480")?.with_region("default");
+/// assert_eq!(local.object_url("bkt", "a key")?, "http://127.0.0.1:7480/bkt/a%20key");
+/// # Ok::<(), sos_presign::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    https: bool,
+    host: String,
+    region: String,
+    addressing: Addressing,
+}
+
+impl Endpoint {
+    /// The endpoint of an SOS zone (https, region = zone, path-style).
+    pub fn zone(zone: Zone) -> Self {
+        Self {
+            https: true,
+            host: zone.endpoint_host(),
+            region: zone.region().to_owned(),
+            addressing: Addressing::Path,
+        }
+    }
+
+    /// A custom endpoint from a URL (`http://127.0.0.1:7480`, `https://s3.example.com`);
+    /// region `us-east-1` until [`with_region`](Self::with_region). An SOS zone URL gets its
+    /// zone as region.
+    ///
+    /// # Errors
+    /// [`Error::InvalidEndpoint`] for a URL that is not `http(s)://host[:port][/]`.
+    pub fn parse(url: &str) -> Result<Self> {
+        let invalid = |reason| Error::InvalidEndpoint {
+            endpoint: url.to_owned(),
+            reason,
+        };
+        let (https, rest) = if let Some(rest) = url.strip_prefix("https://") {
+            (true, rest)
+        } else if let Some(rest) = url.strip_prefix("http://") {
+            (false, rest)
+        } else {
+            return Err(invalid("must start with http:// or https://"));
+        };
+        let host = rest.strip_suffix('/').unwrap_or(rest);
+        if host.is_empty() || host.contains(['/', '?', '#', '@', ' ']) {
+            return Err(invalid(
+                "must be scheme://host[:port] with no path, query or user",
+            ));
+        }
+        host.parse::<http::uri::Authority>()
+            .map_err(|_| invalid("host is not a valid authority"))?;
+        let region = Zone::ALL
+            .into_iter()
+            .find(|z| host.eq_ignore_ascii_case(&z.endpoint_host()))
+            .map_or("us-east-1", Zone::region);
+        Ok(Self {
+            https,
+            host: host.to_ascii_lowercase(),
+            region: region.to_owned(),
+            addressing: Addressing::Path,
+        })
+    }
+
+    /// Sets the region (the V4 credential scope).
+    #[must_use]
+    pub fn with_region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
+    }
+
+    /// Sets the addressing style.
+    #[must_use]
+    pub fn with_addressing(mut self, addressing: Addressing) -> Self {
+        self.addressing = addressing;
+        self
+    }
+
+    /// The region.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// `host[:port]`
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// `https` or `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.https { "https" } else { "http" }
+    }
+
+    /// The addressing style.
+    pub fn addressing(&self) -> Addressing {
+        self.addressing
+    }
+
+    /// The URL of an object (`key` encoded once, see [`encode_key`](crate::encode_key)); an
+    /// empty key gives the bucket's URL.
+    ///
+    /// # Errors
+    /// [`Error::InvalidBucket`] for a bucket name S3 refuses (and, virtual-host, a name that
+    /// cannot be a host name).
+    pub fn object_url(&self, bucket: &str, key: &str) -> Result<String> {
+        crate::key::check_bucket(bucket, self.addressing)?;
+        let encoded = crate::encode_key(key);
+        Ok(match self.addressing {
+            Addressing::Path if key.is_empty() => {
+                format!("{}://{}/{bucket}", self.scheme(), self.host)
+            }
+            Addressing::Path => format!("{}://{}/{bucket}/{encoded}", self.scheme(), self.host),
+            Addressing::VirtualHost => {
+                format!("{}://{bucket}.{}/{encoded}", self.scheme(), self.host)
+            }
+        })
+    }
+}
+
+impl FromStr for Endpoint {
+    type Err = Error;
+    /// A zone name (`ch-gva-2`) or a URL.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.parse::<Zone>() {
+            Ok(zone) => Ok(Endpoint::zone(zone)),
+            Err(_) => Endpoint::parse(s),
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Object keys and bucket names in URLs.
+
+use crate::{Addressing, Error, Result};
+
+/// Encodes an object key for a URL path, once: every byte but `A-Z a-z 0-9 - _ . ~` and `/`
+/// becomes `%XX`. A `.` or `..` segment has its dots encoded too (`%2E`), so that clients and
+/// proxies that normalise paths (curl, browsers) leave it alone; servers decode it back, and
+/// the signature is the same either way.
+///
+/// ```
+/// assert_eq!(sos_presign::encode_key("photos/été 2026+.jpg"), "photos/%C3%A9t%C3%A9%202026%2B.jpg");
+/// assert_eq!(sos_presign::encode_key("a/../b//c"), "a/%2E%2E/b//c");
+/// ```
+pub fn encode_key(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + key.len() / 2);
+    for (i, segment) in key.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        if segment == "." || segment == ".." {
+            out.push_str(&"%2E".repeat(segment.len()));
+            continue;
+        }
+        for b in segment.bytes() {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                out.push(char::from(b));
+            } else {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 15)]));
+            }
+        }
+    }
+    out
+}
+
+/// Checks an object key: 1 to 1024 bytes of UTF-8 (S3's limit).
+pub(crate) fn check_key(key: &str) -> Result<()> {
+    match key.len() {
+        0 => Err(Error::InvalidKey("empty")),
+        1..=1024 => Ok(()),
+        _ => Err(Error::InvalidKey("longer than 1024 bytes")),
+    }
+}
+
+/// The S3 bucket naming rules: 3-63 characters of lower-case letters, digits, `.` and `-`,
+/// starting and ending with a letter or digit, no `..`, not an IP address. Virtual-host
+/// addressing also rules out `.` next to `-`.
+pub(crate) fn check_bucket(bucket: &str, addressing: Addressing) -> Result<()> {
+    let invalid = |reason| {
+        Err(Error::InvalidBucket {
+            bucket: bucket.to_owned(),
+            reason,
+        })
+    };
+    if !(3..=63).contains(&bucket.len()) {
+        return invalid("must be 3 to 63 characters long");
+    }
+    if !bucket
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+    {
+        return invalid("only lower-case letters, digits, `.` and `-` are allowed");
+    }
+    let first_last_ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if !first_last_ok(bucket.as_bytes()[0]) || !first_last_ok(bucket.as_bytes()[bucket.len() - 1]) {
+        return invalid("must start and end with a letter or digit");
+    }
+    if bucket.contains("..") {
+        return invalid("must not contain `..`");
+    }
+    if bucket.parse::<std::net::Ipv4Addr>().is_ok() {
+        return invalid("must not be an IP address");
+    }
+    if addressing == Addressing::VirtualHost && (bucket.contains(".-") || bucket.contains("-.")) {
+        return invalid("`.-` and `-.` cannot be part of a host name");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_rules() {
+        for ok in ["abc", "my-new-bucket", "a.b.c", "0123456789"] {
+            assert!(check_bucket(ok, Addressing::VirtualHost).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ab",
+            "ABC",
+            "a_b",
+            "-ab",
+            "ab-",
+            "a..b",
+            "192.168.1.1",
+            &"a".repeat(64),
+        ] {
+            assert!(check_bucket(bad, Addressing::Path).is_err(), "{bad}");
+        }
+        assert!(check_bucket("a.-b", Addressing::Path).is_ok());
+        assert!(check_bucket("a.-b", Addressing::VirtualHost).is_err());
+    }
+
+    #[test]
+    fn key_rules() {
+        assert!(check_key("").is_err());
+        assert!(check_key(&"k".repeat(1024)).is_ok());
+        assert!(check_key(&"k".repeat(1025)).is_err());
+        assert_eq!(encode_key("~user/a b"), "~user/a%20b");
+        assert_eq!(encode_key("./x/."), "%2E/x/%2E");
+        assert_eq!(encode_key("..."), "...");
+    }
+}

@@ -1,0 +1,385 @@
+//! Browser POST uploads: a policy document, its signature, and the form fields.
+//!
+//! The browser posts a `multipart/form-data` form straight to the bucket. The form carries a
+//! base64 policy (what may be uploaded, until when) signed with the secret; the server checks
+//! the signature and every condition. See
+//! [the S3 documentation](https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html).
+
+use std::time::{Duration, SystemTime};
+
+use base64::Engine;
+use serde_json::{Value, json};
+use sos_auth::AmzDate;
+
+use crate::{Error, Presigner, Result, SignatureVersion};
+
+/// Which object keys the form may create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyCondition {
+    /// Exactly this key.
+    Exact(String),
+    /// Any key starting with this prefix; the form's `key` field is `prefix${filename}`, so the
+    /// browser's file name completes it.
+    StartsWith(String),
+}
+
+/// What the browser is sent after a successful upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SuccessAction {
+    /// This status: 200, 201 (with an XML body) or 204 (the default).
+    Status(u16),
+    /// A redirect to this URL.
+    Redirect(String),
+}
+
+/// A POST policy being built.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use sos_auth::Credentials;
+/// use sos_presign::{Endpoint, KeyCondition, PostPolicy, Presigner, Zone};
+///
+/// let presigner = Presigner::new(Credentials::new("EXOabc", "secret"), Endpoint::zone(Zone::ChGva2));
+/// let policy = PostPolicy::new("uploads-bucket", KeyCondition::StartsWith("user-42/".into()))
+///     .expires_in(Duration::from_secs(600))
+///     .content_length_range(1, 10 * 1024 * 1024)
+///     .content_type_starts_with("image/")
+///     .acl("private")
+///     .success_action_status(201);
+/// let form = presigner.post_form_at(&policy, UNIX_EPOCH + Duration::from_secs(1_767_323_045))?;
+/// assert_eq!(form.url, "https://sos-ch-gva-2.exo.io/uploads-bucket");
+/// assert_eq!(form.field("key"), Some("user-42/${filename}"));
+/// assert_eq!(form.field("x-amz-algorithm"), Some("AWS4-HMAC-SHA256"));
+/// assert!(form.html().contains(r#"<input type="file" name="file">"#));
+/// # Ok::<(), sos_presign::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct PostPolicy {
+    bucket: String,
+    key: KeyCondition,
+    expires_in: Duration,
+    content_length: Option<(u64, u64)>,
+    acl: Option<String>,
+    success: Option<SuccessAction>,
+    content_type: Option<KeyCondition>,
+    metadata: Vec<(String, String)>,
+}
+
+impl PostPolicy {
+    /// A policy for uploads to `bucket` under `key`, valid one hour.
+    pub fn new(bucket: impl Into<String>, key: KeyCondition) -> Self {
+        Self {
+            bucket: bucket.into(),
+            key,
+            expires_in: Duration::from_secs(3600),
+            content_length: None,
+            acl: None,
+            success: None,
+            content_type: None,
+            metadata: Vec::new(),
+        }
+    }
+
+    /// How long the form may be used.
+    #[must_use]
+    pub fn expires_in(mut self, duration: Duration) -> Self {
+        self.expires_in = duration;
+        self
+    }
+
+    /// The file must be `min ..= max` bytes.
+    #[must_use]
+    pub fn content_length_range(mut self, min: u64, max: u64) -> Self {
+        self.content_length = Some((min, max));
+        self
+    }
+
+    /// The object gets this canned ACL.
+    #[must_use]
+    pub fn acl(mut self, acl: impl Into<String>) -> Self {
+        self.acl = Some(acl.into());
+        self
+    }
+
+    /// Answer a successful upload with this status (200, 201 or 204).
+    #[must_use]
+    pub fn success_action_status(mut self, status: u16) -> Self {
+        self.success = Some(SuccessAction::Status(status));
+        self
+    }
+
+    /// Redirect the browser here after a successful upload.
+    #[must_use]
+    pub fn success_action_redirect(mut self, url: impl Into<String>) -> Self {
+        self.success = Some(SuccessAction::Redirect(url.into()));
+        self
+    }
+
+    /// The `Content-Type` field must be exactly this.
+    #[must_use]
+    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.content_type = Some(KeyCondition::Exact(content_type.into()));
+        self
+    }
+
+    /// The `Content-Type` field must start with this (`image/`).
+    #[must_use]
+    pub fn content_type_starts_with(mut self, prefix: impl Into<String>) -> Self {
+        self.content_type = Some(KeyCondition::StartsWith(prefix.into()));
+        self
+    }
+
+    /// The object gets this user metadata (`x-amz-meta-{name}`).
+    #[must_use]
+    pub fn metadata(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata
+            .push((format!("x-amz-meta-{}", name.into()), value.into()));
+        self
+    }
+}
+
+/// The signed form: where to post it and its fields, in order (the file goes last).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PostForm {
+    /// The form's `action`: the bucket's URL.
+    pub url: String,
+    /// The fields, in the order they must be sent, before the `file` field.
+    pub fields: Vec<(String, String)>,
+    /// The policy document (JSON) that was signed.
+    pub policy: String,
+    /// When the form stops working.
+    pub expires_at: SystemTime,
+}
+
+impl PostForm {
+    /// The value of a field.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// An HTML `<form>` with the fields hidden, a file input and a submit button.
+    pub fn html(&self) -> String {
+        let mut out = format!(
+            "<form action=\"{}\" method=\"post\" enctype=\"multipart/form-data\">\n",
+            escape_html(&self.url)
+        );
+        for (name, value) in &self.fields {
+            out.push_str(&format!(
+                "  <input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
+                escape_html(name),
+                escape_html(value)
+            ));
+        }
+        out.push_str("  <input type=\"file\" name=\"file\">\n  <input type=\"submit\" value=\"Upload\">\n</form>\n");
+        out
+    }
+}
+
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `2026-01-02T03:04:05.000Z`, the policy's expiration format.
+fn iso8601(time: SystemTime) -> String {
+    let d = AmzDate::new(time);
+    let s = d.as_str();
+    format!(
+        "{}-{}-{}T{}:{}:{}.000Z",
+        &s[0..4],
+        &s[4..6],
+        &s[6..8],
+        &s[9..11],
+        &s[11..13],
+        &s[13..15]
+    )
+}
+
+impl Presigner {
+    /// [`post_form_at`](Self::post_form_at) with the system clock.
+    ///
+    /// # Errors
+    /// As `post_form_at`.
+    pub fn post_form(&self, policy: &PostPolicy) -> Result<PostForm> {
+        self.post_form_at(policy, SystemTime::now())
+    }
+
+    /// Builds and signs the policy (V4 or V2, as this pre-signer signs) as of `time`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidPolicy`] for an empty range (`min > max`), a zero expiry or a success
+    /// status other than 200, 201, 204; [`Error::InvalidBucket`].
+    pub fn post_form_at(&self, policy: &PostPolicy, time: SystemTime) -> Result<PostForm> {
+        if policy.expires_in.is_zero() {
+            return Err(Error::InvalidPolicy(
+                "the expiry must be at least one second".to_owned(),
+            ));
+        }
+        if let Some((min, max)) = policy.content_length
+            && min > max
+        {
+            return Err(Error::InvalidPolicy(format!(
+                "content-length-range {min} > {max}"
+            )));
+        }
+        if let Some(SuccessAction::Status(s)) = policy.success
+            && ![200, 201, 204].contains(&s)
+        {
+            return Err(Error::InvalidPolicy(format!(
+                "success_action_status must be 200, 201 or 204, not {s}"
+            )));
+        }
+        let url = self.endpoint().object_url(&policy.bucket, "")?;
+        // Virtual-host URLs end in `/`; the form posts to the bucket itself either way.
+        let url = url.strip_suffix('/').unwrap_or(&url).to_owned();
+        let expires_at = time + policy.expires_in;
+
+        let mut fields: Vec<(String, String)> = Vec::new();
+        let mut conditions: Vec<Value> = vec![json!({ "bucket": policy.bucket })];
+        match &policy.key {
+            KeyCondition::Exact(k) => {
+                fields.push(("key".into(), k.clone()));
+                conditions.push(json!({ "key": k }));
+            }
+            KeyCondition::StartsWith(p) => {
+                fields.push(("key".into(), format!("{p}${{filename}}")));
+                conditions.push(json!(["starts-with", "$key", p]));
+            }
+        }
+        if let Some(acl) = &policy.acl {
+            fields.push(("acl".into(), acl.clone()));
+            conditions.push(json!({ "acl": acl }));
+        }
+        match &policy.success {
+            Some(SuccessAction::Status(s)) => {
+                fields.push(("success_action_status".into(), s.to_string()));
+                conditions.push(json!({ "success_action_status": s.to_string() }));
+            }
+            Some(SuccessAction::Redirect(u)) => {
+                fields.push(("success_action_redirect".into(), u.clone()));
+                conditions.push(json!({ "success_action_redirect": u }));
+            }
+            None => {}
+        }
+        match &policy.content_type {
+            Some(KeyCondition::Exact(t)) => {
+                fields.push(("Content-Type".into(), t.clone()));
+                conditions.push(json!({ "Content-Type": t }));
+            }
+            Some(KeyCondition::StartsWith(p)) => {
+                fields.push(("Content-Type".into(), p.clone()));
+                conditions.push(json!(["starts-with", "$Content-Type", p]));
+            }
+            None => {}
+        }
+        for (name, value) in &policy.metadata {
+            fields.push((name.clone(), value.clone()));
+            conditions.push(json!({ name.as_str(): value }));
+        }
+        if let Some((min, max)) = policy.content_length {
+            conditions.push(json!(["content-length-range", min, max]));
+        }
+        let token = self
+            .v4_signer()
+            .credentials()
+            .session_token()
+            .map(|t| t.expose_secret().to_owned());
+
+        let b64 = base64::engine::general_purpose::STANDARD;
+        match self.signature_version() {
+            SignatureVersion::V4 => {
+                let credential = self.v4_signer().credential_at(time);
+                let date = AmzDate::new(time).to_string();
+                let mut signing_fields = vec![
+                    ("x-amz-algorithm".to_owned(), "AWS4-HMAC-SHA256".to_owned()),
+                    ("x-amz-credential".to_owned(), credential),
+                    ("x-amz-date".to_owned(), date),
+                ];
+                if let Some(t) = token {
+                    signing_fields.push(("x-amz-security-token".to_owned(), t));
+                }
+                for (n, v) in &signing_fields {
+                    conditions.push(json!({ n.as_str(): v }));
+                }
+                let document =
+                    json!({ "expiration": iso8601(expires_at), "conditions": conditions })
+                        .to_string();
+                let encoded = b64.encode(document.as_bytes());
+                let signature = self.v4_signer().sign_string_at(encoded.as_bytes(), time);
+                fields.extend(signing_fields);
+                fields.push(("policy".into(), encoded));
+                fields.push(("x-amz-signature".into(), signature));
+                Ok(PostForm {
+                    url,
+                    fields,
+                    policy: document,
+                    expires_at,
+                })
+            }
+            SignatureVersion::V2 => {
+                if let Some(t) = &token {
+                    conditions.push(json!({ "x-amz-security-token": t }));
+                }
+                let document =
+                    json!({ "expiration": iso8601(expires_at), "conditions": conditions })
+                        .to_string();
+                let encoded = b64.encode(document.as_bytes());
+                let signature = self.v2_signer().sign_string(&encoded);
+                fields.push((
+                    "AWSAccessKeyId".into(),
+                    self.v2_signer().credentials().access_key().to_owned(),
+                ));
+                if let Some(t) = token {
+                    fields.push(("x-amz-security-token".into(), t));
+                }
+                fields.push(("policy".into(), encoded));
+                fields.push(("signature".into(), signature));
+                Ok(PostForm {
+                    url,
+                    fields,
+                    policy: document,
+                    expires_at,
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    #[test]
+    fn expiration_format() {
+        assert_eq!(
+            iso8601(UNIX_EPOCH + Duration::from_secs(1_767_323_045)),
+            "2026-01-02T03:04:05.000Z"
+        );
+    }
+
+    #[test]
+    fn html_escapes() {
+        let form = PostForm {
+            url: "http://h/b".into(),
+            fields: vec![("key".into(), "a\"<b>&'".into())],
+            policy: String::new(),
+            expires_at: UNIX_EPOCH,
+        };
+        assert!(form.html().contains("value=\"a&quot;&lt;b&gt;&amp;&#39;\""));
+    }
+}

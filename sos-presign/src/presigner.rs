@@ -1,0 +1,342 @@
+//! Pre-signed URLs for any method.
+
+use std::time::{Duration, SystemTime};
+
+use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, Method, Uri};
+use sos_auth::{Credentials, MAX_PRESIGN_EXPIRY, SigV2Signer, SigV4Signer};
+
+use crate::key::check_key;
+use crate::{Endpoint, Error, Result};
+
+/// Which signature a URL carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SignatureVersion {
+    /// AWS Signature Version 4 (`X-Amz-*` parameters; expiry 1 s ..= 7 days).
+    #[default]
+    V4,
+    /// AWS Signature Version 2 (`AWSAccessKeyId`, `Expires`, `Signature`).
+    V2,
+}
+
+/// Holds credentials and an endpoint, and pre-signs requests. Derived keys are cached, so a
+/// backend signs many thousands of URLs a second; clones share the cache.
+///
+/// ```
+/// use std::time::Duration;
+/// use sos_auth::Credentials;
+/// use sos_presign::{Endpoint, Presigner, Zone};
+///
+/// let presigner = Presigner::new(Credentials::new("EXOabc", "secret"), Endpoint::zone(Zone::ChGva2));
+/// let url = presigner
+///     .get_object("invoices", "2026/Rechnung März.pdf")
+///     .expires_in(Duration::from_secs(300))
+///     .attachment("Rechnung März.pdf")
+///     .sign()?;
+/// assert!(url.url.starts_with("https://sos-ch-gva-2.exo.io/invoices/2026/Rechnung%20M%C3%A4rz.pdf?"));
+/// assert!(url.url.contains("response-content-disposition="));
+/// # Ok::<(), sos_presign::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Presigner {
+    endpoint: Endpoint,
+    v4: SigV4Signer,
+    v2: SigV2Signer,
+    version: SignatureVersion,
+}
+
+impl Presigner {
+    /// A V4 pre-signer for `endpoint`.
+    pub fn new(credentials: Credentials, endpoint: Endpoint) -> Self {
+        Self {
+            v4: SigV4Signer::new(credentials.clone(), endpoint.region()),
+            v2: SigV2Signer::new(credentials).with_host_base(endpoint.host()),
+            endpoint,
+            version: SignatureVersion::V4,
+        }
+    }
+
+    /// Signs with this version.
+    #[must_use]
+    pub fn with_signature_version(mut self, version: SignatureVersion) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// The endpoint.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The V4 signer (shares its key cache with this pre-signer).
+    pub fn v4_signer(&self) -> &SigV4Signer {
+        &self.v4
+    }
+
+    /// The V2 signer.
+    pub fn v2_signer(&self) -> &SigV2Signer {
+        &self.v2
+    }
+
+    /// The signature version used.
+    pub fn signature_version(&self) -> SignatureVersion {
+        self.version
+    }
+
+    /// A download URL ([GetObject](https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html)).
+    pub fn get_object(&self, bucket: &str, key: &str) -> PresignRequest<'_> {
+        self.request(Method::GET, bucket, key)
+    }
+
+    /// An upload URL ([PutObject](https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html)).
+    pub fn put_object(&self, bucket: &str, key: &str) -> PresignRequest<'_> {
+        self.request(Method::PUT, bucket, key)
+    }
+
+    /// A HEAD URL (metadata without the body).
+    pub fn head_object(&self, bucket: &str, key: &str) -> PresignRequest<'_> {
+        self.request(Method::HEAD, bucket, key)
+    }
+
+    /// A DELETE URL.
+    pub fn delete_object(&self, bucket: &str, key: &str) -> PresignRequest<'_> {
+        self.request(Method::DELETE, bucket, key)
+    }
+
+    /// A URL that uploads one part of a multipart upload
+    /// ([UploadPart](https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html)), so a
+    /// browser can send a big file in parts. `part_number` is 1 ..= 10000.
+    pub fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: u16,
+    ) -> PresignRequest<'_> {
+        let mut req = self.request(Method::PUT, bucket, key);
+        if !(1..=10_000).contains(&part_number) {
+            req.error = Some(Error::InvalidKey("part number must be 1 to 10000"));
+        }
+        req.query
+            .push(("partNumber".to_owned(), part_number.to_string()));
+        req.query
+            .push(("uploadId".to_owned(), upload_id.to_owned()));
+        req
+    }
+
+    /// A URL for any method on an object (or on the bucket when `key` is empty).
+    pub fn request(&self, method: Method, bucket: &str, key: &str) -> PresignRequest<'_> {
+        PresignRequest {
+            presigner: self,
+            method,
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            query: Vec::new(),
+            headers: HeaderMap::new(),
+            expiry: Expiry::In(Duration::from_secs(3600)),
+            error: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Expiry {
+    In(Duration),
+    At(SystemTime),
+}
+
+/// A pre-signed request being built. Ends with [`sign`](Self::sign).
+#[derive(Debug)]
+#[must_use = "a request does nothing until it is signed"]
+pub struct PresignRequest<'p> {
+    presigner: &'p Presigner,
+    method: Method,
+    bucket: String,
+    key: String,
+    query: Vec<(String, String)>,
+    headers: HeaderMap,
+    expiry: Expiry,
+    error: Option<Error>,
+}
+
+impl PresignRequest<'_> {
+    /// Valid for this long from signing (default one hour; V4 allows 1 s ..= 7 days).
+    pub fn expires_in(mut self, duration: Duration) -> Self {
+        self.expiry = Expiry::In(duration);
+        self
+    }
+
+    /// Valid until this time (V2 states it as is; V4 turns it into a duration from signing).
+    pub fn expires_at(mut self, time: SystemTime) -> Self {
+        self.expiry = Expiry::At(time);
+        self
+    }
+
+    fn response(mut self, name: &str, value: &str) -> Self {
+        self.query.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Overrides the `Content-Type` of the response.
+    pub fn response_content_type(self, value: &str) -> Self {
+        self.response("response-content-type", value)
+    }
+
+    /// Overrides the `Content-Disposition` of the response (see [`attachment`](Self::attachment)).
+    pub fn response_content_disposition(self, value: &str) -> Self {
+        self.response("response-content-disposition", value)
+    }
+
+    /// Makes browsers save the download as `filename` (any UTF-8; see [`crate::attachment`]).
+    pub fn attachment(self, filename: &str) -> Self {
+        let value = crate::attachment(filename);
+        self.response_content_disposition(&value)
+    }
+
+    /// Overrides the `Cache-Control` of the response.
+    pub fn response_cache_control(self, value: &str) -> Self {
+        self.response("response-cache-control", value)
+    }
+
+    /// Overrides the `Expires` of the response.
+    pub fn response_expires(self, value: &str) -> Self {
+        self.response("response-expires", value)
+    }
+
+    /// Overrides the `Content-Language` of the response.
+    pub fn response_content_language(self, value: &str) -> Self {
+        self.response("response-content-language", value)
+    }
+
+    /// Overrides the `Content-Encoding` of the response.
+    pub fn response_content_encoding(self, value: &str) -> Self {
+        self.response("response-content-encoding", value)
+    }
+
+    /// Signs a header that whoever uses the URL must send with exactly this value.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        match (
+            HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            (Ok(n), Ok(v)) => {
+                self.headers.append(n, v);
+            }
+            _ => {
+                self.error.get_or_insert(Error::InvalidHeader {
+                    name: name.to_owned(),
+                });
+            }
+        }
+        self
+    }
+
+    /// The upload must be sent with this `Content-Type`.
+    pub fn content_type(self, value: &str) -> Self {
+        self.header("content-type", value)
+    }
+
+    /// The upload must be sent with this canned ACL (`x-amz-acl`, e.g. `public-read`).
+    pub fn acl(self, canned_acl: &str) -> Self {
+        self.header("x-amz-acl", canned_acl)
+    }
+
+    /// The upload must carry this user metadata (`x-amz-meta-{name}`).
+    pub fn metadata(self, name: &str, value: &str) -> Self {
+        self.header(&format!("x-amz-meta-{name}"), value)
+    }
+
+    /// Signs with the system clock.
+    ///
+    /// # Errors
+    /// As [`sign_at`](Self::sign_at).
+    pub fn sign(self) -> Result<PresignedRequest> {
+        self.sign_at(SystemTime::now())
+    }
+
+    /// Signs as of `time`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidBucket`], [`Error::InvalidKey`], [`Error::InvalidHeader`],
+    /// [`Error::InvalidExpiry`] (V4 beyond 7 days, or an expiry not after `time`).
+    pub fn sign_at(self, time: SystemTime) -> Result<PresignedRequest> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        if !self.key.is_empty() {
+            check_key(&self.key)?;
+        }
+        let mut url = self
+            .presigner
+            .endpoint
+            .object_url(&self.bucket, &self.key)?;
+        for (i, (k, v)) in self.query.iter().enumerate() {
+            url.push(if i == 0 { '?' } else { '&' });
+            encode_component(k, &mut url);
+            url.push('=');
+            encode_component(v, &mut url);
+        }
+        let uri: Uri = url
+            .parse()
+            .map_err(|_| Error::InvalidKey("the URL cannot be built"))?;
+        let (expires_in, expires_at) = match self.expiry {
+            Expiry::In(d) => (d, time + d),
+            Expiry::At(t) => (t.duration_since(time).unwrap_or_default(), t),
+        };
+        let max = match self.presigner.version {
+            SignatureVersion::V4 => MAX_PRESIGN_EXPIRY.as_secs(),
+            SignatureVersion::V2 => u64::MAX,
+        };
+        if expires_in.as_secs() == 0 || expires_in.as_secs() > max {
+            return Err(Error::InvalidExpiry {
+                seconds: expires_in.as_secs(),
+                min: 1,
+                max,
+            });
+        }
+        let signed = match self.presigner.version {
+            SignatureVersion::V4 => {
+                let whole = Duration::from_secs(expires_in.as_secs());
+                self.presigner
+                    .v4
+                    .presign_at(&self.method, &uri, &self.headers, whole, time)?
+            }
+            SignatureVersion::V2 => {
+                self.presigner
+                    .v2
+                    .presign_at(&self.method, &uri, &self.headers, expires_at)?
+            }
+        };
+        Ok(PresignedRequest {
+            method: self.method,
+            url: signed.to_string(),
+            headers: self.headers,
+            expires_at,
+        })
+    }
+}
+
+/// Percent-encodes a query name or value (everything but unreserved characters).
+fn encode_component(text: &str, out: &mut String) {
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
+/// A pre-signed request: the URL, and the headers that must be sent with it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PresignedRequest {
+    /// The method the URL is valid for.
+    pub method: Method,
+    /// The URL.
+    pub url: String,
+    /// Headers that were signed: the user of the URL must send them, with these values.
+    pub headers: HeaderMap,
+    /// When the URL stops working.
+    pub expires_at: SystemTime,
+}

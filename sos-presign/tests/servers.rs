@@ -1,0 +1,241 @@
+//! Pre-signed URLs used by curl against real servers: uploads, downloads, HEAD, DELETE,
+//! response overrides, and the refusals (expired, tampered, another method).
+
+use std::time::{Duration, SystemTime};
+
+use sos_presign::{Addressing, SignatureVersion, attachment};
+
+use crate::common::{Target, curl};
+
+const ADDRESSING: [Addressing; 2] = [Addressing::Path, Addressing::VirtualHost];
+const VERSIONS: [SignatureVersion; 2] = [SignatureVersion::V4, SignatureVersion::V2];
+
+/// The URL with the first character of its signature changed.
+fn tamper(url: &str) -> String {
+    let at = url.rfind("Signature=").expect("a signature") + "Signature=".len();
+    let mut bytes = url.as_bytes().to_vec();
+    bytes[at] = if bytes[at] == b'a' { b'b' } else { b'a' };
+    String::from_utf8(bytes).unwrap()
+}
+
+fn data(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+#[test]
+fn curl_uses_presigned_urls() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source.bin");
+    let bytes = data(150_000);
+    std::fs::write(&source, &bytes).unwrap();
+    let upload = format!("@{}", source.display());
+    for t in Target::all() {
+        for version in VERSIONS {
+            for addressing in ADDRESSING {
+                let ctx = format!("{} {version:?} {addressing:?}", t.name);
+                let p = t.presigner(addressing, version);
+                let bucket = t.create_bucket("presign");
+                let key = "dir/ünïcødé file+name=~(1).bin";
+
+                let put = p
+                    .put_object(&bucket, key)
+                    .content_type("application/x-test")
+                    .metadata("origin", "curl")
+                    .sign()
+                    .unwrap();
+                assert_eq!(put.headers["content-type"], "application/x-test");
+                let r = curl(
+                    &[
+                        "-X",
+                        "PUT",
+                        "-H",
+                        "content-type: application/x-test",
+                        "-H",
+                        "x-amz-meta-origin: curl",
+                        "--data-binary",
+                        &upload,
+                        &put.url,
+                    ],
+                    t.port,
+                    dir.path(),
+                );
+                assert_eq!(
+                    r.status,
+                    200,
+                    "{ctx}: PUT {}: {}",
+                    put.url,
+                    String::from_utf8_lossy(&r.body)
+                );
+
+                // The object is there, as uploaded (checked with a signed request, not a URL).
+                let check = t.signed(
+                    http::Method::GET,
+                    &format!("/{bucket}/{}", sos_presign::encode_key(key)),
+                    Vec::new(),
+                );
+                assert_eq!(check.status, 200, "{ctx}");
+                assert!(check.body == bytes, "{ctx}: stored bytes differ");
+                assert_eq!(
+                    check.header("content-type"),
+                    Some("application/x-test"),
+                    "{ctx}"
+                );
+
+                let get = p
+                    .get_object(&bucket, key)
+                    .expires_in(Duration::from_secs(120))
+                    .sign()
+                    .unwrap();
+                let r = curl(&[&get.url], t.port, dir.path());
+                assert_eq!(r.status, 200, "{ctx}: GET {}", get.url);
+                assert!(r.body == bytes, "{ctx}: downloaded bytes differ");
+
+                let head = p.head_object(&bucket, key).sign().unwrap();
+                let r = curl(&["-I", &head.url], t.port, dir.path());
+                assert_eq!(r.status, 200, "{ctx}: HEAD");
+                assert_eq!(
+                    r.header("content-length"),
+                    Some(bytes.len().to_string()),
+                    "{ctx}"
+                );
+
+                // Refusals: another method, a changed signature, an expired URL.
+                let r = curl(&["-X", "DELETE", &get.url], t.port, dir.path());
+                assert_eq!(r.status, 403, "{ctx}: a GET URL used to DELETE");
+                let r = curl(&[&tamper(&get.url)], t.port, dir.path());
+                assert_eq!(r.status, 403, "{ctx}: tampered signature");
+                let two_hours_ago = SystemTime::now() - Duration::from_secs(7200);
+                let expired = p
+                    .get_object(&bucket, key)
+                    .expires_in(Duration::from_secs(3600))
+                    .sign_at(two_hours_ago)
+                    .unwrap();
+                let r = curl(&[&expired.url], t.port, dir.path());
+                assert_eq!(r.status, 403, "{ctx}: expired URL");
+                let r = curl(
+                    &["-X", "PUT", "--data-binary", "x", &put.url],
+                    t.port,
+                    dir.path(),
+                );
+                assert_eq!(r.status, 403, "{ctx}: PUT without the signed headers");
+
+                let delete = p.delete_object(&bucket, key).sign().unwrap();
+                let r = curl(&["-X", "DELETE", &delete.url], t.port, dir.path());
+                assert_eq!(r.status, 204, "{ctx}: DELETE");
+                let r = curl(
+                    &[&p.get_object(&bucket, key).sign().unwrap().url],
+                    t.port,
+                    dir.path(),
+                );
+                assert_eq!(r.status, 404, "{ctx}: GET after DELETE");
+            }
+        }
+    }
+}
+
+#[test]
+fn response_overrides_reach_the_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    for t in Target::all() {
+        for version in VERSIONS {
+            let p = t.presigner(Addressing::Path, version);
+            let bucket = t.create_bucket("overrides");
+            assert_eq!(
+                t.signed(
+                    http::Method::PUT,
+                    &format!("/{bucket}/report"),
+                    b"%PDF-".to_vec()
+                )
+                .status,
+                200
+            );
+            let url = p
+                .get_object(&bucket, "report")
+                .attachment("Résumé 2026 \"final\".pdf")
+                .response_content_type("application/pdf")
+                .response_cache_control("no-store")
+                .response_content_language("fr-CH")
+                .sign()
+                .unwrap();
+            let r = curl(&[&url.url], t.port, dir.path());
+            let ctx = format!("{} {version:?}", t.name);
+            assert_eq!(r.status, 200, "{ctx}: {}", String::from_utf8_lossy(&r.body));
+            assert_eq!(
+                r.header("content-disposition"),
+                Some(attachment("Résumé 2026 \"final\".pdf")),
+                "{ctx}\n{}",
+                r.headers
+            );
+            assert_eq!(
+                r.header("content-type").as_deref(),
+                Some("application/pdf"),
+                "{ctx}"
+            );
+            assert_eq!(
+                r.header("cache-control").as_deref(),
+                Some("no-store"),
+                "{ctx}"
+            );
+            assert_eq!(
+                r.header("content-language").as_deref(),
+                Some("fr-CH"),
+                "{ctx}"
+            );
+        }
+    }
+}
+
+#[test]
+fn upload_part_url_completes_a_multipart_upload() {
+    let dir = tempfile::tempdir().unwrap();
+    for t in Target::all() {
+        let bucket = t.create_bucket("parts");
+        let created = t.signed(
+            http::Method::POST,
+            &format!("/{bucket}/big?uploads"),
+            Vec::new(),
+        );
+        assert_eq!(created.status, 200, "{}", created.text());
+        let text = created.text();
+        let start = text.find("<UploadId>").unwrap() + "<UploadId>".len();
+        let upload_id = &text[start..start + text[start..].find("</UploadId>").unwrap()];
+        let p = t.presigner(Addressing::Path, SignatureVersion::V4);
+        let part = dir.path().join("part");
+        let bytes = data(5 * 1024 * 1024 + 17);
+        std::fs::write(&part, &bytes).unwrap();
+        let url = p.upload_part(&bucket, "big", upload_id, 1).sign().unwrap();
+        let r = curl(
+            &[
+                "-X",
+                "PUT",
+                "--data-binary",
+                &format!("@{}", part.display()),
+                &url.url,
+            ],
+            t.port,
+            dir.path(),
+        );
+        assert_eq!(
+            r.status,
+            200,
+            "{}: upload part: {}",
+            t.name,
+            String::from_utf8_lossy(&r.body)
+        );
+        let etag = r.header("etag").expect("part ETag");
+        let complete = format!(
+            "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{etag}</ETag></Part></CompleteMultipartUpload>"
+        );
+        let done = t.signed(
+            http::Method::POST,
+            &format!(
+                "/{bucket}/big?uploadId={}",
+                sos_presign::encode_key(upload_id)
+            ),
+            complete.into_bytes(),
+        );
+        assert_eq!(done.status, 200, "{}: complete: {}", t.name, done.text());
+        let back = t.signed(http::Method::GET, &format!("/{bucket}/big"), Vec::new());
+        assert!(back.body == bytes, "{}: assembled object differs", t.name);
+    }
+}
