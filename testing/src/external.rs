@@ -100,3 +100,30 @@ pub fn rados_gateway() -> Option<ExternalServer> {
         dns_name: var("SOS_TEST_RGW_DNS_NAME"),
     })
 }
+
+/// Garage, from `SOS_TEST_GARAGE_*`. It verifies V4 only (no V2) and has no ACL operations.
+///
+/// # Panics
+/// When it is not configured (unless `SOS_TEST_ALLOW_MISSING_SERVERS=1`, then `None`).
+pub fn garage() -> Option<ExternalServer> {
+    let (Some(endpoint), Some(access_key), Some(secret_key)) = (
+        var("SOS_TEST_GARAGE_ENDPOINT"),
+        var("SOS_TEST_GARAGE_ACCESS_KEY"),
+        var("SOS_TEST_GARAGE_SECRET_KEY"),
+    ) else {
+        return missing(
+            "Garage",
+            "bash testing/servers/garage.sh install && bash testing/servers/garage.sh up && \
+             source target/test-servers/garage/env",
+        );
+    };
+    Some(ExternalServer {
+        name: "garage",
+        endpoint,
+        access_key,
+        secret_key,
+        second_user: None,
+        region: var("SOS_TEST_GARAGE_REGION").unwrap_or_else(|| "garage".to_owned()),
+        dns_name: var("SOS_TEST_GARAGE_DNS_NAME"),
+    })
+}

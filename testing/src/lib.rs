@@ -4,7 +4,7 @@
 //!   with a real access key and secret, so signatures are verified. No set-up needed.
 //! - [`raw`]: a blocking HTTP/1.1 client that sends the request line and headers byte for
 //!   byte as given, so a test controls exactly what was signed.
-//! - [`external`]: the RADOS Gateway (and, later, Garage) started by `testing/run-tests.sh`,
+//! - [`external`]: the RADOS Gateway and Garage, started by `testing/run-tests.sh`,
 //!   found through `SOS_TEST_*` environment variables; a missing server fails the test with a
 //!   message that says how to start it.
 //! - [`unique_name`]: bucket names that never collide between tests or runs.
@@ -14,7 +14,7 @@ pub mod external;
 pub mod raw;
 
 pub use embedded::{ACCESS_KEY, EmbeddedS3, SECRET_KEY, VIRTUAL_HOST_DOMAIN};
-pub use external::{ExternalServer, rados_gateway};
+pub use external::{ExternalServer, garage, rados_gateway};
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -398,9 +398,14 @@ impl SigV4Signer {
         let mut out = String::with_capacity(self.credentials.access_key().len() + 48);
         out.push_str(self.credentials.access_key());
         out.push('/');
-        write_scope(&AmzDate::new(time), &self.region, &self.service, &mut |p: &[u8]| {
-            out.push_str(std::str::from_utf8(p).unwrap_or_default());
-        });
+        write_scope(
+            &AmzDate::new(time),
+            &self.region,
+            &self.service,
+            &mut |p: &[u8]| {
+                out.push_str(std::str::from_utf8(p).unwrap_or_default());
+            },
+        );
         out
     }
 
