@@ -129,6 +129,9 @@ osd class load list = *
 osd class default list = *
 [mon]
 mon data = $DIR/mon.\$id
+[mon.a]
+# Without explicit ports the monitor binds 3300/6789 whatever \`mon host\` says.
+public addrv = [v2:127.0.0.1:$MON_PORT,v1:127.0.0.1:$MON_V1_PORT]
 mon cluster log file = $DIR/log/mon-cluster.log
 [osd]
 osd data = $DIR/osd.\$id
