@@ -201,10 +201,16 @@ impl Endpoint {
     /// # Errors
     /// [`Error::InvalidBucket`] for a bucket name S3 refuses (and, virtual-host, a name that
     /// cannot be a host name).
+    ///
+    /// Virtual-host addressing falls back to path-style where a host name cannot work: an
+    /// endpoint that is an IP address (`bucket.127.0.0.1` does not resolve), and, over https,
+    /// a bucket name with dots (the endpoint's wildcard certificate covers one label only).
+    /// botocore does the same.
     pub fn object_url(&self, bucket: &str, key: &str) -> Result<String> {
-        crate::key::check_bucket(bucket, self.addressing)?;
+        let addressing = self.addressing_for(bucket);
+        crate::key::check_bucket(bucket, addressing)?;
         let encoded = crate::encode_key(key);
-        Ok(match self.addressing {
+        Ok(match addressing {
             Addressing::Path if key.is_empty() => {
                 format!("{}://{}/{bucket}", self.scheme(), self.host)
             }
@@ -213,6 +219,26 @@ impl Endpoint {
                 format!("{}://{bucket}.{}/{encoded}", self.scheme(), self.host)
             }
         })
+    }
+}
+
+impl Endpoint {
+    /// The addressing actually used for `bucket` (see [`object_url`](Self::object_url)).
+    pub fn addressing_for(&self, bucket: &str) -> Addressing {
+        let host = self.host.trim_start_matches('[');
+        let host = host
+            .rsplit_once(':')
+            .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()) && !host.ends_with(']'))
+            .map_or(host, |(h, _)| h)
+            .trim_end_matches(']');
+        let is_ip = host.parse::<std::net::IpAddr>().is_ok();
+        if self.addressing == Addressing::VirtualHost
+            && (is_ip || (self.https && bucket.contains('.')))
+        {
+            Addressing::Path
+        } else {
+            self.addressing
+        }
     }
 }
 

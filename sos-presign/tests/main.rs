@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod botocore;
 mod common;
 mod post;
 mod servers;
