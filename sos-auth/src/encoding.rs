@@ -17,10 +17,27 @@ pub(crate) enum Component {
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 
+/// RFC 3986 unreserved characters, as a table: this test runs on every byte signed.
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.' || c == b'~';
+        b += 1;
+    }
+    table
+};
+
 /// RFC 3986 unreserved characters.
 #[inline]
 pub(crate) const fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')
+    UNRESERVED[b as usize]
+}
+
+#[inline]
+const fn is_upper_hex(b: u8) -> bool {
+    b.is_ascii_digit() || matches!(b, b'A'..=b'F')
 }
 
 #[inline]
@@ -106,17 +123,31 @@ pub(crate) fn encode_raw(input: &[u8], mut emit: impl FnMut(&[u8])) {
     emit(&input[run..]);
 }
 
-/// Whether `canonical_encode` would return `input` unchanged.
+/// Whether `canonical_encode` would return `input` unchanged: every byte unreserved (or `/`
+/// in a path), every escape `%XX` in upper case and of a byte that must be escaped.
 pub(crate) fn is_canonical(input: &[u8], component: Component) -> bool {
-    let mut same = true;
-    let mut pos = 0;
-    canonical_encode(input, component, |piece| {
-        if same {
-            same = input.get(pos..pos + piece.len()) == Some(piece);
-            pos += piece.len();
+    let path = component == Component::Path;
+    let mut i = 0;
+    while i < input.len() {
+        let b = input[i];
+        if is_unreserved(b) || (path && b == b'/') {
+            i += 1;
+        } else if b == b'%'
+            && i + 2 < input.len()
+            && is_upper_hex(input[i + 1])
+            && is_upper_hex(input[i + 2])
+        {
+            let decoded =
+                hex_value(input[i + 1]).unwrap_or(0) << 4 | hex_value(input[i + 2]).unwrap_or(0);
+            if is_unreserved(decoded) || (path && decoded == b'/') {
+                return false;
+            }
+            i += 3;
+        } else {
+            return false;
         }
-    });
-    same && pos == input.len()
+    }
+    true
 }
 
 /// The canonical encoding as a `String`.
@@ -225,6 +256,21 @@ mod tests {
         assert_eq!(query(""), "");
         assert_eq!(percent_decode("a%2Bb+c", Component::Query), b"a+b c");
         assert_eq!(percent_decode("a+b%", Component::Path), b"a+b%");
+    }
+
+    proptest::proptest! {
+        /// The fast check agrees with the encoder on any input.
+        #[test]
+        fn is_canonical_agrees_with_encoder(bytes in proptest::collection::vec(proptest::prop_oneof![
+            proptest::prelude::any::<u8>(),
+            proptest::sample::select(b"%%%%2F7e7EaAfF/+".to_vec()),
+        ], 0..24)) {
+            for component in [Component::Path, Component::Query] {
+                let mut out = Vec::new();
+                canonical_encode(&bytes, component, |p| out.extend_from_slice(p));
+                proptest::prop_assert_eq!(is_canonical(&bytes, component), out == bytes, "{:?} {:?}", component, bytes);
+            }
+        }
     }
 
     #[test]

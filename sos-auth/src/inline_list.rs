@@ -65,3 +65,61 @@ pub(crate) fn insertion_sort_by<T: Copy>(items: &mut [T], mut less: impl FnMut(&
         }
     }
 }
+
+/// A byte buffer on the stack up to `N` bytes, spilling to the heap after: the canonical
+/// request and the string to sign are written here, then hashed in one call (one call over
+/// contiguous bytes is much cheaper than dozens of small hasher updates).
+pub(crate) struct StackBuf<const N: usize> {
+    inline: [u8; N],
+    len: usize,
+    spill: Vec<u8>,
+}
+
+impl<const N: usize> StackBuf<N> {
+    pub(crate) fn new() -> Self {
+        Self {
+            inline: [0; N],
+            len: 0,
+            spill: Vec::new(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
+        if self.spill.is_empty() {
+            if let Some(dst) = self.inline.get_mut(self.len..self.len + bytes.len()) {
+                dst.copy_from_slice(bytes);
+                self.len += bytes.len();
+                return;
+            }
+            self.spill.reserve(self.len * 2 + bytes.len());
+            self.spill.extend_from_slice(&self.inline[..self.len]);
+        }
+        self.spill.extend_from_slice(bytes);
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        if self.spill.is_empty() {
+            &self.inline[..self.len]
+        } else {
+            &self.spill
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_buf_spills() {
+        let mut b = StackBuf::<4>::new();
+        b.push(b"ab");
+        b.push(b"cd");
+        assert_eq!(b.as_slice(), b"abcd");
+        b.push(b"efg");
+        b.push(b"");
+        b.push(b"h");
+        assert_eq!(b.as_slice(), b"abcdefgh");
+    }
+}

@@ -64,6 +64,11 @@ impl AmzDate {
         std::str::from_utf8(&self.text).unwrap_or("19700101T000000Z")
     }
 
+    /// `YYYYMMDDTHHMMSSZ` as bytes.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.text
+    }
+
     /// `YYYYMMDD`, the date of the credential scope.
     pub fn date(&self) -> &str {
         &self.as_str()[..8]

@@ -133,10 +133,14 @@ fn send(
             *req.uri_mut() = v4
                 .presign(&method, req.uri(), &HeaderMap::new(), expiry)
                 .unwrap()
+                .parse()
+                .unwrap()
         }
         Scheme::V2Query => {
             *req.uri_mut() = v2
                 .presign(&method, req.uri(), &HeaderMap::new(), expiry)
+                .unwrap()
+                .parse()
                 .unwrap()
         }
     }

@@ -131,6 +131,8 @@ fn presigned_v4(method: &Method, expires: u64) -> Uri {
             t0(),
         )
         .unwrap()
+        .parse()
+        .unwrap()
 }
 
 fn request(method: Method, uri: Uri, acl: bool) -> Request<()> {
@@ -230,6 +232,8 @@ fn v2_round_trips_and_failures() {
             &HeaderMap::new(),
             t0() + Duration::from_secs(30),
         )
+        .unwrap()
+        .parse::<Uri>()
         .unwrap();
     let ok = v
         .verify_at(&request(Method::GET, url.clone(), false), t0())

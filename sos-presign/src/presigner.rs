@@ -309,7 +309,7 @@ impl PresignRequest<'_> {
         };
         Ok(PresignedRequest {
             method: self.method,
-            url: signed.to_string(),
+            url: signed,
             headers: self.headers,
             expires_at,
         })

@@ -159,13 +159,13 @@ impl SigV2Signer {
         uri: &Uri,
         headers: &HeaderMap,
         expires_in: Duration,
-    ) -> Result<Uri> {
+    ) -> Result<String> {
         self.presign_at(method, uri, headers, SystemTime::now() + expires_in)
     }
 
     /// A pre-signed URL (query form) valid until `expires`: `uri` with `AWSAccessKeyId`,
     /// `Expires` (Unix seconds) and `Signature` appended (and `x-amz-security-token` with a
-    /// session token).
+    /// session token), as text.
     ///
     /// `headers` are signed too (`Content-Type`, `Content-MD5`, `x-amz-*`): whoever uses the
     /// URL must send them with these values.
@@ -179,7 +179,7 @@ impl SigV2Signer {
         uri: &Uri,
         headers: &HeaderMap,
         expires: SystemTime,
-    ) -> Result<Uri> {
+    ) -> Result<String> {
         let expires = expires
             .duration_since(UNIX_EPOCH)
             .map_err(|_| Error::InvalidExpiry {
@@ -235,8 +235,7 @@ impl SigV2Signer {
         }
         push(b"&Signature=");
         encode_raw(signature.as_bytes(), &mut push);
-        Uri::try_from(url)
-            .map_err(|e| Error::InvalidRequest(format!("pre-signed URL is not a valid URI: {e}")))
+        Ok(url)
     }
 
     /// `base64(HMAC-SHA1(secret, message))`: the V2 signature of any string to sign (browser

@@ -14,27 +14,25 @@ use crate::encoding::{Component, canonical_encode, canonical_string, is_canonica
 use crate::inline_list::{InlineList, insertion_sort_by};
 use crate::{Error, Result};
 
-/// Headers never signed: hop-by-hop headers a proxy may drop or rewrite, and the ones SDKs
-/// leave out (`user-agent`, `expect`, `x-amzn-trace-id`), so that a signature survives the
-/// HTTP stack that sends it.
-const UNSIGNED_HEADERS: &[&str] = &[
-    "authorization",
-    "connection",
-    "expect",
-    "keep-alive",
-    "proxy-authorization",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "user-agent",
-    "x-amzn-trace-id",
-];
-
-/// Whether a header (lower-case name) takes part in a signature.
+/// Whether a header (lower-case name) takes part in a signature. Left out: hop-by-hop
+/// headers a proxy may drop or rewrite, and the ones SDKs leave out (`user-agent`, `expect`,
+/// `x-amzn-trace-id`), so that a signature survives the HTTP stack that sends it.
 pub(crate) fn is_signable(name: &str) -> bool {
-    !UNSIGNED_HEADERS.contains(&name)
+    !matches!(
+        name,
+        "authorization"
+            | "connection"
+            | "expect"
+            | "keep-alive"
+            | "proxy-authorization"
+            | "proxy-connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+            | "user-agent"
+            | "x-amzn-trace-id"
+    )
 }
 
 #[derive(Clone, Copy)]
@@ -65,8 +63,8 @@ pub(crate) struct CanonicalRequest<'a> {
     query: &'a str,
     skip_param: &'a str,
     map: &'a HeaderMap,
-    headers: InlineList<Header<'a>, 20>,
-    payload_hash: &'a str,
+    headers: InlineList<Header<'a>, 12>,
+    payload_hash: &'a [u8],
 }
 
 /// The `Host` value a client sends for `uri`: the authority without user info and without
@@ -92,9 +90,9 @@ impl<'a> CanonicalRequest<'a> {
         map: &'a HeaderMap,
         overrides: &[(&'a str, &'a [u8])],
         filter: impl Fn(&str) -> bool,
-        payload_hash: &'a str,
+        payload_hash: &'a [u8],
     ) -> Result<Self> {
-        let mut headers = InlineList::<Header<'a>, 20>::new();
+        let mut headers = InlineList::<Header<'a>, 12>::new();
         for name in map.keys() {
             let n = name.as_str();
             if !is_signable(n) || !filter(n) || overrides.iter().any(|(o, _)| *o == n) {
@@ -167,7 +165,7 @@ impl<'a> CanonicalRequest<'a> {
         emit(b"\n");
         self.write_signed_headers(emit);
         emit(b"\n");
-        emit(self.payload_hash.as_bytes());
+        emit(self.payload_hash);
     }
 
     /// Feeds `host;x-amz-date;...` to `emit`.
@@ -199,6 +197,11 @@ impl<'a> CanonicalRequest<'a> {
 /// Trims blanks at both ends and collapses inner runs of blanks to one space.
 fn write_trimmed(value: &[u8], emit: &mut impl FnMut(&[u8])) {
     let is_blank = |b: &u8| *b == b' ' || *b == b'\t';
+    if !value.iter().any(is_blank) {
+        // The common case: nothing to trim or collapse.
+        emit(value);
+        return;
+    }
     let Some(start) = value.iter().position(|b| !is_blank(b)) else {
         return;
     };
@@ -226,7 +229,7 @@ fn write_trimmed(value: &[u8], emit: &mut impl FnMut(&[u8])) {
 
 /// Sorted, encoded `name=value` pairs joined with `&`.
 fn write_query(query: &str, extra: &str, skip: &str, emit: &mut impl FnMut(&[u8])) {
-    let mut pairs = InlineList::<(&str, &str), 16>::new();
+    let mut pairs = InlineList::<(&str, &str), 12>::new();
     let mut all_canonical = true;
     for part in query.split('&').chain(extra.split('&')) {
         if part.is_empty() {

@@ -103,20 +103,25 @@ pub(crate) enum PayloadText {
 }
 
 impl PayloadText {
-    pub(crate) fn as_str(&self) -> &str {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         match self {
-            Self::Static(s) => s,
-            // Hex digits only.
-            Self::Hex(h) => std::str::from_utf8(h).unwrap_or(EMPTY_SHA256_HEX),
+            Self::Static(s) => s.as_bytes(),
+            Self::Hex(h) => h,
         }
     }
 
     fn header_value(&self) -> HeaderValue {
+        // Constants, so the static values are checked at compile time, not on every request.
+        const EMPTY: HeaderValue = HeaderValue::from_static(EMPTY_SHA256_HEX);
+        const UNSIGNED: HeaderValue = HeaderValue::from_static("UNSIGNED-PAYLOAD");
+        const STREAMING: HeaderValue =
+            HeaderValue::from_static("STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
         match self {
+            Self::Static(EMPTY_SHA256_HEX) => EMPTY,
+            Self::Static("UNSIGNED-PAYLOAD") => UNSIGNED,
+            Self::Static("STREAMING-AWS4-HMAC-SHA256-PAYLOAD") => STREAMING,
             Self::Static(s) => HeaderValue::from_static(s),
-            Self::Hex(h) => {
-                HeaderValue::from_bytes(h).unwrap_or(HeaderValue::from_static(EMPTY_SHA256_HEX))
-            }
+            Self::Hex(h) => HeaderValue::from_bytes(h).unwrap_or(EMPTY),
         }
     }
 }
@@ -253,14 +258,14 @@ impl SigV4Signer {
         let date = AmzDate::new(time);
         let payload = payload.text();
         let token = self.token_bytes();
-        let overrides = overrides(&date, payload.as_str(), token);
+        let overrides = overrides(&date, payload.as_bytes(), token);
         let canonical = CanonicalRequest::new(
             request.method().as_str(),
             request.uri(),
             request.headers(),
             &overrides[..if token.is_some() { 3 } else { 2 }],
             |_| true,
-            payload.as_str(),
+            payload.as_bytes(),
         )?;
         Ok(canonical.to_text(""))
     }
@@ -312,14 +317,14 @@ impl SigV4Signer {
             .map_err(|_| {
                 Error::InvalidRequest("the session token is not a valid header value".to_owned())
             })?;
-        let overrides = overrides(date, payload.as_str(), token);
+        let overrides = overrides(date, payload.as_bytes(), token);
         let canonical = CanonicalRequest::new(
             method.as_str(),
             uri,
             headers,
             &overrides[..if token.is_some() { 3 } else { 2 }],
             |_| true,
-            payload.as_str(),
+            payload.as_bytes(),
         )?;
         let hash = canonical_request_hash(&canonical, "");
         let mac = self.mac(date);
@@ -339,20 +344,19 @@ impl SigV4Signer {
             + canonical.signed_headers_len()
             + ", Signature=".len()
             + 64;
-        let mut auth = String::with_capacity(capacity);
-        auth.push_str(ALGORITHM);
-        auth.push_str(" Credential=");
-        auth.push_str(access_key);
-        auth.push('/');
+        // Built as bytes: every piece is ASCII, and the header value checks them once.
+        let mut auth: Vec<u8> = Vec::with_capacity(capacity);
+        auth.extend_from_slice(ALGORITHM.as_bytes());
+        auth.extend_from_slice(b" Credential=");
+        auth.extend_from_slice(access_key.as_bytes());
+        auth.push(b'/');
         write_scope(date, &self.region, &self.service, &mut |p: &[u8]| {
-            auth.push_str(std::str::from_utf8(p).unwrap_or_default());
+            auth.extend_from_slice(p)
         });
-        auth.push_str(", SignedHeaders=");
-        canonical.write_signed_headers(&mut |p: &[u8]| {
-            auth.push_str(std::str::from_utf8(p).unwrap_or_default())
-        });
-        auth.push_str(", Signature=");
-        auth.push_str(std::str::from_utf8(&sig).unwrap_or_default());
+        auth.extend_from_slice(b", SignedHeaders=");
+        canonical.write_signed_headers(&mut |p: &[u8]| auth.extend_from_slice(p));
+        auth.extend_from_slice(b", Signature=");
+        auth.extend_from_slice(&sig);
         debug_assert_eq!(auth.len(), capacity);
         let authorization = HeaderValue::try_from(auth).map_err(|_| {
             Error::InvalidRequest(
@@ -369,7 +373,7 @@ impl SigV4Signer {
     pub(crate) fn mac(&self, date: &AmzDate) -> signing_key::HmacSha256 {
         self.cache.mac(
             self.credentials.secret_key(),
-            date.date(),
+            &date.as_bytes()[..8],
             &self.region,
             &self.service,
         )
@@ -419,7 +423,7 @@ impl SigV4Signer {
         uri: &Uri,
         headers: &HeaderMap,
         expires_in: Duration,
-    ) -> Result<Uri> {
+    ) -> Result<String> {
         self.presign_at(method, uri, headers, expires_in, SystemTime::now())
     }
 
@@ -427,11 +431,12 @@ impl SigV4Signer {
     ///
     /// `headers` are extra headers to sign (`content-type`, `x-amz-acl`, ...); whoever uses
     /// the URL must send them with these values. `host` is always signed. The payload is
-    /// `UNSIGNED-PAYLOAD`, as S3 expects of pre-signed URLs.
+    /// `UNSIGNED-PAYLOAD`, as S3 expects of pre-signed URLs. The URL comes back as text, what
+    /// it is handed out as; `.parse::<http::Uri>()` it to send it.
     ///
     /// # Errors
     /// [`Error::InvalidExpiry`] outside 1 s ..= 7 days (never clamped silently);
-    /// [`Error::InvalidRequest`] when the URI has no host or the result is not a valid URI.
+    /// [`Error::InvalidRequest`] when the URI is not absolute.
     pub fn presign_at(
         &self,
         method: &Method,
@@ -439,7 +444,7 @@ impl SigV4Signer {
         headers: &HeaderMap,
         expires_in: Duration,
         time: SystemTime,
-    ) -> Result<Uri> {
+    ) -> Result<String> {
         let seconds = expires_in.as_secs();
         if !(1..=MAX_PRESIGN_EXPIRY.as_secs()).contains(&seconds) || expires_in.subsec_nanos() != 0
         {
@@ -456,10 +461,11 @@ impl SigV4Signer {
             headers,
             &[],
             |_| true,
-            "UNSIGNED-PAYLOAD",
+            b"UNSIGNED-PAYLOAD",
         )?;
 
-        // scheme://authority/path?query&X-Amz-...&X-Amz-Signature=...
+        // scheme://authority/path?query&X-Amz-...&X-Amz-Signature=..., built as bytes (all
+        // ASCII by construction) and checked once at the end.
         let authority = uri.authority().ok_or_else(|| {
             Error::InvalidRequest("a pre-signed URL needs an absolute URI".to_owned())
         })?;
@@ -468,27 +474,31 @@ impl SigV4Signer {
         let query = uri.query().unwrap_or("");
         let access_key = self.credentials.access_key();
         let token = self.credentials.session_token().map(|t| t.expose_secret());
-        let mut url = String::with_capacity(
+        let mut url: Vec<u8> = Vec::with_capacity(
             scheme.len()
                 + authority.as_str().len()
                 + path.len()
                 + query.len()
                 + 330
-                + access_key.len()
+                + access_key.len() * 3
                 + token.map_or(0, |t| t.len() * 3),
         );
-        url.push_str(scheme);
-        url.push_str("://");
-        url.push_str(authority.as_str());
-        url.push_str(if path.is_empty() { "/" } else { path });
-        url.push('?');
-        url.push_str(query);
+        url.extend_from_slice(scheme.as_bytes());
+        url.extend_from_slice(b"://");
+        url.extend_from_slice(authority.as_str().as_bytes());
+        url.extend_from_slice(if path.is_empty() {
+            b"/"
+        } else {
+            path.as_bytes()
+        });
+        url.push(b'?');
+        url.extend_from_slice(query.as_bytes());
         if !query.is_empty() {
-            url.push('&');
+            url.push(b'&');
         }
         let params_start = url.len();
         {
-            let mut push = |p: &[u8]| url.push_str(std::str::from_utf8(p).unwrap_or_default());
+            let mut push = |p: &[u8]| url.extend_from_slice(p);
             push(b"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=");
             encode_raw(access_key.as_bytes(), &mut push);
             push(b"%2F");
@@ -496,7 +506,7 @@ impl SigV4Signer {
                 encode_raw(p, &mut push);
             });
             push(b"&X-Amz-Date=");
-            push(date.as_str().as_bytes());
+            push(date.as_bytes());
             push(b"&X-Amz-Expires=");
             push(itoa(seconds, &mut [0u8; 20]));
             if let Some(token) = token {
@@ -508,12 +518,13 @@ impl SigV4Signer {
                 encode_raw(p, &mut push);
             });
         }
-        let hash = canonical_request_hash(&canonical, &url[params_start..]);
+        let params = std::str::from_utf8(&url[params_start..])
+            .map_err(|_| Error::InvalidRequest("the URI is not ASCII".to_owned()))?;
+        let hash = canonical_request_hash(&canonical, params);
         let sig = signature(self.mac(&date), &date, &self.region, &self.service, &hash);
-        url.push_str("&X-Amz-Signature=");
-        url.push_str(std::str::from_utf8(&sig).unwrap_or_default());
-        Uri::try_from(url)
-            .map_err(|e| Error::InvalidRequest(format!("pre-signed URL is not a valid URI: {e}")))
+        url.extend_from_slice(b"&X-Amz-Signature=");
+        url.extend_from_slice(&sig);
+        String::from_utf8(url).map_err(|_| Error::InvalidRequest("the URI is not ASCII".to_owned()))
     }
 
     /// Signs a streaming upload (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`) and returns the
@@ -581,18 +592,18 @@ struct HeaderSignature {
 
 fn overrides<'a>(
     date: &'a AmzDate,
-    payload: &'a str,
+    payload: &'a [u8],
     token: Option<&'a [u8]>,
 ) -> [(&'a str, &'a [u8]); 3] {
     [
-        ("x-amz-content-sha256", payload.as_bytes()),
-        ("x-amz-date", date.as_str().as_bytes()),
+        ("x-amz-content-sha256", payload),
+        ("x-amz-date", date.as_bytes()),
         ("x-amz-security-token", token.unwrap_or_default()),
     ]
 }
 
 fn date_value(date: &AmzDate) -> HeaderValue {
-    HeaderValue::from_str(date.as_str()).unwrap_or(HeaderValue::from_static("19700101T000000Z"))
+    HeaderValue::from_bytes(date.as_bytes()).unwrap_or(HeaderValue::from_static("19700101T000000Z"))
 }
 
 /// Decimal digits of `n` in `buf`, without allocating.

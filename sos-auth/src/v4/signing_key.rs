@@ -126,11 +126,12 @@ impl SigningKeyCache {
     pub(crate) fn mac(
         &self,
         secret: &Secret,
-        date: &str,
+        date: &[u8],
         region: &str,
         service: &str,
     ) -> HmacSha256 {
-        let date_bytes: [u8; 8] = date.as_bytes().try_into().unwrap_or([b'0'; 8]);
+        let date_bytes: [u8; 8] = date.try_into().unwrap_or([b'0'; 8]);
+        let date = std::str::from_utf8(date).unwrap_or("00000000");
         let Ok(mut entries) = self.entries.lock() else {
             // A poisoned lock only means another thread panicked mid-insert; derive afresh.
             return SigningKey::derive(secret, date, region, service).mac();
@@ -199,12 +200,12 @@ mod tests {
         let cache = SigningKeyCache::new();
         let s = Secret::from("x");
         for day in 10..30 {
-            let _ = cache.mac(&s, &format!("201301{day}"), "r", "s3");
+            let _ = cache.mac(&s, format!("201301{day}").as_bytes(), "r", "s3");
         }
         assert_eq!(cache.len(), CACHE_CAPACITY);
-        let _ = cache.mac(&s, "20130129", "r", "s3");
+        let _ = cache.mac(&s, b"20130129", "r", "s3");
         assert_eq!(cache.len(), CACHE_CAPACITY);
-        let _ = cache.mac(&s, "20130129", "other", "s3");
+        let _ = cache.mac(&s, b"20130129", "other", "s3");
         assert_eq!(cache.len(), CACHE_CAPACITY);
         let entries = cache.entries.lock().unwrap();
         assert!(

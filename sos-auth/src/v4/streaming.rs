@@ -74,7 +74,7 @@ impl ChunkSigner {
     pub fn sign_chunk(&mut self, data: &[u8]) -> &str {
         let mut mac = self.mac.clone();
         mac.update(b"AWS4-HMAC-SHA256-PAYLOAD\n");
-        mac.update(self.date.as_str().as_bytes());
+        mac.update(self.date.as_bytes());
         mac.update(b"\n");
         mac.update(self.scope.as_bytes());
         mac.update(b"\n");

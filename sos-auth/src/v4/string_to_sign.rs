@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use super::canonical_request::CanonicalRequest;
 use super::signing_key::HmacSha256;
 use crate::encoding::hex32;
+use crate::inline_list::StackBuf;
 use crate::time::AmzDate;
 
 /// The algorithm name of SigV4.
@@ -22,7 +23,7 @@ pub(crate) fn write_scope(
     service: &str,
     emit: &mut impl FnMut(&[u8]),
 ) {
-    emit(date.date().as_bytes());
+    emit(&date.as_bytes()[..8]);
     emit(b"/");
     emit(region.as_bytes());
     emit(b"/");
@@ -35,9 +36,9 @@ pub(crate) fn canonical_request_hash(
     canonical: &CanonicalRequest<'_>,
     extra_query: &str,
 ) -> [u8; 64] {
-    let mut hasher = Sha256::new();
-    canonical.write(extra_query, &mut |piece: &[u8]| hasher.update(piece));
-    hex32(&hasher.finalize().into())
+    let mut buf = StackBuf::<640>::new();
+    canonical.write(extra_query, &mut |piece: &[u8]| buf.push(piece));
+    hex32(&Sha256::digest(buf.as_slice()).into())
 }
 
 /// Feeds the string to sign to `emit`.
@@ -50,7 +51,7 @@ pub(crate) fn write_string_to_sign(
 ) {
     emit(ALGORITHM.as_bytes());
     emit(b"\n");
-    emit(date.as_str().as_bytes());
+    emit(date.as_bytes());
     emit(b"\n");
     write_scope(date, region, service, emit);
     emit(b"\n");

@@ -362,7 +362,7 @@ impl Verifier {
             request.headers(),
             &[],
             |n| names.contains(&n),
-            payload_text,
+            payload_text.as_bytes(),
         )?;
         let canonical = if query {
             canonical.skipping_query_param("X-Amz-Signature")
