@@ -50,10 +50,35 @@ impl Target {
         })
     }
 
-    /// Both servers (the gateway fails the test with instructions when it is not running).
+    pub(crate) fn garage() -> Option<Self> {
+        let s = sos_testing::garage()?;
+        Some(Self {
+            name: "garage",
+            port: s.port(),
+            dns_name: s
+                .dns_name
+                .clone()
+                .unwrap_or_else(|| "s3.garage.localhost".to_owned()),
+            access_key: s.access_key,
+            secret_key: s.secret_key,
+            region: s.region,
+            _embedded: None,
+        })
+    }
+
+    /// The servers that verify V2 and V4: s3s-fs and the gateway (which fails the test with
+    /// instructions when it is not running).
     pub(crate) fn all() -> Vec<Self> {
         let mut v = vec![Self::embedded()];
         v.extend(Self::rados_gateway());
+        v
+    }
+
+    /// Every server, with the signature versions it verifies (Garage: V4 only).
+    pub(crate) fn all_with_versions() -> Vec<(Self, Vec<sos_presign::SignatureVersion>)> {
+        use sos_presign::SignatureVersion::{V2, V4};
+        let mut v: Vec<_> = Self::all().into_iter().map(|t| (t, vec![V4, V2])).collect();
+        v.extend(Self::garage().map(|t| (t, vec![V4])));
         v
     }
 

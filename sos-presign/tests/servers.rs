@@ -29,8 +29,8 @@ fn curl_uses_presigned_urls() {
     let bytes = data(150_000);
     std::fs::write(&source, &bytes).unwrap();
     let upload = format!("@{}", source.display());
-    for t in Target::all() {
-        for version in VERSIONS {
+    for (t, versions) in Target::all_with_versions() {
+        for version in versions {
             for addressing in ADDRESSING {
                 let ctx = format!("{} {version:?} {addressing:?}", t.name);
                 let p = t.presigner(addressing, version);
@@ -111,13 +111,25 @@ fn curl_uses_presigned_urls() {
                     .sign_at(two_hours_ago)
                     .unwrap();
                 let r = curl(&[&expired.url], t.port, dir.path());
-                assert_eq!(r.status, 403, "{ctx}: expired URL");
+                // S3, the gateway and s3s-fs answer 403. Garage answers 400 InvalidRequest to an
+                // expired URL ("Date is too old") and to a missing signed header.
+                let refused = |status: u16| status == 403 || (t.name == "garage" && status == 400);
+                assert!(
+                    refused(r.status),
+                    "{ctx}: expired URL got {}: {}",
+                    r.status,
+                    String::from_utf8_lossy(&r.body)
+                );
                 let r = curl(
                     &["-X", "PUT", "--data-binary", "x", &put.url],
                     t.port,
                     dir.path(),
                 );
-                assert_eq!(r.status, 403, "{ctx}: PUT without the signed headers");
+                assert!(
+                    refused(r.status),
+                    "{ctx}: PUT without the signed headers got {}",
+                    r.status
+                );
 
                 let delete = p.delete_object(&bucket, key).sign().unwrap();
                 let r = curl(&["-X", "DELETE", &delete.url], t.port, dir.path());

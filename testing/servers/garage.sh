@@ -32,7 +32,7 @@ garage_bin() {
 installed() {
     local bin
     bin=$(garage_bin) || return 1
-    "$bin" --version 2>/dev/null | grep -q "v$VERSION"
+    "$bin" --version 2>/dev/null | grep -qE "[^0-9.]$VERSION( |$|\[)"
 }
 
 cmd_install() {
