@@ -41,7 +41,11 @@ struct Expected {
 fn cases() -> Vec<Case> {
     let text = include_str!("vectors/botocore.json");
     let file: File = serde_json::from_str(text).expect("vectors/botocore.json parses");
-    assert!(file.cases.len() >= 60, "expected the full vector set, got {}", file.cases.len());
+    assert!(
+        file.cases.len() >= 60,
+        "expected the full vector set, got {}",
+        file.cases.len()
+    );
     file.cases
 }
 
@@ -56,7 +60,11 @@ fn credentials(c: &Case) -> Credentials {
 fn request(c: &Case, skip: &[&str]) -> Request<()> {
     let mut req = Request::builder()
         .method(Method::from_bytes(c.method.as_bytes()).unwrap())
-        .uri(c.url.parse::<Uri>().unwrap_or_else(|e| panic!("{}: url {}: {e}", c.name, c.url)))
+        .uri(
+            c.url
+                .parse::<Uri>()
+                .unwrap_or_else(|e| panic!("{}: url {}: {e}", c.name, c.url)),
+        )
         .body(())
         .unwrap();
     for (k, v) in &c.headers {
@@ -64,13 +72,16 @@ fn request(c: &Case, skip: &[&str]) -> Request<()> {
         if skip.contains(&name.as_str()) {
             continue;
         }
-        req.headers_mut().append(name, HeaderValue::from_str(v).unwrap());
+        req.headers_mut()
+            .append(name, HeaderValue::from_str(v).unwrap());
     }
     req
 }
 
 fn time(c: &Case) -> std::time::SystemTime {
-    AmzDate::parse(&c.time).unwrap_or_else(|| panic!("{}: time {}", c.name, c.time)).system_time()
+    AmzDate::parse(&c.time)
+        .unwrap_or_else(|| panic!("{}: time {}", c.name, c.time))
+        .system_time()
 }
 
 #[test]
@@ -86,8 +97,18 @@ fn v4_header_vectors() {
             .unwrap_or_else(|| panic!("{}: no x-amz-content-sha256", c.name));
         let signer = SigV4Signer::new(credentials(c), c.region.clone().unwrap());
         let canonical = signer.canonical_request_at(&req, payload, time(c)).unwrap();
-        assert_eq!(Some(&canonical), c.expected.canonical_request.as_ref(), "{}: canonical request", c.name);
-        assert_eq!(signer.string_to_sign_at(&req, payload, time(c)).unwrap(), c.expected.string_to_sign, "{}", c.name);
+        assert_eq!(
+            Some(&canonical),
+            c.expected.canonical_request.as_ref(),
+            "{}: canonical request",
+            c.name
+        );
+        assert_eq!(
+            signer.string_to_sign_at(&req, payload, time(c)).unwrap(),
+            c.expected.string_to_sign,
+            "{}",
+            c.name
+        );
         let mut signed = req;
         signer.sign_at(&mut signed, payload, time(c)).unwrap();
         assert_eq!(
@@ -97,7 +118,9 @@ fn v4_header_vectors() {
             c.name
         );
         // And the verifier accepts what botocore produced.
-        Verifier::from_credentials([credentials(c)]).verify_at(&signed, time(c)).unwrap();
+        Verifier::from_credentials([credentials(c)])
+            .verify_at(&signed, time(c))
+            .unwrap();
     }
     assert!(n >= 30, "only {n} v4-header vectors");
 }
@@ -114,11 +137,21 @@ fn v4_query_vectors() {
             headers.append(k, v.clone());
         }
         let url = signer
-            .presign_at(req.method(), req.uri(), &headers, Duration::from_secs(c.expires_in.unwrap()), time(c))
+            .presign_at(
+                req.method(),
+                req.uri(),
+                &headers,
+                Duration::from_secs(c.expires_in.unwrap()),
+                time(c),
+            )
             .unwrap();
         let ours = url.to_string();
         let sig = ours.rsplit_once("X-Amz-Signature=").unwrap().1;
-        assert_eq!(sig, c.expected.signature, "{}: ours {ours}\nbotocore {:?}", c.name, c.expected.signed_url);
+        assert_eq!(
+            sig, c.expected.signature,
+            "{}: ours {ours}\nbotocore {:?}",
+            c.name, c.expected.signed_url
+        );
         // botocore's URL verifies with our verifier.
         let theirs = Request::builder()
             .method(req.method())
@@ -138,8 +171,21 @@ fn v4_query_vectors() {
 
 fn host_base(c: &Case) -> String {
     // The vectors use these endpoints; a bucket in front of them is virtual-host style.
-    let host = c.url.split("://").nth(1).unwrap().split('/').next().unwrap();
-    for base in ["s3.amazonaws.com", "sos-ch-gva-2.exo.io", "s3.localhost:9000", "127.0.0.1:9000", "sos.exo.io"] {
+    let host = c
+        .url
+        .split("://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    for base in [
+        "s3.amazonaws.com",
+        "sos-ch-gva-2.exo.io",
+        "s3.localhost:9000",
+        "127.0.0.1:9000",
+        "sos.exo.io",
+    ] {
         if host.ends_with(base) {
             return base.to_owned();
         }
@@ -150,27 +196,45 @@ fn host_base(c: &Case) -> String {
 #[test]
 fn v2_vectors() {
     let mut n = 0;
-    for c in cases().iter().filter(|c| c.scheme == "v2-header" || c.scheme == "v2-query") {
+    for c in cases()
+        .iter()
+        .filter(|c| c.scheme == "v2-header" || c.scheme == "v2-query")
+    {
         n += 1;
         let creds = credentials(c);
         let verifier = Verifier::from_credentials([creds.clone()]).with_host_base(host_base(c));
         if c.scheme == "v2-header" {
             // botocore signed with a Date header: check its signature verifies with our string to sign.
             let mut req = request(c, &[]);
-            req.headers_mut()
-                .insert("authorization", c.expected.authorization.as_deref().unwrap().parse().unwrap());
-            verifier
-                .verify_at(&req, time(c))
-                .unwrap_or_else(|e| panic!("{}: {e}\nbotocore string to sign: {:?}", c.name, c.expected.string_to_sign));
+            req.headers_mut().insert(
+                "authorization",
+                c.expected
+                    .authorization
+                    .as_deref()
+                    .unwrap()
+                    .parse()
+                    .unwrap(),
+            );
+            verifier.verify_at(&req, time(c)).unwrap_or_else(|e| {
+                panic!(
+                    "{}: {e}\nbotocore string to sign: {:?}",
+                    c.name, c.expected.string_to_sign
+                )
+            });
         } else {
             let signer = SigV2Signer::new(creds).with_host_base(host_base(c));
             let req = request(c, &["host"]);
             let expires = UNIX_EPOCH + Duration::from_secs(c.expires.unwrap());
-            let url = signer.presign_at(req.method(), req.uri(), req.headers(), expires).unwrap();
+            let url = signer
+                .presign_at(req.method(), req.uri(), req.headers(), expires)
+                .unwrap();
             let theirs_sig = c.expected.signature.clone();
             let ours = url.to_string();
             let ours_sig = ours.rsplit_once("Signature=").unwrap().1;
-            let decoded = ours_sig.replace("%2B", "+").replace("%2F", "/").replace("%3D", "=");
+            let decoded = ours_sig
+                .replace("%2B", "+")
+                .replace("%2F", "/")
+                .replace("%3D", "=");
             assert_eq!(decoded, theirs_sig, "{}: ours {ours}", c.name);
         }
     }

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_arguments)]
 
 mod aws_examples;
-// mod botocore;
+mod botocore;
 mod credentials;
 mod secrets;
 mod servers;
