@@ -272,3 +272,28 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn repeated_headers_are_joined_in_order() {
+    let req = Request::get("http://127.0.0.1:9000/b/k")
+        .header("x-amz-meta-b", " 2 ")
+        .header("x-amz-meta-a", "z")
+        .header("x-amz-meta-b", "1")
+        .header("x-amz-meta-b", "3  4")
+        .body(())
+        .unwrap();
+    let signer = SigV4Signer::new(creds(), "ch-gva-2");
+    let canonical = signer
+        .canonical_request_at(&req, PayloadHash::EMPTY, t0())
+        .unwrap();
+    assert!(
+        canonical.contains("\nx-amz-meta-a:z\nx-amz-meta-b:2,1,3 4\nx-amz-security-token:tok en\n"),
+        "{canonical}"
+    );
+    assert!(canonical.contains("\nhost;x-amz-content-sha256;x-amz-date;x-amz-meta-a;x-amz-meta-b;x-amz-security-token\n"), "{canonical}");
+    let mut signed = req;
+    signer
+        .sign_at(&mut signed, PayloadHash::EMPTY, t0())
+        .unwrap();
+    verifier().verify_at(&signed, t0()).unwrap();
+}

@@ -8,7 +8,7 @@
 //! sorted; header values are trimmed and inner runs of blanks collapsed; multiple values of
 //! one header are joined with `,`.
 
-use http::{HeaderMap, HeaderName, Uri};
+use http::{HeaderMap, Uri};
 
 use crate::encoding::{Component, canonical_encode, canonical_string, is_canonical};
 use crate::inline_list::{InlineList, insertion_sort_by};
@@ -35,23 +35,19 @@ pub(crate) fn is_signable(name: &str) -> bool {
     )
 }
 
-#[derive(Clone, Copy)]
-enum Value<'a> {
-    Map(&'a HeaderName),
-    Fixed(&'a [u8]),
-}
-
+/// One header value to sign. A header sent several times appears once per value, next to
+/// each other after sorting (the sort is stable, so their order is kept).
 #[derive(Clone, Copy)]
 pub(crate) struct Header<'a> {
     name: &'a str,
-    value: Value<'a>,
+    value: &'a [u8],
 }
 
 impl Default for Header<'_> {
     fn default() -> Self {
         Self {
             name: "",
-            value: Value::Fixed(b""),
+            value: b"",
         }
     }
 }
@@ -62,7 +58,6 @@ pub(crate) struct CanonicalRequest<'a> {
     path: &'a str,
     query: &'a str,
     skip_param: &'a str,
-    map: &'a HeaderMap,
     headers: InlineList<Header<'a>, 12>,
     payload_hash: &'a [u8],
 }
@@ -93,14 +88,15 @@ impl<'a> CanonicalRequest<'a> {
         payload_hash: &'a [u8],
     ) -> Result<Self> {
         let mut headers = InlineList::<Header<'a>, 12>::new();
-        for name in map.keys() {
+        // One pass over the map: values come with their names, no lookups by name later.
+        for (name, value) in map {
             let n = name.as_str();
             if !is_signable(n) || !filter(n) || overrides.iter().any(|(o, _)| *o == n) {
                 continue;
             }
             headers.push(Header {
                 name: n,
-                value: Value::Map(name),
+                value: value.as_bytes(),
             });
         }
         if !map.contains_key(http::header::HOST) && !overrides.iter().any(|(o, _)| *o == "host") {
@@ -109,14 +105,11 @@ impl<'a> CanonicalRequest<'a> {
             })?;
             headers.push(Header {
                 name: "host",
-                value: Value::Fixed(host.as_bytes()),
+                value: host.as_bytes(),
             });
         }
         for (name, value) in overrides {
-            headers.push(Header {
-                name,
-                value: Value::Fixed(value),
-            });
+            headers.push(Header { name, value });
         }
         insertion_sort_by(headers.as_mut_slice(), |a, b| a.name < b.name);
         Ok(Self {
@@ -124,7 +117,6 @@ impl<'a> CanonicalRequest<'a> {
             path: uri.path(),
             query: uri.query().unwrap_or(""),
             skip_param: "",
-            map,
             headers,
             payload_hash,
         })
@@ -146,20 +138,22 @@ impl<'a> CanonicalRequest<'a> {
         emit(b"\n");
         write_query(self.query, extra_query, self.skip_param, emit);
         emit(b"\n");
+        let mut previous = "";
         for h in self.headers.as_slice() {
-            emit(h.name.as_bytes());
-            emit(b":");
-            match h.value {
-                Value::Fixed(v) => write_trimmed(v, emit),
-                Value::Map(name) => {
-                    for (i, v) in self.map.get_all(name).iter().enumerate() {
-                        if i > 0 {
-                            emit(b",");
-                        }
-                        write_trimmed(v.as_bytes(), emit);
-                    }
+            if h.name == previous {
+                // The same header again: values are joined with commas.
+                emit(b",");
+            } else {
+                if !previous.is_empty() {
+                    emit(b"\n");
                 }
+                emit(h.name.as_bytes());
+                emit(b":");
+                previous = h.name;
             }
+            write_trimmed(h.value, emit);
+        }
+        if !previous.is_empty() {
             emit(b"\n");
         }
         emit(b"\n");
@@ -170,18 +164,24 @@ impl<'a> CanonicalRequest<'a> {
 
     /// Feeds `host;x-amz-date;...` to `emit`.
     pub(crate) fn write_signed_headers(&self, emit: &mut impl FnMut(&[u8])) {
-        for (i, h) in self.headers.as_slice().iter().enumerate() {
-            if i > 0 {
+        let mut previous = "";
+        for h in self.headers.as_slice() {
+            if h.name == previous {
+                continue;
+            }
+            if !previous.is_empty() {
                 emit(b";");
             }
             emit(h.name.as_bytes());
+            previous = h.name;
         }
     }
 
     /// The length of the signed-headers list.
     pub(crate) fn signed_headers_len(&self) -> usize {
-        let names = self.headers.as_slice();
-        names.iter().map(|h| h.name.len()).sum::<usize>() + names.len().saturating_sub(1)
+        let mut len = 0;
+        self.write_signed_headers(&mut |p: &[u8]| len += p.len());
+        len
     }
 
     /// The canonical request as text (for debugging and tests; signing never builds it).
