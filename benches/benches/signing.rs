@@ -103,6 +103,23 @@ fn ours(c: &mut Criterion) {
                 .unwrap()
         });
     });
+    let policy = sos_presign::PostPolicy::new(
+        "examplebucket",
+        sos_presign::KeyCondition::StartsWith("uploads/".into()),
+    )
+    .expires_in(Duration::from_secs(600))
+    .content_length_range(1, 10 << 20)
+    .content_type_starts_with("image/")
+    .acl("private")
+    .success_action_status(201)
+    .metadata("uploader", "bench");
+    g.bench_function("post_policy", |b| {
+        b.iter(|| {
+            presigner
+                .post_form_at(black_box(&policy), black_box(t))
+                .unwrap()
+        });
+    });
     g.finish();
 
     let v2 = SigV2Signer::new(creds).with_host_base("s3.amazonaws.com");

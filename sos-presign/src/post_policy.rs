@@ -8,7 +8,6 @@
 use std::time::{Duration, SystemTime};
 
 use base64::Engine;
-use serde_json::{Value, json};
 use sos_auth::AmzDate;
 
 use crate::{Error, Presigner, Result, SignatureVersion};
@@ -194,6 +193,79 @@ fn escape_html(text: &str) -> String {
     out
 }
 
+/// The policy document, written as JSON directly (one string, no value tree).
+struct Conditions {
+    json: String,
+}
+
+impl Conditions {
+    fn new() -> Self {
+        Self {
+            json: String::with_capacity(512),
+        }
+    }
+
+    fn separator(&mut self) {
+        if !self.json.is_empty() {
+            self.json.push(',');
+        }
+    }
+
+    /// `{"name":"value"}`
+    fn eq(&mut self, name: &str, value: &str) {
+        self.separator();
+        self.json.push('{');
+        json_string(name, &mut self.json);
+        self.json.push(':');
+        json_string(value, &mut self.json);
+        self.json.push('}');
+    }
+
+    /// `["starts-with","$field","prefix"]`
+    fn starts_with(&mut self, field: &str, prefix: &str) {
+        self.separator();
+        self.json.push_str("[\"starts-with\",");
+        json_string(field, &mut self.json);
+        self.json.push(',');
+        json_string(prefix, &mut self.json);
+        self.json.push(']');
+    }
+
+    /// `["name",min,max]`
+    fn range(&mut self, name: &str, min: u64, max: u64) {
+        self.separator();
+        self.json.push('[');
+        json_string(name, &mut self.json);
+        self.json.push_str(&format!(",{min},{max}]"));
+    }
+
+    /// `{"expiration":"...","conditions":[...]}`
+    fn document(&self, expires_at: SystemTime) -> String {
+        format!(
+            "{{\"expiration\":\"{}\",\"conditions\":[{}]}}",
+            iso8601(expires_at),
+            self.json
+        )
+    }
+}
+
+/// A JSON string literal: quotes, backslashes and control characters escaped (RFC 8259).
+fn json_string(text: &str, out: &mut String) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 /// `2026-01-02T03:04:05.000Z`, the policy's expiration format.
 fn iso8601(time: SystemTime) -> String {
     let d = AmzDate::new(time);
@@ -249,49 +321,50 @@ impl Presigner {
         let expires_at = time + policy.expires_in;
 
         let mut fields: Vec<(String, String)> = Vec::new();
-        let mut conditions: Vec<Value> = vec![json!({ "bucket": policy.bucket })];
+        let mut conditions = Conditions::new();
+        conditions.eq("bucket", &policy.bucket);
         match &policy.key {
             KeyCondition::Exact(k) => {
                 fields.push(("key".into(), k.clone()));
-                conditions.push(json!({ "key": k }));
+                conditions.eq("key", k);
             }
             KeyCondition::StartsWith(p) => {
                 fields.push(("key".into(), format!("{p}${{filename}}")));
-                conditions.push(json!(["starts-with", "$key", p]));
+                conditions.starts_with("$key", p);
             }
         }
         if let Some(acl) = &policy.acl {
             fields.push(("acl".into(), acl.clone()));
-            conditions.push(json!({ "acl": acl }));
+            conditions.eq("acl", acl);
         }
         match &policy.success {
             Some(SuccessAction::Status(s)) => {
                 fields.push(("success_action_status".into(), s.to_string()));
-                conditions.push(json!({ "success_action_status": s.to_string() }));
+                conditions.eq("success_action_status", &s.to_string());
             }
             Some(SuccessAction::Redirect(u)) => {
                 fields.push(("success_action_redirect".into(), u.clone()));
-                conditions.push(json!({ "success_action_redirect": u }));
+                conditions.eq("success_action_redirect", u);
             }
             None => {}
         }
         match &policy.content_type {
             Some(KeyCondition::Exact(t)) => {
                 fields.push(("Content-Type".into(), t.clone()));
-                conditions.push(json!({ "Content-Type": t }));
+                conditions.eq("Content-Type", t);
             }
             Some(KeyCondition::StartsWith(p)) => {
                 fields.push(("Content-Type".into(), p.clone()));
-                conditions.push(json!(["starts-with", "$Content-Type", p]));
+                conditions.starts_with("$Content-Type", p);
             }
             None => {}
         }
         for (name, value) in &policy.metadata {
             fields.push((name.clone(), value.clone()));
-            conditions.push(json!({ name.as_str(): value }));
+            conditions.eq(name, value);
         }
         if let Some((min, max)) = policy.content_length {
-            conditions.push(json!(["content-length-range", min, max]));
+            conditions.range("content-length-range", min, max);
         }
         let token = self
             .v4_signer()
@@ -313,11 +386,9 @@ impl Presigner {
                     signing_fields.push(("x-amz-security-token".to_owned(), t));
                 }
                 for (n, v) in &signing_fields {
-                    conditions.push(json!({ n.as_str(): v }));
+                    conditions.eq(n, v);
                 }
-                let document =
-                    json!({ "expiration": iso8601(expires_at), "conditions": conditions })
-                        .to_string();
+                let document = conditions.document(expires_at);
                 let encoded = b64.encode(document.as_bytes());
                 let signature = self.v4_signer().sign_string_at(encoded.as_bytes(), time);
                 fields.extend(signing_fields);
@@ -332,11 +403,9 @@ impl Presigner {
             }
             SignatureVersion::V2 => {
                 if let Some(t) = &token {
-                    conditions.push(json!({ "x-amz-security-token": t }));
+                    conditions.eq("x-amz-security-token", t);
                 }
-                let document =
-                    json!({ "expiration": iso8601(expires_at), "conditions": conditions })
-                        .to_string();
+                let document = conditions.document(expires_at);
                 let encoded = b64.encode(document.as_bytes());
                 let signature = self.v2_signer().sign_string(&encoded);
                 fields.push((
@@ -369,6 +438,34 @@ mod tests {
         assert_eq!(
             iso8601(UNIX_EPOCH + Duration::from_secs(1_767_323_045)),
             "2026-01-02T03:04:05.000Z"
+        );
+    }
+
+    #[test]
+    fn json_strings_are_escaped() {
+        for text in [
+            "plain",
+            "a\"b\\c",
+            "line\nbreak\ttab\r",
+            "\u{1}\u{1f}",
+            "日本 ☃",
+            "",
+        ] {
+            let mut out = String::new();
+            json_string(text, &mut out);
+            let back: String = serde_json::from_str(&out).unwrap();
+            assert_eq!(back, text, "{out}");
+        }
+        let mut c = Conditions::new();
+        c.eq("bucket", "b");
+        c.starts_with("$key", "up/\"x");
+        c.range("content-length-range", 1, 10);
+        let doc: serde_json::Value = serde_json::from_str(&c.document(UNIX_EPOCH)).unwrap();
+        assert_eq!(
+            doc,
+            serde_json::json!({"expiration": "1970-01-01T00:00:00.000Z", "conditions": [
+                {"bucket": "b"}, ["starts-with", "$key", "up/\"x"], ["content-length-range", 1, 10]
+            ]})
         );
     }
 

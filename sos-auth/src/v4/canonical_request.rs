@@ -228,21 +228,41 @@ fn write_trimmed(value: &[u8], emit: &mut impl FnMut(&[u8])) {
 }
 
 /// Sorted, encoded `name=value` pairs joined with `&`.
+///
+/// `query` is the URI's query, canonicalised here (encoded once, `+` as a space); `extra` is
+/// the signer's own `X-Amz-*` parameters, written in canonical form already, so only split.
+/// A parameter named `skip` is left out.
 fn write_query(query: &str, extra: &str, skip: &str, emit: &mut impl FnMut(&[u8])) {
-    let mut pairs = InlineList::<(&str, &str), 12>::new();
-    let mut all_canonical = true;
-    for part in query.split('&').chain(extra.split('&')) {
-        if part.is_empty() {
-            continue;
+    /// Splits `text` into `pairs`; false when a pair is not canonical (never for `trusted`).
+    fn collect<'q>(
+        text: &'q str,
+        trusted: bool,
+        skip: &str,
+        pairs: &mut InlineList<(&'q str, &'q str), 12>,
+    ) -> bool {
+        let mut canonical = true;
+        for part in text.split('&') {
+            if part.is_empty() {
+                continue;
+            }
+            let (k, v) = match part.bytes().position(|b| b == b'=') {
+                Some(i) => (&part[..i], &part[i + 1..]),
+                None => (part, ""),
+            };
+            if !skip.is_empty() && k == skip {
+                continue;
+            }
+            if !trusted {
+                canonical &= is_canonical(k.as_bytes(), Component::Query)
+                    && is_canonical(v.as_bytes(), Component::Query);
+            }
+            pairs.push((k, v));
         }
-        let (k, v) = part.split_once('=').unwrap_or((part, ""));
-        if !skip.is_empty() && k == skip {
-            continue;
-        }
-        all_canonical &= is_canonical(k.as_bytes(), Component::Query)
-            && is_canonical(v.as_bytes(), Component::Query);
-        pairs.push((k, v));
+        canonical
     }
+    let mut pairs = InlineList::<(&str, &str), 12>::new();
+    let all_canonical =
+        collect(query, false, skip, &mut pairs) & collect(extra, true, skip, &mut pairs);
     if all_canonical {
         let pairs = pairs.as_mut_slice();
         insertion_sort_by(pairs, |a, b| a < b);
