@@ -74,31 +74,43 @@ fn missing(server: &str, start: &str) -> Option<ExternalServer> {
     );
 }
 
+/// A server described by `{prefix}_ENDPOINT`, `_ACCESS_KEY`, `_SECRET_KEY` and optionally
+/// `_ACCESS_KEY2`/`_SECRET_KEY2`, `_REGION`, `_DNS_NAME`.
+fn from_env(
+    prefix: &str,
+    name: &'static str,
+    start: &str,
+    default_region: &str,
+) -> Option<ExternalServer> {
+    let get = |suffix: &str| var(&format!("{prefix}_{suffix}"));
+    let (Some(endpoint), Some(access_key), Some(secret_key)) =
+        (get("ENDPOINT"), get("ACCESS_KEY"), get("SECRET_KEY"))
+    else {
+        return missing(name, start);
+    };
+    Some(ExternalServer {
+        name,
+        endpoint,
+        access_key,
+        secret_key,
+        second_user: get("ACCESS_KEY2").zip(get("SECRET_KEY2")),
+        region: get("REGION").unwrap_or_else(|| default_region.to_owned()),
+        dns_name: get("DNS_NAME"),
+    })
+}
+
 /// The Ceph RADOS Gateway, from `SOS_TEST_RGW_*`.
 ///
 /// # Panics
 /// When it is not configured (unless `SOS_TEST_ALLOW_MISSING_SERVERS=1`, then `None`).
 pub fn rados_gateway() -> Option<ExternalServer> {
-    let (Some(endpoint), Some(access_key), Some(secret_key)) = (
-        var("SOS_TEST_RGW_ENDPOINT"),
-        var("SOS_TEST_RGW_ACCESS_KEY"),
-        var("SOS_TEST_RGW_SECRET_KEY"),
-    ) else {
-        return missing(
-            "the Ceph RADOS Gateway",
-            "bash testing/servers/radosgw.sh install && bash testing/servers/radosgw.sh up && \
-             source target/test-servers/radosgw/env",
-        );
-    };
-    Some(ExternalServer {
-        name: "radosgw",
-        endpoint,
-        access_key,
-        secret_key,
-        second_user: var("SOS_TEST_RGW_ACCESS_KEY2").zip(var("SOS_TEST_RGW_SECRET_KEY2")),
-        region: var("SOS_TEST_RGW_REGION").unwrap_or_else(|| "us-east-1".to_owned()),
-        dns_name: var("SOS_TEST_RGW_DNS_NAME"),
-    })
+    from_env(
+        "SOS_TEST_RGW",
+        "radosgw",
+        "bash testing/servers/radosgw.sh install && bash testing/servers/radosgw.sh up && \
+         source target/test-servers/radosgw/env",
+        "us-east-1",
+    )
 }
 
 /// Garage, from `SOS_TEST_GARAGE_*`. It verifies V4 only (no V2) and has no ACL operations.
@@ -106,24 +118,11 @@ pub fn rados_gateway() -> Option<ExternalServer> {
 /// # Panics
 /// When it is not configured (unless `SOS_TEST_ALLOW_MISSING_SERVERS=1`, then `None`).
 pub fn garage() -> Option<ExternalServer> {
-    let (Some(endpoint), Some(access_key), Some(secret_key)) = (
-        var("SOS_TEST_GARAGE_ENDPOINT"),
-        var("SOS_TEST_GARAGE_ACCESS_KEY"),
-        var("SOS_TEST_GARAGE_SECRET_KEY"),
-    ) else {
-        return missing(
-            "Garage",
-            "bash testing/servers/garage.sh install && bash testing/servers/garage.sh up && \
-             source target/test-servers/garage/env",
-        );
-    };
-    Some(ExternalServer {
-        name: "garage",
-        endpoint,
-        access_key,
-        secret_key,
-        second_user: None,
-        region: var("SOS_TEST_GARAGE_REGION").unwrap_or_else(|| "garage".to_owned()),
-        dns_name: var("SOS_TEST_GARAGE_DNS_NAME"),
-    })
+    from_env(
+        "SOS_TEST_GARAGE",
+        "garage",
+        "bash testing/servers/garage.sh install && bash testing/servers/garage.sh up && \
+         source target/test-servers/garage/env",
+        "garage",
+    )
 }
