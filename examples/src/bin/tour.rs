@@ -8,10 +8,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use http::{HeaderMap, Method, Request};
+use sos_acl::{CannedAcl, CorsConfiguration, CorsRequest, CorsRule, Owner};
 use sos_auth::{
     Credentials, CredentialsChain, PayloadHash, SigV2Signer, SigV4Signer, StaticEnvironment,
     Verifier,
 };
+use sos_presign::{Endpoint, KeyCondition, PostPolicy, Presigner};
 use sos_testing::{EmbeddedS3, raw};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -135,16 +137,36 @@ fn run() -> Result<()> {
     check("GET object (signed V2)", r.status, 200, &r.text())?;
     say("");
 
-    say("6. A pre-signed URL, valid 10 minutes, usable by anyone (curl, a browser):");
-    let url = signer.presign(
-        &Method::GET,
-        &format!("{}/{bucket}/hello%20world.txt", server.endpoint()).parse()?,
-        &HeaderMap::new(),
-        Duration::from_secs(600),
-    )?;
-    say(&format!("   {url}"));
-    let r = raw::send(&Request::get(url).body(Vec::new())?)?;
+    say(
+        "6. sos-presign: a link valid 10 minutes that anyone can use (curl, a browser), saved under a",
+    );
+    say("   file name of our choosing:");
+    let presigner = Presigner::new(
+        credentials.clone(),
+        Endpoint::parse(&server.endpoint())?.with_region("ch-gva-2"),
+    );
+    let link = presigner
+        .get_object(bucket, "hello world.txt")
+        .expires_in(Duration::from_secs(600))
+        .attachment("Grüße.txt")
+        .sign()?;
+    say(&format!("   {}", link.url));
+    let r = raw::send(&Request::get(link.url.as_str()).body(Vec::new())?)?;
     check("GET through the pre-signed URL", r.status, 200, &r.text())?;
+    say(&format!(
+        "   Content-Disposition: {}",
+        r.header("content-disposition").unwrap_or("(none)")
+    ));
+    let form = presigner.post_form(
+        &PostPolicy::new(bucket, KeyCondition::StartsWith("uploads/".into()))
+            .content_length_range(1, 1 << 20)
+            .success_action_status(201),
+    )?;
+    say(&format!(
+        "   and a browser upload form with {} signed fields, posting to {}",
+        form.fields.len(),
+        form.url
+    ));
     say("");
 
     say("7. The Verifier checks signatures the way a server does:");
@@ -167,8 +189,34 @@ fn run() -> Result<()> {
             .unwrap_or_default()
     ));
 
-    say(
-        "\nThe tour ends here for now: the client, ACL/CORS, pre-sign and VFS crates join it as they land.",
-    );
+    say("\n8. sos-acl: what a canned ACL means, and browser preflights judged as S3 judges them:");
+    let owner = Owner::new("tour-owner");
+    let acl = CannedAcl::PublicRead.expand_for_object(&owner, &owner);
+    say(&format!(
+        "   public-read: readable by everyone: {}, writable by everyone: {}",
+        acl.readable_by_everyone(),
+        acl.writable_by_everyone()
+    ));
+    let cors = CorsConfiguration::new()
+        .with_rule(
+            CorsRule::new()
+                .with_allowed_origin("https://*.example.com")
+                .with_allowed_methods([Method::GET, Method::PUT])
+                .with_allowed_header("content-type")
+                .with_max_age_seconds(3600),
+        )
+        .build()?;
+    for (origin, method) in [
+        ("https://app.example.com", "PUT"),
+        ("https://evil.example.net", "GET"),
+    ] {
+        let decision = cors.evaluate(&CorsRequest::preflight(origin, method));
+        say(&format!(
+            "   {method} from {origin}: HTTP {}",
+            decision.status().as_u16()
+        ));
+    }
+
+    say("\nThe tour ends here for now: the client and the VFS join it as they land.");
     Ok(())
 }
