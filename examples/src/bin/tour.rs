@@ -7,7 +7,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use http::{HeaderMap, Method, Request};
+use http::{Method, Request};
 use sos_acl::{CannedAcl, CorsConfiguration, CorsRequest, CorsRule, Owner};
 use sos_auth::{
     Credentials, CredentialsChain, PayloadHash, SigV2Signer, SigV4Signer, StaticEnvironment,
