@@ -84,11 +84,18 @@ impl<const N: usize> StackBuf<N> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&mut self, bytes: &[u8]) {
         if self.spill.is_empty() {
             if let Some(dst) = self.inline.get_mut(self.len..self.len + bytes.len()) {
-                dst.copy_from_slice(bytes);
+                if bytes.len() <= 8 {
+                    // Most pieces are separators and short names: a loop beats a memcpy call.
+                    for (d, b) in dst.iter_mut().zip(bytes) {
+                        *d = *b;
+                    }
+                } else {
+                    dst.copy_from_slice(bytes);
+                }
                 self.len += bytes.len();
                 return;
             }
