@@ -93,7 +93,9 @@ s3_region = "$REGION"
 api_bind_addr = "127.0.0.1:$PORT"
 root_domain = ".$DOMAIN"
 CONF
-    g server >"$DIR/garage.log" 2>&1 &
+    # The binary itself in the background (not through `g`): `$!` must be Garage's pid, or
+    # `down` would stop a subshell and leave the server running.
+    "$(garage_bin)" -c "$DIR/garage.toml" server >"$DIR/garage.log" 2>&1 &
     echo $! > "$DIR/garage.pid"
     local node=""
     for _ in $(seq 120); do
@@ -106,6 +108,16 @@ CONF
     g layout apply --version 1 >>"$DIR/garage.log" 2>&1 || fail "layout apply failed"
     g key import --yes -n test "$ACCESS_KEY" "$SECRET_KEY" >>"$DIR/garage.log" 2>&1 || fail "key import failed"
     g key allow --create-bucket "$ACCESS_KEY" >>"$DIR/garage.log" 2>&1 || fail "key allow failed"
+    # Buckets made through the S3 API are aliases local to the key that made them, which an
+    # anonymous request (a CORS preflight, a public read) cannot name: Garage then answers
+    # every preflight with a blanket `*`. These buckets have global aliases, as buckets made
+    # with the CLI do, so the CORS tests see Garage apply the bucket's rules.
+    local cors_buckets=""
+    for i in 0 1 2 3 4 5 6 7; do
+        g bucket create "sos-cors-$i" >>"$DIR/garage.log" 2>&1 || fail "bucket create failed"
+        g bucket allow --read --write --owner "sos-cors-$i" --key "$ACCESS_KEY" >>"$DIR/garage.log" 2>&1 || fail "bucket allow failed"
+        cors_buckets="$cors_buckets${cors_buckets:+,}sos-cors-$i"
+    done
     local answered=0
     for _ in $(seq 60); do
         if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/"; then answered=1; break; fi
@@ -118,6 +130,7 @@ export SOS_TEST_GARAGE_ACCESS_KEY=$ACCESS_KEY
 export SOS_TEST_GARAGE_SECRET_KEY=$SECRET_KEY
 export SOS_TEST_GARAGE_REGION=$REGION
 export SOS_TEST_GARAGE_DNS_NAME=$DOMAIN
+export SOS_TEST_GARAGE_CORS_BUCKETS=$cors_buckets
 ENV
     log "up in $(( $(date +%s) - t0 )) s: http://127.0.0.1:$PORT (virtual host: BUCKET.$DOMAIN:$PORT); env in $DIR/env"
 }
