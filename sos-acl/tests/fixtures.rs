@@ -206,3 +206,18 @@ fn every_fixture_round_trips() {
     }
     assert_eq!(n, 12, "fixtures found in {dir}");
 }
+
+#[test]
+fn garage_cors_configurations_parse_back_to_what_was_stored() {
+    // Garage writes each rule's elements in its own order (MaxAgeSeconds first, IDs only
+    // when set); parsing must not care. Captured from the buckets sos-cors-1 and sos-cors-2
+    // after `preflights_agree_with_garage` stored configurations 1 and 2 (see capture.sh).
+    let sent = crate::rgw_cors::configurations();
+    for (file, index) in [
+        ("garage-cors-config-1.xml", 1),
+        ("garage-cors-config-2.xml", 2),
+    ] {
+        let stored = CorsConfiguration::from_xml(fixture(file)).unwrap();
+        assert_eq!(stored, sent[index], "{file}");
+    }
+}

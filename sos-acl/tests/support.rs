@@ -49,6 +49,20 @@ impl Rgw {
         })
     }
 
+    /// Garage, driven like the gateway. It has one user, so `Who::Other` signs as the owner.
+    pub(crate) fn garage() -> Option<Self> {
+        let server = sos_testing::garage()?;
+        let owner = SigV4Signer::new(
+            Credentials::new(server.access_key.clone(), server.secret_key.clone()),
+            server.region.clone(),
+        );
+        Some(Self {
+            authority: server.authority().to_owned(),
+            other: owner.clone(),
+            owner,
+        })
+    }
+
     /// Sends `method path_and_query` with `headers` and `body`.
     pub(crate) fn send(
         &self,
