@@ -10,36 +10,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::hint::black_box;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use http::{HeaderMap, Method, Request};
+use http::{HeaderMap, Method};
 use sos_auth::{Credentials, PayloadHash, SigV2Signer, SigV4Signer};
 
-const URL: &str = "https://examplebucket.s3.amazonaws.com/photos/2026/puppy%20dog.jpg";
-const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
-const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-const REGION: &str = "ch-gva-2";
+use sos_benches::{ACCESS_KEY, REGION, SECRET_KEY, URL, request, time};
 
 /// Requests are prepared in batches of 64 outside the timed loop: small enough to stay in
 /// cache (criterion's `SmallInput` keeps a tenth of a sample's iterations alive, megabytes of
 /// cold requests), the same for every crate measured.
 const BATCH: BatchSize = BatchSize::NumIterations(64);
-
-fn time() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_767_323_045)
-}
-
-/// The request to sign, with room for the headers the signer adds (so that a benchmark
-/// measures signing, not the header map growing).
-fn request() -> Request<()> {
-    let mut req = Request::get(URL)
-        .header("range", "bytes=0-1023")
-        .body(())
-        .unwrap();
-    req.headers_mut().reserve(8);
-    req
-}
 
 fn ours(c: &mut Criterion) {
     let creds = Credentials::new(ACCESS_KEY, SECRET_KEY);
@@ -131,6 +113,7 @@ fn ours(c: &mut Criterion) {
 #[cfg(feature = "peers")]
 mod peers {
     use super::*;
+    use http::Request;
 
     pub(crate) fn aws_sigv4(c: &mut Criterion) {
         use aws_credential_types::Credentials as AwsCredentials;

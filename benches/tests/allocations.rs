@@ -10,8 +10,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::{Duration, UNIX_EPOCH};
 
-use http::{HeaderMap, Method, Request};
+use http::{HeaderMap, Method};
 use sos_auth::{Credentials, PayloadHash, SigV2Signer, SigV4Signer};
+use sos_benches::{URL, request};
 
 struct Counting;
 
@@ -45,18 +46,6 @@ fn count(f: impl FnOnce()) -> usize {
     let before = ALLOCATIONS.with(Cell::get);
     f();
     ALLOCATIONS.with(Cell::get) - before
-}
-
-const URL: &str = "https://examplebucket.s3.amazonaws.com/photos/2026/puppy%20dog.jpg";
-
-fn request() -> Request<()> {
-    let mut req = Request::get(URL)
-        .header("range", "bytes=0-1023")
-        .body(())
-        .unwrap();
-    // Room for the headers the signer adds, so the count is the signer's own.
-    req.headers_mut().reserve(8);
-    req
 }
 
 fn creds() -> Credentials {

@@ -330,6 +330,34 @@ fn cors_headers(map: impl IntoIterator<Item = (String, String)>) -> BTreeMap<Str
         .collect()
 }
 
+/// The method and headers a browser sends for `req`, and whether it is a preflight.
+fn request_parts(req: &Req) -> (Method, HeaderMap, bool) {
+    match *req {
+        Req::Preflight {
+            origin,
+            method,
+            headers,
+        } => {
+            let mut h = HeaderMap::new();
+            if let Some(o) = origin {
+                h.insert("origin", o.parse().unwrap());
+            }
+            if let Some(m) = method {
+                h.insert("access-control-request-method", m.parse().unwrap());
+            }
+            if let Some(l) = headers {
+                h.insert("access-control-request-headers", l.parse().unwrap());
+            }
+            (Method::OPTIONS, h, true)
+        }
+        Req::ActualGet { origin } => {
+            let mut h = HeaderMap::new();
+            h.insert("origin", origin.parse().unwrap());
+            (Method::GET, h, false)
+        }
+    }
+}
+
 #[test]
 fn preflights_agree_with_the_gateway() {
     let Some(rgw) = Rgw::connect() else { return };
@@ -367,30 +395,7 @@ fn preflights_agree_with_the_gateway() {
         );
 
         // 1. Our evaluation is what the S3 documentation says.
-        let (method_value, ours_req, preflight) = match case.req {
-            Req::Preflight {
-                origin,
-                method,
-                headers,
-            } => {
-                let mut h = HeaderMap::new();
-                if let Some(o) = origin {
-                    h.insert("origin", o.parse().unwrap());
-                }
-                if let Some(m) = method {
-                    h.insert("access-control-request-method", m.parse().unwrap());
-                }
-                if let Some(l) = headers {
-                    h.insert("access-control-request-headers", l.parse().unwrap());
-                }
-                (Method::OPTIONS, h, true)
-            }
-            Req::ActualGet { origin } => {
-                let mut h = HeaderMap::new();
-                h.insert("origin", origin.parse().unwrap());
-                (Method::GET, h, false)
-            }
-        };
+        let (method_value, ours_req, preflight) = request_parts(&case.req);
         let request = CorsRequest::from_parts(&method_value, &ours_req).unwrap();
         let ours = config.evaluate(&request);
         match (case.s3, &ours) {
@@ -629,34 +634,19 @@ fn preflights_agree_with_garage() {
     let mut failures = Vec::new();
     let mut preflights = 0;
     for (n, case) in cases().iter().enumerate() {
-        let Req::Preflight {
-            origin,
-            method,
-            headers,
-        } = case.req
-        else {
+        let (method, h, preflight) = request_parts(&case.req);
+        if !preflight {
             continue;
-        };
+        }
         preflights += 1;
         let label = format!(
             "case {n} (configuration {}, {}): {:?}",
             case.config, case.what, case.req
         );
-        let mut h = HeaderMap::new();
-        if let Some(o) = origin {
-            h.insert("origin", o.parse().unwrap());
-        }
-        if let Some(m) = method {
-            h.insert("access-control-request-method", m.parse().unwrap());
-        }
-        if let Some(l) = headers {
-            h.insert("access-control-request-headers", l.parse().unwrap());
-        }
-        let ours =
-            configs[case.config].evaluate(&CorsRequest::from_parts(&Method::OPTIONS, &h).unwrap());
+        let ours = configs[case.config].evaluate(&CorsRequest::from_parts(&method, &h).unwrap());
         let r = g.send(
             Who::Anonymous,
-            Method::OPTIONS,
+            method.clone(),
             &format!("/{}/obj", buckets[case.config]),
             &h,
             Vec::new(),
