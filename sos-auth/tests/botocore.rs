@@ -196,6 +196,7 @@ fn host_base(c: &Case) -> String {
 #[test]
 fn v2_vectors() {
     let mut n = 0;
+    let mut bucket_slash_cases = 0;
     for c in cases()
         .iter()
         .filter(|c| c.scheme == "v2-header" || c.scheme == "v2-query")
@@ -235,8 +236,37 @@ fn v2_vectors() {
                 .replace("%2B", "+")
                 .replace("%2F", "/")
                 .replace("%3D", "=");
-            assert_eq!(decoded, theirs_sig, "{}: ours {ours}", c.name);
+            if decoded != theirs_sig {
+                // botocore signs a path-style bucket request as `/bucket/?sub`, the AWS guide
+                // (and we) as `/bucket?sub`; that must be the only difference, and our
+                // verifier must accept botocore's form.
+                let theirs_sts = &c.expected.string_to_sign;
+                let bucket = req.uri().path();
+                assert!(
+                    !bucket[1..].contains('/'),
+                    "{}: signatures differ: ours {ours}",
+                    c.name
+                );
+                let as_documented = theirs_sts.replacen(&format!("{bucket}/"), bucket, 1);
+                assert_eq!(
+                    decoded,
+                    signer.sign_string(&as_documented),
+                    "{}: differs from botocore beyond the bucket slash",
+                    c.name
+                );
+                bucket_slash_cases += 1;
+            }
+            let theirs_url: http::Uri = c.expected.signed_url.as_deref().unwrap().parse().unwrap();
+            let mut theirs = request(c, &["host"]);
+            *theirs.uri_mut() = theirs_url;
+            verifier
+                .verify_at(&theirs, time(c))
+                .unwrap_or_else(|e| panic!("{}: botocore's URL refused: {e}", c.name));
         }
     }
     assert!(n >= 10, "only {n} v2 vectors");
+    assert!(
+        bucket_slash_cases <= n / 2,
+        "{bucket_slash_cases} of {n} V2 URLs differ"
+    );
 }

@@ -15,7 +15,7 @@
 
 mod string_to_sign;
 
-pub(crate) use string_to_sign::StringToSign;
+pub(crate) use string_to_sign::{StringToSign, bucket_from_host};
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

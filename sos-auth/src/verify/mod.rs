@@ -9,12 +9,12 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use http::{HeaderMap, Request};
+use http::{HeaderMap, Request, Uri};
 use subtle::ConstantTimeEq;
 
 use crate::encoding::{Component, percent_decode};
 use crate::time::AmzDate;
-use crate::v2::{StringToSign, sign_v2};
+use crate::v2::{StringToSign, bucket_from_host, sign_v2};
 use crate::v4::{
     ALGORITHM, CanonicalRequest, MAX_PRESIGN_EXPIRY, PayloadHash, SigningKey,
     canonical_request_hash, signature,
@@ -397,33 +397,37 @@ impl Verifier {
         let signed_at = parse_http_date(shown)
             .ok_or_else(|| Error::MalformedSignature(format!("`{shown}` is not an HTTP date")))?;
         self.check_skew(signed_at, shown, now)?;
-        let sts = StringToSign::for_headers(
-            request.method(),
-            request.uri(),
-            headers,
-            &[],
-            "",
-            self.host_base.as_deref(),
-        )?;
-        let checked = self.check_v2(access_key, &sts.text(), sig);
-        if let (Err(Error::SignatureMismatch), Some(amz_date)) =
-            (&checked, header_str(headers, "x-amz-date"))
-        {
-            // The developer guide's own example ("Object DELETE") puts the x-amz-date value
-            // on the Date line and leaves it out of the x-amz-* lines, against its stated rule
-            // (empty Date line). Clients written from that example sign so; accept it too.
-            let alternate = StringToSign::for_headers(
+        let attempt = |uri: &Uri| -> Result<()> {
+            let sts = StringToSign::for_headers(
                 request.method(),
-                request.uri(),
+                uri,
                 headers,
-                &[("x-amz-date", b"")],
-                amz_date,
+                &[],
+                "",
                 self.host_base.as_deref(),
             )?;
-            self.check_v2(access_key, &alternate.text(), sig)?;
-        } else {
-            checked?;
-        }
+            let checked = self.check_v2(access_key, &sts.text(), sig);
+            if let (Err(Error::SignatureMismatch), Some(amz_date)) =
+                (&checked, header_str(headers, "x-amz-date"))
+            {
+                // The developer guide's own example ("Object DELETE") puts the x-amz-date
+                // value on the Date line and leaves it out of the x-amz-* lines, against its
+                // stated rule (empty Date line). Clients written from that example sign so;
+                // accept it too.
+                let alternate = StringToSign::for_headers(
+                    request.method(),
+                    uri,
+                    headers,
+                    &[("x-amz-date", b"")],
+                    amz_date,
+                    self.host_base.as_deref(),
+                )?;
+                self.check_v2(access_key, &alternate.text(), sig)
+            } else {
+                checked
+            }
+        };
+        self.attempt_v2(request, attempt)?;
         Ok(VerifiedRequest {
             access_key: access_key.to_owned(),
             version: SignatureVersion::V2Header,
@@ -460,16 +464,19 @@ impl Verifier {
             .get("x-amz-security-token")
             .map(|t| ("x-amz-security-token", t.as_bytes()));
         let overrides: Vec<(&str, &[u8])> = token.into_iter().collect();
-        let sts = StringToSign::for_headers(
-            request.method(),
-            request.uri(),
-            request.headers(),
-            &overrides,
-            expires_text,
-            self.host_base.as_deref(),
-        )?;
         let access_key = get("AWSAccessKeyId")?;
-        self.check_v2(access_key, &sts.text(), get("Signature")?)?;
+        let sig = get("Signature")?;
+        self.attempt_v2(request, |uri| {
+            let sts = StringToSign::for_headers(
+                request.method(),
+                uri,
+                request.headers(),
+                &overrides,
+                expires_text,
+                self.host_base.as_deref(),
+            )?;
+            self.check_v2(access_key, &sts.text(), sig)
+        })?;
         Ok(VerifiedRequest {
             access_key: access_key.to_owned(),
             version: SignatureVersion::V2Query,
@@ -478,6 +485,49 @@ impl Verifier {
             expires_at: Some(expires_at),
             payload: None,
         })
+    }
+
+    /// Runs `attempt` on the request's URI and, when the signature does not match a
+    /// path-style request for a bucket alone (`/bucket?acl`), once more with a trailing slash
+    /// (`/bucket/?acl`): botocore (the `aws` CLI, boto3) signs bucket requests so, and S3
+    /// accepts both.
+    fn attempt_v2<B>(
+        &self,
+        request: &Request<B>,
+        attempt: impl Fn(&Uri) -> Result<()>,
+    ) -> Result<()> {
+        let uri = request.uri();
+        match attempt(uri) {
+            Err(Error::SignatureMismatch) => {
+                match self.bucket_path_with_slash(uri, request.headers()) {
+                    Some(alternate) => attempt(&alternate),
+                    None => Err(Error::SignatureMismatch),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// `/bucket` → `/bucket/` for a path-style request naming only a bucket.
+    fn bucket_path_with_slash(&self, uri: &Uri, headers: &HeaderMap) -> Option<Uri> {
+        let path = uri.path();
+        let bucket = path.strip_prefix('/')?;
+        if bucket.is_empty() || bucket.contains('/') {
+            return None;
+        }
+        let host = header_str(headers, "host").or_else(|| uri.authority().map(|a| a.as_str()));
+        if let (Some(host), Some(base)) = (host, self.host_base.as_deref()) {
+            if bucket_from_host(host, base).is_some() {
+                return None; // virtual-host: the path is a key
+            }
+        }
+        let path_and_query = match uri.query() {
+            Some(query) => format!("{path}/?{query}"),
+            None => format!("{path}/"),
+        };
+        let mut parts = uri.clone().into_parts();
+        parts.path_and_query = Some(path_and_query.parse().ok()?);
+        Uri::from_parts(parts).ok()
     }
 
     fn check_v2(&self, access_key: &str, string_to_sign: &str, sig: &str) -> Result<()> {
