@@ -516,10 +516,10 @@ impl Verifier {
             return None;
         }
         let host = header_str(headers, "host").or_else(|| uri.authority().map(|a| a.as_str()));
-        if let (Some(host), Some(base)) = (host, self.host_base.as_deref()) {
-            if bucket_from_host(host, base).is_some() {
-                return None; // virtual-host: the path is a key
-            }
+        if let (Some(host), Some(base)) = (host, self.host_base.as_deref())
+            && bucket_from_host(host, base).is_some()
+        {
+            return None; // virtual-host: the path is a key
         }
         let path_and_query = match uri.query() {
             Some(query) => format!("{path}/?{query}"),
