@@ -7,14 +7,20 @@
 //! - [`external`]: the RADOS Gateway and Garage, started by `testing/run-tests.sh`,
 //!   found through `SOS_TEST_*` environment variables; a missing server fails the test with a
 //!   message that says how to start it.
+//! - [`FaultProxy`]: a loopback HTTP/1.1 proxy in front of a server that injects queued
+//!   [`Fault`]s (resets, truncated responses, `SlowDown`, delays) request by request, for
+//!   retry tests.
 //! - [`unique_name`]: bucket names that never collide between tests or runs.
 
+pub mod cli;
 mod embedded;
 pub mod external;
+pub mod proxy;
 pub mod raw;
 
 pub use embedded::{ACCESS_KEY, EmbeddedS3, SECRET_KEY, VIRTUAL_HOST_DOMAIN};
 pub use external::{ExternalServer, garage, rados_gateway};
+pub use proxy::{Fault, FaultProxy};
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
