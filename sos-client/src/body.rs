@@ -1,0 +1,215 @@
+//! Request bodies (bytes, a file range, a one-shot stream) and the response [`ByteStream`].
+
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+use futures_util::stream::{BoxStream, Stream, StreamExt};
+use sos_auth::ChunkSigner;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+use crate::{Error, Result};
+
+/// Read size for files: large enough for few syscalls, small enough to bound memory.
+pub(crate) const FILE_READ_SIZE: usize = 256 * 1024;
+/// Chunk size of `aws-chunked` uploads (S3 requires at least 8 KiB).
+pub(crate) const SIGNED_CHUNK_SIZE: usize = 256 * 1024;
+
+/// The body of a request.
+pub(crate) enum RequestBody {
+    Empty,
+    Bytes(Bytes),
+    /// `len` bytes of `path` from `offset`: re-opened on each attempt, so retryable.
+    File {
+        path: PathBuf,
+        offset: u64,
+        len: u64,
+    },
+    /// A caller's stream of known length: sent once, never retried.
+    Stream {
+        // A Mutex only to make the body `Sync` (the stream is `Send` only); never contended.
+        stream: std::sync::Mutex<Option<BoxStream<'static, std::io::Result<Bytes>>>>,
+        len: u64,
+    },
+}
+
+impl std::fmt::Debug for RequestBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Empty => f.write_str("Empty"),
+            Self::Bytes(b) => write!(f, "Bytes({})", b.len()),
+            Self::File { path, offset, len } => {
+                write!(f, "File({}, {offset}+{len})", path.display())
+            }
+            Self::Stream { len, .. } => write!(f, "Stream({len})"),
+        }
+    }
+}
+
+impl RequestBody {
+    pub(crate) fn len(&self) -> u64 {
+        match self {
+            Self::Empty => 0,
+            Self::Bytes(b) => b.len() as u64,
+            Self::File { len, .. } | Self::Stream { len, .. } => *len,
+        }
+    }
+
+    /// Whether the body can be sent again.
+    pub(crate) fn replayable(&self) -> bool {
+        !matches!(self, Self::Stream { .. })
+    }
+
+    /// The body as a stream, for one attempt.
+    pub(crate) async fn open(&mut self) -> Result<BoxStream<'static, std::io::Result<Bytes>>> {
+        match self {
+            Self::Empty => Ok(futures_util::stream::empty().boxed()),
+            Self::Bytes(b) => Ok(futures_util::stream::iter([Ok(b.clone())]).boxed()),
+            Self::File { path, offset, len } => {
+                let mut file = tokio::fs::File::open(&*path)
+                    .await
+                    .map_err(|e| Error::io(path.clone(), e))?;
+                file.seek(std::io::SeekFrom::Start(*offset))
+                    .await
+                    .map_err(|e| Error::io(path.clone(), e))?;
+                Ok(file_stream(file, *len).boxed())
+            }
+            Self::Stream { stream, .. } => {
+                stream.get_mut().ok().and_then(Option::take).ok_or_else(|| {
+                    Error::InvalidInput("a streamed body cannot be sent twice".to_owned())
+                })
+            }
+        }
+    }
+}
+
+/// Reads exactly `len` bytes of `file` as a stream; a file shorter than announced is an
+/// error (never a short object).
+fn file_stream(
+    file: tokio::fs::File,
+    len: u64,
+) -> impl Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    futures_util::stream::try_unfold((file, len), |(mut file, left)| async move {
+        if left == 0 {
+            return Ok(None);
+        }
+        let want = usize::try_from(left.min(FILE_READ_SIZE as u64)).unwrap_or(FILE_READ_SIZE);
+        let mut buf = BytesMut::zeroed(want);
+        let mut filled = 0;
+        while filled < want {
+            let n = file.read(&mut buf[filled..]).await?;
+            if n == 0 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the file became shorter during the upload",
+                ));
+            }
+            filled += n;
+        }
+        Ok(Some((buf.freeze(), (file, left - want as u64))))
+    })
+}
+
+/// Frames a body as `aws-chunked`, every chunk signed: fixed-size chunks (the length on the
+/// wire was announced from that size), then the final empty chunk.
+pub(crate) fn aws_chunked(
+    body: BoxStream<'static, std::io::Result<Bytes>>,
+    signer: ChunkSigner,
+) -> impl Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    struct State {
+        body: BoxStream<'static, std::io::Result<Bytes>>,
+        signer: ChunkSigner,
+        pending: BytesMut,
+        done: bool,
+    }
+    let size = signer.chunk_size();
+    let state = State {
+        body,
+        signer,
+        pending: BytesMut::with_capacity(size),
+        done: false,
+    };
+    futures_util::stream::try_unfold(state, move |mut s| async move {
+        if s.done {
+            return Ok(None);
+        }
+        while s.pending.len() < size {
+            match s.body.next().await {
+                Some(piece) => s.pending.extend_from_slice(&piece?),
+                None => break,
+            }
+        }
+        let take = s.pending.len().min(size);
+        let chunk = s.pending.split_to(take);
+        let mut out = Vec::with_capacity(take + 100);
+        s.signer.write_chunk(&chunk, &mut out);
+        if take == 0 {
+            s.done = true;
+        }
+        Ok(Some((Bytes::from(out), s)))
+    })
+}
+
+/// The body of a download: a stream of [`Bytes`] as they arrive.
+///
+/// ```no_run
+/// # async fn f(client: sos_client::Client) -> sos_client::Result<()> {
+/// use futures_util::StreamExt;
+/// let mut object = client.get_object("bucket", "big.bin").send().await?;
+/// while let Some(chunk) = object.body.next().await {
+///     let chunk = chunk?;
+///     // write it somewhere
+/// #   let _ = chunk;
+/// }
+/// # Ok(()) }
+/// ```
+pub struct ByteStream {
+    inner: BoxStream<'static, Result<Bytes>>,
+}
+
+impl std::fmt::Debug for ByteStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ByteStream")
+    }
+}
+
+impl ByteStream {
+    pub(crate) fn from_response(response: reqwest::Response) -> Self {
+        Self {
+            inner: response
+                .bytes_stream()
+                .map(|r| r.map_err(Error::transport))
+                .boxed(),
+        }
+    }
+
+    /// Reads the whole body into memory.
+    ///
+    /// # Errors
+    /// The connection broke.
+    pub async fn collect(mut self) -> Result<Bytes> {
+        let mut chunks = Vec::new();
+        let mut total = 0;
+        while let Some(chunk) = self.inner.next().await {
+            let chunk = chunk?;
+            total += chunk.len();
+            chunks.push(chunk);
+        }
+        if chunks.len() == 1 {
+            return Ok(chunks.swap_remove(0));
+        }
+        let mut all = BytesMut::with_capacity(total);
+        for chunk in chunks {
+            all.extend_from_slice(&chunk);
+        }
+        Ok(all.freeze())
+    }
+}
+
+impl Stream for ByteStream {
+    type Item = Result<Bytes>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.poll_next_unpin(cx)
+    }
+}

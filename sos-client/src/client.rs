@@ -1,0 +1,550 @@
+//! The [`Client`] and the one path every request takes: URL, signature, send, retry, errors.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use http::header::{CONTENT_LENGTH, DATE, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, StatusCode};
+use sos_auth::{Credentials, PayloadHash, SigV2Signer, SigV4Signer};
+use sos_presign::{Endpoint, Presigner, SignatureVersion};
+use tracing::Instrument;
+
+use crate::body::{RequestBody, SIGNED_CHUNK_SIZE, aws_chunked};
+use crate::config::{ClientBuilder, PayloadSigning};
+use crate::error::{ErrorCode, ServiceError};
+use crate::retry::RetryConfig;
+use crate::xml::Element;
+use crate::{Error, Result};
+
+/// An S3 client: cheap to clone (clones share the connection pool, the signing-key cache
+/// and the configuration), safe to use from many tasks.
+///
+/// ```no_run
+/// use sos_client::{Client, Credentials, Endpoint, Zone};
+/// # async fn f() -> sos_client::Result<()> {
+/// let client = Client::builder()
+///     .endpoint(Endpoint::zone(Zone::ChGva2))
+///     .credentials(Credentials::new("EXOabc", "secret"))
+///     .build()?;
+/// client.create_bucket("my-backups").send().await?;
+/// client.put_object("my-backups", "notes.txt").body("hello").send().await?;
+/// let bytes = client.get_object("my-backups", "notes.txt").send().await?.body.collect().await?;
+/// assert_eq!(bytes, "hello");
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    http: reqwest::Client,
+    endpoint: Endpoint,
+    version: SignatureVersion,
+    v4: SigV4Signer,
+    v2: SigV2Signer,
+    presigner: Presigner,
+    retry: RetryConfig,
+    payload_signing: PayloadSigning,
+    /// Server time minus local time, learnt from a `RequestTimeTooSkewed` answer.
+    clock_offset_ms: AtomicI64,
+}
+
+/// One S3 operation, before it is signed.
+#[derive(Debug)]
+pub(crate) struct Operation<'a> {
+    /// For tracing: `PutObject`, `ListObjectsV2`...
+    pub(crate) name: &'static str,
+    pub(crate) method: Method,
+    pub(crate) bucket: Option<&'a str>,
+    pub(crate) key: Option<&'a str>,
+    /// Query parameters; `None` values are bare sub-resources (`?acl`).
+    pub(crate) query: Vec<(&'static str, Option<String>)>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: RequestBody,
+    /// Whether sending it twice is harmless.
+    pub(crate) idempotent: bool,
+}
+
+impl<'a> Operation<'a> {
+    pub(crate) fn new(name: &'static str, method: Method) -> Self {
+        let idempotent = method != Method::POST;
+        Self {
+            name,
+            method,
+            bucket: None,
+            key: None,
+            query: Vec::new(),
+            headers: HeaderMap::new(),
+            body: RequestBody::Empty,
+            idempotent,
+        }
+    }
+
+    pub(crate) fn bucket(mut self, bucket: &'a str) -> Self {
+        self.bucket = Some(bucket);
+        self
+    }
+
+    pub(crate) fn key(mut self, key: &'a str) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    pub(crate) fn sub_resource(mut self, name: &'static str) -> Self {
+        self.query.push((name, None));
+        self
+    }
+
+    pub(crate) fn param(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.query.push((name, Some(value.into())));
+        self
+    }
+
+    pub(crate) fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    pub(crate) fn body(mut self, body: RequestBody) -> Self {
+        self.body = body;
+        self
+    }
+
+    pub(crate) fn xml_body(mut self, xml: String) -> Self {
+        let bytes = Bytes::from(xml);
+        self.headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/xml"),
+        );
+        self.headers.insert(
+            HeaderName::from_static("content-md5"),
+            crate::checksum::content_md5(&bytes),
+        );
+        self.body = RequestBody::Bytes(bytes);
+        self
+    }
+
+    pub(crate) fn idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = idempotent;
+        self
+    }
+}
+
+impl Client {
+    /// A builder.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client configured from the environment and the user's files, as the AWS CLI and
+    /// s3cmd are (see [`ClientBuilder::from_environment_in`]).
+    ///
+    /// # Errors
+    /// No credentials or no endpoint found; a malformed file.
+    pub fn from_environment(profile: Option<&str>) -> Result<Self> {
+        ClientBuilder::from_environment(profile)?.build()
+    }
+
+    pub(crate) fn from_builder(builder: ClientBuilder) -> Result<Self> {
+        let mut endpoint = builder.endpoint.clone().ok_or_else(|| {
+            Error::Config(
+                "no endpoint: give an SOS zone or an endpoint URL (e.g. AWS_ENDPOINT_URL, an \
+                 AWS profile's endpoint_url, or host_base in ~/.s3cfg)"
+                    .to_owned(),
+            )
+        })?;
+        if let Some(addressing) = builder.addressing {
+            endpoint = endpoint.with_addressing(addressing);
+        }
+        let credentials: Credentials = builder.credentials.clone().ok_or_else(|| {
+            Error::Config("no credentials: set them on the builder or in the environment".into())
+        })?;
+        let http = builder.http_client()?;
+        let presigner = Presigner::new(credentials.clone(), endpoint.clone())
+            .with_signature_version(builder.signature);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                v4: SigV4Signer::new(credentials.clone(), endpoint.region()),
+                v2: SigV2Signer::new(credentials).with_host_base(endpoint.host()),
+                presigner,
+                version: builder.signature,
+                retry: builder.retry,
+                payload_signing: builder.payload_signing,
+                endpoint,
+                clock_offset_ms: AtomicI64::new(0),
+            }),
+        })
+    }
+
+    /// The endpoint.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.inner.endpoint
+    }
+
+    /// The signature version.
+    pub fn signature_version(&self) -> SignatureVersion {
+        self.inner.version
+    }
+
+    /// The retry policy.
+    pub fn retry_config(&self) -> &RetryConfig {
+        &self.inner.retry
+    }
+
+    /// A pre-signer with this client's endpoint, credentials and signature version: URLs
+    /// that let someone without credentials download, upload or delete (see
+    /// [`sos_presign`]).
+    ///
+    /// ```
+    /// # use sos_client::{Client, Credentials, Endpoint, Zone};
+    /// # let client = Client::builder().endpoint(Endpoint::zone(Zone::AtVie1))
+    /// #     .credentials(Credentials::new("EXOabc", "secret")).build()?;
+    /// use std::time::Duration;
+    /// let url = client.presigner().get_object("bucket", "report.pdf")
+    ///     .expires_in(Duration::from_secs(900)).sign()?.url;
+    /// assert!(url.starts_with("https://sos-at-vie-1.exo.io/bucket/report.pdf?X-Amz-Algorithm="));
+    /// # Ok::<(), sos_client::Error>(())
+    /// ```
+    pub fn presigner(&self) -> &Presigner {
+        &self.inner.presigner
+    }
+
+    /// The clock the signatures use: the system clock, corrected by what the server said
+    /// after a `RequestTimeTooSkewed`.
+    fn now(&self) -> SystemTime {
+        let offset = self.inner.clock_offset_ms.load(Ordering::Relaxed);
+        let now = SystemTime::now();
+        if offset >= 0 {
+            now + Duration::from_millis(offset.unsigned_abs())
+        } else {
+            now - Duration::from_millis(offset.unsigned_abs())
+        }
+    }
+
+    /// Builds the URL of an operation.
+    fn url(&self, op: &Operation<'_>) -> Result<String> {
+        let mut url = match op.bucket {
+            Some(bucket) => {
+                if let Some(key) = op.key {
+                    crate::object::check_key(key)?;
+                }
+                self.inner
+                    .endpoint
+                    .object_url(bucket, op.key.unwrap_or(""))
+                    .map_err(|e| match e {
+                        sos_presign::Error::InvalidBucket { bucket, reason } => {
+                            Error::InvalidBucketName {
+                                bucket,
+                                reason: reason.to_owned(),
+                            }
+                        }
+                        other => Error::Presign(other),
+                    })?
+            }
+            None => format!(
+                "{}://{}/",
+                self.inner.endpoint.scheme(),
+                self.inner.endpoint.host()
+            ),
+        };
+        for (i, (name, value)) in op.query.iter().enumerate() {
+            url.push(if i == 0 { '?' } else { '&' });
+            encode_query(name, &mut url);
+            if let Some(value) = value {
+                url.push('=');
+                encode_query(value, &mut url);
+            }
+        }
+        Ok(url)
+    }
+
+    /// Signs and sends `op`, retrying as the policy allows; returns the successful response
+    /// (2xx, or 304 when `accept_not_modified`) or the error.
+    pub(crate) async fn send(&self, mut op: Operation<'_>) -> Result<reqwest::Response> {
+        let span = tracing::debug_span!(
+            "s3",
+            op = op.name,
+            method = %op.method,
+            bucket = op.bucket.unwrap_or(""),
+            key = op.key.unwrap_or(""),
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+        );
+        async move {
+            let url = self.url(&op)?;
+            let parsed = reqwest::Url::parse(&url)
+                .map_err(|e| Error::InvalidInput(format!("cannot build a URL: {e}")))?;
+            check_not_normalised(&url, &parsed)?;
+            let uri: http::Uri = url
+                .parse()
+                .map_err(|e| Error::InvalidInput(format!("cannot build a URI: {e}")))?;
+            let max = if op.idempotent && op.body.replayable() {
+                self.inner.retry.max_attempts()
+            } else {
+                1
+            };
+            let mut attempt = 1;
+            let mut skew_fixed = false;
+            loop {
+                let result = self.attempt(&mut op, &uri, &parsed).await;
+                let span = tracing::Span::current();
+                span.record("attempts", attempt);
+                let error = match result {
+                    Ok(response) => {
+                        span.record("status", response.status().as_u16());
+                        return Ok(response);
+                    }
+                    Err(e) => e,
+                };
+                if let Some(status) = error.status() {
+                    span.record("status", status.as_u16());
+                }
+                if let (Error::Service(e), false) = (&error, skew_fixed)
+                    && e.code == ErrorCode::RequestTimeTooSkewed
+                    && op.body.replayable()
+                {
+                    // Learn the server's clock and sign again, once.
+                    skew_fixed = true;
+                    tracing::warn!("clock skew reported by the server; adjusting");
+                    continue;
+                }
+                if attempt >= max || !error.is_retryable() {
+                    return Err(error);
+                }
+                let delay = self.inner.retry.delay(attempt);
+                tracing::debug!(error = %error, attempt, ?delay, "retrying");
+                tokio::time::sleep(delay).await;
+                attempt += 1;
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn attempt(
+        &self,
+        op: &mut Operation<'_>,
+        uri: &http::Uri,
+        url: &reqwest::Url,
+    ) -> Result<reqwest::Response> {
+        let mut signing = http::Request::builder()
+            .method(op.method.clone())
+            .uri(uri.clone())
+            .body(())
+            .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        *signing.headers_mut() = op.headers.clone();
+        let len = op.body.len();
+        if len > 0 || matches!(op.method, Method::PUT | Method::POST) {
+            signing
+                .headers_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from(len));
+        }
+        let now = self.now();
+        let mut body = op.body.open().await?;
+        let reqwest_body = match self.inner.version {
+            SignatureVersion::V2 => {
+                self.inner.v2.sign_at(&mut signing, now)?;
+                into_reqwest_body(&op.body, body)
+            }
+            SignatureVersion::V4 => {
+                let https = self.inner.endpoint.scheme() == "https";
+                let unsigned = self.inner.payload_signing == PayloadSigning::Unsigned;
+                match &op.body {
+                    RequestBody::Empty => {
+                        self.inner
+                            .v4
+                            .sign_at(&mut signing, PayloadHash::EMPTY, now)?;
+                        into_reqwest_body(&op.body, body)
+                    }
+                    RequestBody::Bytes(bytes) => {
+                        let hash = if unsigned {
+                            PayloadHash::Unsigned
+                        } else {
+                            PayloadHash::of(bytes)
+                        };
+                        self.inner.v4.sign_at(&mut signing, hash, now)?;
+                        reqwest::Body::from(bytes.clone())
+                    }
+                    RequestBody::File { .. } | RequestBody::Stream { .. } if unsigned || https => {
+                        self.inner
+                            .v4
+                            .sign_at(&mut signing, PayloadHash::Unsigned, now)?;
+                        reqwest::Body::wrap_stream(std::mem::replace(
+                            &mut body,
+                            futures_util::stream::empty().boxed(),
+                        ))
+                    }
+                    RequestBody::File { .. } | RequestBody::Stream { .. } => {
+                        let signer = self.inner.v4.sign_streaming_at(
+                            &mut signing,
+                            len,
+                            SIGNED_CHUNK_SIZE,
+                            now,
+                        )?;
+                        reqwest::Body::wrap_stream(aws_chunked(body, signer))
+                    }
+                }
+            }
+        };
+        let mut request = reqwest::Request::new(op.method.clone(), url.clone());
+        *request.headers_mut() = signing.into_parts().0.headers;
+        *request.body_mut() = Some(reqwest_body);
+        let response = self
+            .inner
+            .http
+            .execute(request)
+            .await
+            .map_err(Error::transport)?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        Err(self.service_error(op, response).await)
+    }
+
+    /// Reads an error answer into a [`ServiceError`] (bounded: at most 1 MiB is read).
+    async fn service_error(&self, op: &Operation<'_>, response: reqwest::Response) -> Error {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let mut body = Vec::new();
+        if op.method != Method::HEAD {
+            let mut stream = response.bytes_stream();
+            while let Some(Ok(chunk)) = stream.next().await {
+                body.extend_from_slice(&chunk);
+                if body.len() > 1 << 20 {
+                    break;
+                }
+            }
+        }
+        let document = Element::parse(&body).ok().filter(|e| e.name == "Error");
+        let object = op.key.is_some();
+        let mut error = ServiceError {
+            status,
+            code: ErrorCode::from_status(status, object),
+            message: String::new(),
+            request_id: header("x-amz-request-id"),
+            host_id: header("x-amz-id-2"),
+            resource: None,
+        };
+        if let Some(doc) = document {
+            if let Some(code) = doc.text_of("Code").filter(|c| !c.is_empty()) {
+                error.code = ErrorCode::parse(code);
+            }
+            error.message = doc.text_of("Message").unwrap_or_default().to_owned();
+            if let Some(id) = doc.text_of("RequestId").filter(|c| !c.is_empty()) {
+                error.request_id = Some(id.to_owned());
+            }
+            if let Some(id) = doc.text_of("HostId").filter(|c| !c.is_empty()) {
+                error.host_id = Some(id.to_owned());
+            }
+            error.resource = ["Resource", "Key", "BucketName"]
+                .iter()
+                .find_map(|n| doc.text_of(n).filter(|t| !t.is_empty()))
+                .map(str::to_owned);
+        }
+        if error.code == ErrorCode::RequestTimeTooSkewed {
+            self.learn_clock(&headers, &body);
+        }
+        Error::from(error)
+    }
+
+    /// Sets the clock offset from the server's `Date` header (or `<ServerTime>`).
+    fn learn_clock(&self, headers: &HeaderMap, body: &[u8]) {
+        let server = headers
+            .get(DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|d| httpdate::parse_http_date(d).ok())
+            .or_else(|| {
+                let doc = Element::parse(body).ok()?;
+                let text = doc.text_of("ServerTime")?;
+                crate::object::parse_iso8601(text)
+            });
+        if let Some(server) = server {
+            let now = SystemTime::now();
+            let offset = match server.duration_since(now) {
+                Ok(ahead) => i64::try_from(ahead.as_millis()).unwrap_or(i64::MAX),
+                Err(behind) => -i64::try_from(behind.duration().as_millis()).unwrap_or(i64::MAX),
+            };
+            self.inner.clock_offset_ms.store(offset, Ordering::Relaxed);
+        }
+    }
+
+    /// Sends `op` and reads a small XML answer.
+    pub(crate) async fn send_xml(&self, op: Operation<'_>) -> Result<Element> {
+        let response = self.send(op).await?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(Error::transport)?;
+        let doc = Element::parse(&body)?;
+        if doc.name == "Error" {
+            // CompleteMultipartUpload and CopyObject may fail after a 200.
+            return Err(Error::from(ServiceError {
+                status: if status == StatusCode::OK {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    status
+                },
+                code: ErrorCode::parse(doc.text_of("Code").unwrap_or("InternalError")),
+                message: doc.text_of("Message").unwrap_or_default().to_owned(),
+                request_id: doc.text_of("RequestId").map(str::to_owned),
+                host_id: doc.text_of("HostId").map(str::to_owned),
+                resource: doc.text_of("Key").map(str::to_owned),
+            }));
+        }
+        Ok(doc)
+    }
+}
+
+fn into_reqwest_body(
+    body: &RequestBody,
+    stream: futures_util::stream::BoxStream<'static, std::io::Result<Bytes>>,
+) -> reqwest::Body {
+    match body {
+        RequestBody::Empty => reqwest::Body::from(Bytes::new()),
+        RequestBody::Bytes(bytes) => reqwest::Body::from(bytes.clone()),
+        _ => reqwest::Body::wrap_stream(stream),
+    }
+}
+
+/// `reqwest::Url` resolves `.`/`..` segments (also written `%2E`), which would send the
+/// request to another key; refuse such keys rather than touch the wrong object.
+fn check_not_normalised(url: &str, parsed: &reqwest::Url) -> Result<()> {
+    let ours = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or("/");
+    let ours = ours.split_once('?').map_or(ours, |(path, _)| path);
+    if ours == parsed.path() {
+        Ok(())
+    } else {
+        Err(Error::InvalidKey(
+            "keys with `.` or `..` path segments cannot be sent through this client's HTTP stack"
+                .to_owned(),
+        ))
+    }
+}
+
+/// Percent-encodes a query name or value: everything but the unreserved characters.
+pub(crate) fn encode_query(text: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    }
+}

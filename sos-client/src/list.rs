@@ -1,0 +1,422 @@
+//! Listings: ListObjectsV2 (or V1) pages, as a stream that paginates.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::SystemTime;
+
+use futures_util::stream::{BoxStream, Stream, StreamExt};
+use http::Method;
+
+use crate::client::{Client, Operation};
+use crate::object::parse_iso8601;
+use crate::xml::Element;
+use crate::{Error, Result};
+
+/// Which listing API to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ListVersion {
+    /// `ListObjectsV2` (`list-type=2`, continuation tokens): the default.
+    #[default]
+    V2,
+    /// `ListObjects` (markers), for old servers.
+    V1,
+}
+
+/// An object in a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectSummary {
+    /// The key.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// The ETag, quotes removed.
+    pub etag: Option<String>,
+    /// When it was last written.
+    pub last_modified: Option<SystemTime>,
+    /// The storage class.
+    pub storage_class: Option<String>,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ListPage {
+    /// Objects, in key order.
+    pub objects: Vec<ObjectSummary>,
+    /// Common prefixes ("directories" under the delimiter), in order.
+    pub common_prefixes: Vec<String>,
+    /// Where the next page starts, when there is one.
+    pub next: Option<String>,
+}
+
+/// An entry of a listing: an object or a common prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListEntry {
+    /// An object.
+    Object(ObjectSummary),
+    /// A common prefix, ending with the delimiter.
+    Prefix(String),
+}
+
+/// A listing. Made by [`Client::list_objects`].
+///
+/// ```no_run
+/// # async fn f(client: sos_client::Client) -> sos_client::Result<()> {
+/// use futures_util::TryStreamExt;
+/// use sos_client::ListEntry;
+/// let mut entries = client.list_objects("photos").prefix("2026/").delimiter("/").entries();
+/// while let Some(entry) = entries.try_next().await? {
+///     match entry {
+///         ListEntry::Prefix(dir) => println!("{dir}"),
+///         ListEntry::Object(o) => println!("{} {}", o.key, o.size),
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "nothing is listed until the listing is sent or streamed"]
+pub struct ListObjects {
+    client: Client,
+    bucket: String,
+    prefix: Option<String>,
+    delimiter: Option<String>,
+    start_after: Option<String>,
+    max_keys: Option<u32>,
+    version: ListVersion,
+    limit: Option<u64>,
+}
+
+impl ListObjects {
+    /// Only keys starting with `prefix`.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Some(prefix.into());
+        self
+    }
+
+    /// Groups keys by `delimiter` after the prefix into common prefixes (`/` for
+    /// directories).
+    pub fn delimiter(mut self, delimiter: impl Into<String>) -> Self {
+        self.delimiter = Some(delimiter.into());
+        self
+    }
+
+    /// Only keys after `key` (V1: the marker).
+    pub fn start_after(mut self, key: impl Into<String>) -> Self {
+        self.start_after = Some(key.into());
+        self
+    }
+
+    /// Keys per page (S3 caps it at 1000).
+    pub fn max_keys(mut self, n: u32) -> Self {
+        self.max_keys = Some(n);
+        self
+    }
+
+    /// V2 (default) or V1.
+    pub fn version(mut self, version: ListVersion) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// Stops after this many pages (a bound for callers that must not loop forever on a
+    /// server that keeps saying "truncated").
+    pub fn max_pages(mut self, pages: u64) -> Self {
+        self.limit = Some(pages);
+        self
+    }
+
+    /// One page, starting at `from` (a continuation token, or V1 marker, from
+    /// [`ListPage::next`]).
+    ///
+    /// # Errors
+    /// `NoSuchBucket`, `AccessDenied`, a page that cannot be read, transport.
+    pub async fn page(&self, from: Option<&str>) -> Result<ListPage> {
+        let mut op = Operation::new(
+            match self.version {
+                ListVersion::V2 => "ListObjectsV2",
+                ListVersion::V1 => "ListObjects",
+            },
+            Method::GET,
+        )
+        .bucket(&self.bucket);
+        if self.version == ListVersion::V2 {
+            op = op.param("list-type", "2");
+        }
+        if let Some(p) = &self.prefix {
+            op = op.param("prefix", p.clone());
+        }
+        if let Some(d) = &self.delimiter {
+            op = op.param("delimiter", d.clone());
+        }
+        if let Some(n) = self.max_keys {
+            op = op.param("max-keys", n.to_string());
+        }
+        // No `encoding-type=url`: s3s-fs echoes it without encoding, and what S3 means by it
+        // (`+` for a space) differs between servers. Keys come back as XML text; control
+        // characters as character references. A server that encodes anyway says so and is
+        // decoded below.
+        match (self.version, from) {
+            (ListVersion::V2, Some(token)) => op = op.param("continuation-token", token),
+            (ListVersion::V1, Some(marker)) => op = op.param("marker", marker),
+            (ListVersion::V2, None) => {
+                if let Some(s) = &self.start_after {
+                    op = op.param("start-after", s.clone());
+                }
+            }
+            (ListVersion::V1, None) => {
+                if let Some(s) = &self.start_after {
+                    op = op.param("marker", s.clone());
+                }
+            }
+        }
+        let doc = self.client.send_xml(op).await?;
+        parse_page(&doc, self.version)
+    }
+
+    /// Every page, fetched one after the other as the stream is polled.
+    pub fn pages(self) -> ListPages {
+        let state = (self, None::<String>, false, 0u64);
+        let stream = futures_util::stream::try_unfold(state, |(list, next, done, n)| async move {
+            if done || list.limit.is_some_and(|l| n >= l) {
+                return Ok(None);
+            }
+            let page = list.page(next.as_deref()).await?;
+            let following = page.next.clone();
+            if following.is_some() && following == next {
+                return Err(Error::InvalidResponse(
+                    "the server returned the same continuation twice".to_owned(),
+                ));
+            }
+            let done = following.is_none();
+            Ok(Some((page, (list, following, done, n + 1))))
+        });
+        ListPages {
+            inner: stream.boxed(),
+        }
+    }
+
+    /// Every object and common prefix, in order, across pages.
+    pub fn entries(self) -> ListObjectsStream {
+        let stream = self
+            .pages()
+            .map(|page| {
+                let entries: Vec<Result<ListEntry>> = match page {
+                    Ok(page) => {
+                        // Objects and prefixes merged in key order, as a directory lists.
+                        let mut all: Vec<ListEntry> = page
+                            .objects
+                            .into_iter()
+                            .map(ListEntry::Object)
+                            .chain(page.common_prefixes.into_iter().map(ListEntry::Prefix))
+                            .collect();
+                        all.sort_by(|a, b| entry_key(a).cmp(entry_key(b)));
+                        all.into_iter().map(Ok).collect()
+                    }
+                    Err(e) => vec![Err(e)],
+                };
+                futures_util::stream::iter(entries)
+            })
+            .flatten();
+        ListObjectsStream {
+            inner: stream.boxed(),
+        }
+    }
+
+    /// Every object (common prefixes left out), across pages.
+    pub fn objects(self) -> impl Stream<Item = Result<ObjectSummary>> + Send + 'static {
+        self.entries().filter_map(|e| async move {
+            match e {
+                Ok(ListEntry::Object(o)) => Some(Ok(o)),
+                Ok(ListEntry::Prefix(_)) => None,
+                Err(e) => Some(Err(e)),
+            }
+        })
+    }
+}
+
+fn entry_key(entry: &ListEntry) -> &str {
+    match entry {
+        ListEntry::Object(o) => &o.key,
+        ListEntry::Prefix(p) => p,
+    }
+}
+
+/// The pages of a listing, as a [`Stream`].
+pub struct ListPages {
+    inner: BoxStream<'static, Result<ListPage>>,
+}
+
+impl std::fmt::Debug for ListPages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ListPages")
+    }
+}
+
+impl Stream for ListPages {
+    type Item = Result<ListPage>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.poll_next_unpin(cx)
+    }
+}
+
+/// The entries of a listing, as a [`Stream`] that fetches pages as it goes.
+pub struct ListObjectsStream {
+    inner: BoxStream<'static, Result<ListEntry>>,
+}
+
+impl std::fmt::Debug for ListObjectsStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ListObjectsStream")
+    }
+}
+
+impl Stream for ListObjectsStream {
+    type Item = Result<ListEntry>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.poll_next_unpin(cx)
+    }
+}
+
+/// Decodes a `encoding-type=url` value (`%XX`; `+` is a space, as S3 encodes).
+fn url_decode(text: &str) -> Result<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| {
+                        Error::InvalidResponse(format!("bad %-escape in listed key `{text}`"))
+                    })?;
+                out.push(hex);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out)
+        .map_err(|_| Error::InvalidResponse(format!("listed key `{text}` is not UTF-8")))
+}
+
+/// Parses a `ListBucketResult` page.
+pub(crate) fn parse_page(doc: &Element, version: ListVersion) -> Result<ListPage> {
+    if doc.name != "ListBucketResult" {
+        return Err(Error::InvalidResponse(format!(
+            "expected <ListBucketResult>, got <{}>",
+            doc.name
+        )));
+    }
+    // Servers that ignore `encoding-type` do not echo it: decode only when they say so.
+    let encoded = doc
+        .text_of("EncodingType")
+        .is_some_and(|e| e.eq_ignore_ascii_case("url"));
+    let decode = |text: &str| -> Result<String> {
+        if encoded {
+            url_decode(text)
+        } else {
+            Ok(text.to_owned())
+        }
+    };
+    let mut page = ListPage::default();
+    for contents in doc.children("Contents") {
+        page.objects.push(ObjectSummary {
+            key: decode(contents.required("Key")?)?,
+            size: contents.number("Size")?.unwrap_or(0),
+            etag: contents
+                .text_of("ETag")
+                .map(|e| e.trim().trim_matches('"').to_owned()),
+            last_modified: contents.text_of("LastModified").and_then(parse_iso8601),
+            storage_class: contents.text_of("StorageClass").map(str::to_owned),
+        });
+    }
+    for prefix in doc.children("CommonPrefixes") {
+        page.common_prefixes
+            .push(decode(prefix.required("Prefix")?)?);
+    }
+    if doc.flag("IsTruncated") {
+        page.next = match version {
+            ListVersion::V2 => Some(doc.required("NextContinuationToken")?.to_owned()),
+            // V1: NextMarker is only sent with a delimiter; else the last key is the marker.
+            ListVersion::V1 => match doc.text_of("NextMarker").filter(|m| !m.is_empty()) {
+                Some(marker) => Some(decode(marker)?),
+                None => {
+                    let last_object = page.objects.last().map(|o| o.key.as_str());
+                    let last_prefix = page.common_prefixes.last().map(String::as_str);
+                    let last = last_object.max(last_prefix).ok_or_else(|| {
+                        Error::InvalidResponse("a truncated page with no keys".to_owned())
+                    })?;
+                    Some(last.to_owned())
+                }
+            },
+        };
+    }
+    Ok(page)
+}
+
+impl Client {
+    /// Lists the objects of a bucket (see [`ListObjects`]).
+    pub fn list_objects(&self, bucket: impl Into<String>) -> ListObjects {
+        ListObjects {
+            client: self.clone(),
+            bucket: bucket.into(),
+            prefix: None,
+            delimiter: None,
+            start_after: None,
+            max_keys: None,
+            version: ListVersion::V2,
+            limit: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_an_encoded_truncated_page() {
+        let xml = br#"<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+<Name>b</Name><Prefix>a%2F</Prefix><EncodingType>url</EncodingType><KeyCount>2</KeyCount>
+<IsTruncated>true</IsTruncated><NextContinuationToken>tok/1=</NextContinuationToken>
+<Contents><Key>a/caf%C3%A9+x%2B</Key><LastModified>2026-01-02T03:04:05.000Z</LastModified>
+<ETag>&quot;abc&quot;</ETag><Size>12</Size><StorageClass>STANDARD</StorageClass></Contents>
+<CommonPrefixes><Prefix>a/dir%2F</Prefix></CommonPrefixes>
+</ListBucketResult>"#;
+        let page = parse_page(&Element::parse(xml).unwrap(), ListVersion::V2).unwrap();
+        assert_eq!(page.objects[0].key, "a/café x+");
+        assert_eq!(page.objects[0].etag.as_deref(), Some("abc"));
+        assert_eq!(page.objects[0].size, 12);
+        assert_eq!(page.common_prefixes, ["a/dir/"]);
+        assert_eq!(page.next.as_deref(), Some("tok/1="));
+    }
+
+    #[test]
+    fn v1_marker_falls_back_to_the_last_key() {
+        let xml = b"<ListBucketResult><IsTruncated>true</IsTruncated>\
+            <Contents><Key>a</Key><Size>1</Size></Contents>\
+            <Contents><Key>b%</Key><Size>1</Size></Contents></ListBucketResult>";
+        let page = parse_page(&Element::parse(xml).unwrap(), ListVersion::V1).unwrap();
+        assert_eq!(page.next.as_deref(), Some("b%"));
+    }
+
+    #[test]
+    fn bad_escapes_are_errors() {
+        assert!(url_decode("%zz").is_err());
+        assert!(url_decode("%").is_err());
+        assert!(url_decode("%FF").is_err());
+        assert_eq!(url_decode("a%20b+c").unwrap(), "a b c");
+    }
+}

@@ -1,0 +1,282 @@
+//! Object metadata: what is set on upload ([`Metadata`]) and what HEAD/GET tell
+//! ([`ObjectInfo`]).
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use http::header::{
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_ENCODING, CONTENT_LANGUAGE, CONTENT_LENGTH,
+    CONTENT_TYPE, ETAG, EXPIRES, HeaderMap, HeaderName, HeaderValue, LAST_MODIFIED,
+};
+
+use crate::{Error, Result};
+
+/// S3's limit on user metadata: names and values, in UTF-8 bytes.
+pub const MAX_USER_METADATA_BYTES: usize = 2048;
+
+const META_PREFIX: &str = "x-amz-meta-";
+
+/// The metadata of an object as set on upload or copy: the standard headers and the user
+/// metadata (`x-amz-meta-*`).
+///
+/// ```
+/// use sos_client::Metadata;
+/// let meta = Metadata::new()
+///     .content_type("image/jpeg")
+///     .cache_control("max-age=3600")
+///     .user("camera", "X100V");
+/// assert_eq!(meta.user_metadata()["camera"], "X100V");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Metadata {
+    /// `Content-Type`.
+    pub content_type: Option<String>,
+    /// `Content-Encoding`.
+    pub content_encoding: Option<String>,
+    /// `Content-Disposition`.
+    pub content_disposition: Option<String>,
+    /// `Content-Language`.
+    pub content_language: Option<String>,
+    /// `Cache-Control`.
+    pub cache_control: Option<String>,
+    /// `Expires` (an HTTP date, as sent).
+    pub expires: Option<String>,
+    /// User metadata, names lower-case without the `x-amz-meta-` prefix.
+    pub user: BTreeMap<String, String>,
+}
+
+impl Metadata {
+    /// No metadata.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `Content-Type`.
+    #[must_use]
+    pub fn content_type(mut self, value: impl Into<String>) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+
+    /// Sets `Content-Encoding`.
+    #[must_use]
+    pub fn content_encoding(mut self, value: impl Into<String>) -> Self {
+        self.content_encoding = Some(value.into());
+        self
+    }
+
+    /// Sets `Content-Disposition` (see [`sos_presign::attachment`] for a download name).
+    #[must_use]
+    pub fn content_disposition(mut self, value: impl Into<String>) -> Self {
+        self.content_disposition = Some(value.into());
+        self
+    }
+
+    /// Sets `Content-Language`.
+    #[must_use]
+    pub fn content_language(mut self, value: impl Into<String>) -> Self {
+        self.content_language = Some(value.into());
+        self
+    }
+
+    /// Sets `Cache-Control`.
+    #[must_use]
+    pub fn cache_control(mut self, value: impl Into<String>) -> Self {
+        self.cache_control = Some(value.into());
+        self
+    }
+
+    /// Sets `Expires` (an HTTP date).
+    #[must_use]
+    pub fn expires(mut self, value: impl Into<String>) -> Self {
+        self.expires = Some(value.into());
+        self
+    }
+
+    /// Adds user metadata `x-amz-meta-{name}` (the name is lower-cased, as S3 stores it).
+    #[must_use]
+    pub fn user(mut self, name: impl AsRef<str>, value: impl Into<String>) -> Self {
+        self.user
+            .insert(name.as_ref().to_ascii_lowercase(), value.into());
+        self
+    }
+
+    /// The user metadata.
+    pub fn user_metadata(&self) -> &BTreeMap<String, String> {
+        &self.user
+    }
+
+    /// Bytes of user metadata as S3 counts them (names and values).
+    pub fn user_metadata_size(&self) -> usize {
+        self.user.iter().map(|(k, v)| k.len() + v.len()).sum()
+    }
+
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Writes the headers, after checking names, values and the 2 KB limit.
+    pub(crate) fn apply(&self, headers: &mut HeaderMap) -> Result<()> {
+        let size = self.user_metadata_size();
+        if size > MAX_USER_METADATA_BYTES {
+            return Err(Error::MetadataTooLarge {
+                size,
+                limit: MAX_USER_METADATA_BYTES,
+            });
+        }
+        let standard = [
+            (CONTENT_TYPE, &self.content_type),
+            (CONTENT_ENCODING, &self.content_encoding),
+            (CONTENT_DISPOSITION, &self.content_disposition),
+            (CONTENT_LANGUAGE, &self.content_language),
+            (CACHE_CONTROL, &self.cache_control),
+            (EXPIRES, &self.expires),
+        ];
+        for (name, value) in standard {
+            if let Some(value) = value {
+                headers.insert(name.clone(), header_value(name.as_str(), value)?);
+            }
+        }
+        for (name, value) in &self.user {
+            let full = format!("{META_PREFIX}{name}");
+            let header = HeaderName::try_from(full.as_str())
+                .map_err(|_| Error::InvalidInput(format!("`{name}` cannot be a metadata name")))?;
+            headers.insert(header, header_value(&full, value)?);
+        }
+        Ok(())
+    }
+
+    /// Reads the metadata headers of a response.
+    pub(crate) fn from_headers(headers: &HeaderMap) -> Self {
+        let get = |name: HeaderName| text(headers.get(name));
+        let mut user = BTreeMap::new();
+        for (name, value) in headers {
+            if let Some(short) = name.as_str().strip_prefix(META_PREFIX) {
+                user.insert(
+                    short.to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                );
+            }
+        }
+        Self {
+            content_type: get(CONTENT_TYPE),
+            content_encoding: get(CONTENT_ENCODING),
+            content_disposition: get(CONTENT_DISPOSITION),
+            content_language: get(CONTENT_LANGUAGE),
+            cache_control: get(CACHE_CONTROL),
+            expires: get(EXPIRES),
+            user,
+        }
+    }
+}
+
+fn text(value: Option<&HeaderValue>) -> Option<String> {
+    value.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+fn header_value(name: &str, value: &str) -> Result<HeaderValue> {
+    if value.chars().any(char::is_control) {
+        return Err(Error::InvalidInput(format!(
+            "the value of `{name}` holds a control character"
+        )));
+    }
+    HeaderValue::try_from(value)
+        .map_err(|_| Error::InvalidInput(format!("the value of `{name}` is not a header value")))
+}
+
+/// What S3 tells about an object (HEAD, or the headers of a GET).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectInfo {
+    /// Size in bytes (of the whole object; of the range for a ranged GET).
+    pub content_length: u64,
+    /// The ETag, quotes removed.
+    pub etag: Option<String>,
+    /// `Last-Modified`.
+    pub last_modified: Option<SystemTime>,
+    /// `x-amz-version-id`, on versioned buckets.
+    pub version_id: Option<String>,
+    /// `x-amz-storage-class`, when the server says.
+    pub storage_class: Option<String>,
+    /// Content type, encoding, ..., and user metadata.
+    pub metadata: Metadata,
+}
+
+impl ObjectInfo {
+    pub(crate) fn from_headers(headers: &HeaderMap) -> Self {
+        let get = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        Self {
+            content_length: headers
+                .get(CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            etag: headers
+                .get(ETAG)
+                .and_then(|v| v.to_str().ok())
+                .map(|e| e.trim_matches('"').to_owned()),
+            last_modified: headers
+                .get(LAST_MODIFIED)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| httpdate::parse_http_date(v).ok()),
+            version_id: get("x-amz-version-id"),
+            storage_class: get("x-amz-storage-class"),
+            metadata: Metadata::from_headers(headers),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_is_checked_before_sending() {
+        let meta = Metadata::new().user("big", "x".repeat(2046));
+        let err = meta.apply(&mut HeaderMap::new()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::MetadataTooLarge {
+                    size: 2049,
+                    limit: 2048
+                }
+            ),
+            "{err}"
+        );
+        let meta = Metadata::new().user("ok", "x".repeat(2046));
+        meta.apply(&mut HeaderMap::new()).unwrap();
+    }
+
+    #[test]
+    fn round_trip_through_headers() {
+        let meta = Metadata::new()
+            .content_type("text/plain; charset=utf-8")
+            .cache_control("no-cache")
+            .user("Camera", "X100V");
+        let mut headers = HeaderMap::new();
+        meta.apply(&mut headers).unwrap();
+        assert_eq!(headers["x-amz-meta-camera"], "X100V");
+        assert_eq!(Metadata::from_headers(&headers), meta);
+    }
+
+    #[test]
+    fn bad_names_and_values_are_errors() {
+        let bad = Metadata::new().user("a b", "v");
+        assert!(matches!(
+            bad.apply(&mut HeaderMap::new()),
+            Err(Error::InvalidInput(_))
+        ));
+        let bad = Metadata::new().content_type("a\nb");
+        assert!(matches!(
+            bad.apply(&mut HeaderMap::new()),
+            Err(Error::InvalidInput(_))
+        ));
+    }
+}

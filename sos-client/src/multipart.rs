@@ -1,0 +1,270 @@
+//! Multipart uploads, one request at a time: create, upload part, complete, abort, list.
+//! The transfer manager ([`Client::upload`]) drives these in parallel.
+
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::Method;
+use sos_acl::{CannedAcl, X_AMZ_ACL};
+
+use crate::body::RequestBody;
+use crate::checksum::Checksum;
+use crate::client::{Client, Operation};
+use crate::metadata::Metadata;
+use crate::object::{PutObjectOutput, parse_iso8601};
+use crate::xml::element;
+use crate::{Error, Result};
+
+/// S3's smallest part (all but the last): 5 MiB.
+pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+/// S3's largest part: 5 GiB.
+pub const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+/// S3's most parts in one upload.
+pub const MAX_PARTS: u32 = 10_000;
+
+/// A multipart upload in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MultipartUpload {
+    /// The bucket.
+    pub bucket: String,
+    /// The key.
+    pub key: String,
+    /// The upload id the server gave.
+    pub upload_id: String,
+}
+
+/// An uploaded part, as completion needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedPart {
+    /// 1 ..= 10 000.
+    pub part_number: u32,
+    /// The part's ETag, quotes removed.
+    pub etag: String,
+}
+
+/// A part as [`Client::list_parts`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PartSummary {
+    /// Its number.
+    pub part_number: u32,
+    /// Its ETag.
+    pub etag: String,
+    /// Its size.
+    pub size: u64,
+}
+
+/// An upload in progress as [`Client::list_multipart_uploads`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UploadSummary {
+    /// The key.
+    pub key: String,
+    /// The upload id.
+    pub upload_id: String,
+    /// When it was started.
+    pub initiated: Option<SystemTime>,
+}
+
+impl Client {
+    /// Starts a multipart upload.
+    ///
+    /// # Errors
+    /// Invalid bucket, key or metadata; the server's error; transport. Never retried (a
+    /// retry could leave a second, orphaned upload).
+    pub async fn create_multipart_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        metadata: &Metadata,
+        acl: Option<CannedAcl>,
+    ) -> Result<MultipartUpload> {
+        let mut op = Operation::new("CreateMultipartUpload", Method::POST)
+            .bucket(bucket)
+            .key(key)
+            .sub_resource("uploads");
+        metadata.apply(&mut op.headers)?;
+        if let Some(acl) = acl {
+            op.headers.insert(X_AMZ_ACL, acl.header_value());
+        }
+        let doc = self.send_xml(op).await?;
+        Ok(MultipartUpload {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            upload_id: doc.required("UploadId")?.to_owned(),
+        })
+    }
+
+    /// Uploads part `part_number` (1 ..= 10 000). Retried like any idempotent request.
+    ///
+    /// # Errors
+    /// `NoSuchUpload`, `BadDigest`, `EntityTooLarge`, transport.
+    pub async fn upload_part(
+        &self,
+        upload: &MultipartUpload,
+        part_number: u32,
+        data: Bytes,
+        checksum: Checksum,
+    ) -> Result<CompletedPart> {
+        self.upload_part_body(upload, part_number, RequestBody::Bytes(data), checksum)
+            .await
+    }
+
+    pub(crate) async fn upload_part_body(
+        &self,
+        upload: &MultipartUpload,
+        part_number: u32,
+        body: RequestBody,
+        checksum: Checksum,
+    ) -> Result<CompletedPart> {
+        if !(1..=MAX_PARTS).contains(&part_number) {
+            return Err(Error::InvalidInput(format!(
+                "part number {part_number} is outside 1..=10000"
+            )));
+        }
+        let mut op = Operation::new("UploadPart", Method::PUT)
+            .bucket(&upload.bucket)
+            .key(&upload.key)
+            .param("partNumber", part_number.to_string())
+            .param("uploadId", upload.upload_id.clone());
+        if let RequestBody::Bytes(bytes) = &body
+            && let Some((name, value)) = checksum.header(bytes)
+        {
+            op.headers.insert(name, value);
+        }
+        let response = self.send(op.body(body)).await?;
+        let etag = PutObjectOutput::from_response(&response)
+            .etag
+            .ok_or_else(|| Error::InvalidResponse("a part was stored without an ETag".into()))?;
+        Ok(CompletedPart { part_number, etag })
+    }
+
+    /// Completes an upload from its parts (sorted here by part number).
+    ///
+    /// # Errors
+    /// `InvalidPart`, `InvalidPartOrder`, `EntityTooSmall`, `NoSuchUpload` (also an error
+    /// sent after a 200, which S3 does for slow completions), transport.
+    pub async fn complete_multipart_upload(
+        &self,
+        upload: &MultipartUpload,
+        parts: &[CompletedPart],
+    ) -> Result<PutObjectOutput> {
+        let mut sorted = parts.to_vec();
+        sorted.sort_by_key(|p| p.part_number);
+        let mut xml = String::from("<CompleteMultipartUpload>");
+        for part in &sorted {
+            xml.push_str("<Part>");
+            element(&mut xml, "PartNumber", &part.part_number.to_string());
+            element(&mut xml, "ETag", &format!("\"{}\"", part.etag));
+            xml.push_str("</Part>");
+        }
+        xml.push_str("</CompleteMultipartUpload>");
+        let op = Operation::new("CompleteMultipartUpload", Method::POST)
+            .bucket(&upload.bucket)
+            .key(&upload.key)
+            .param("uploadId", upload.upload_id.clone())
+            .xml_body(xml);
+        let doc = self.send_xml(op).await?;
+        Ok(PutObjectOutput {
+            etag: doc.text_of("ETag").map(|e| e.trim_matches('"').to_owned()),
+            version_id: None,
+        })
+    }
+
+    /// Aborts an upload: its parts are deleted. Aborting an upload that is gone
+    /// (`NoSuchUpload`) succeeds.
+    ///
+    /// # Errors
+    /// `AccessDenied`, transport.
+    pub async fn abort_multipart_upload(&self, upload: &MultipartUpload) -> Result<()> {
+        let op = Operation::new("AbortMultipartUpload", Method::DELETE)
+            .bucket(&upload.bucket)
+            .key(&upload.key)
+            .param("uploadId", upload.upload_id.clone());
+        match self.send(op).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some(&crate::ErrorCode::NoSuchUpload) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The parts uploaded so far (all pages).
+    ///
+    /// # Errors
+    /// `NoSuchUpload`, transport.
+    pub async fn list_parts(&self, upload: &MultipartUpload) -> Result<Vec<PartSummary>> {
+        let mut parts = Vec::new();
+        let mut marker: Option<String> = None;
+        for _ in 0..=MAX_PARTS / 1000 {
+            let mut op = Operation::new("ListParts", Method::GET)
+                .bucket(&upload.bucket)
+                .key(&upload.key)
+                .param("uploadId", upload.upload_id.clone());
+            if let Some(m) = &marker {
+                op = op.param("part-number-marker", m.clone());
+            }
+            let doc = self.send_xml(op).await?;
+            for part in doc.children("Part") {
+                parts.push(PartSummary {
+                    part_number: part.number("PartNumber")?.unwrap_or(0),
+                    etag: part.required("ETag")?.trim_matches('"').to_owned(),
+                    size: part.number("Size")?.unwrap_or(0),
+                });
+            }
+            if !doc.flag("IsTruncated") {
+                return Ok(parts);
+            }
+            marker = doc.text_of("NextPartNumberMarker").map(str::to_owned);
+            if marker.is_none() {
+                break;
+            }
+        }
+        Ok(parts)
+    }
+
+    /// The uploads in progress in a bucket, under `prefix` (all pages).
+    ///
+    /// # Errors
+    /// `NoSuchBucket`, transport.
+    pub async fn list_multipart_uploads(
+        &self,
+        bucket: &str,
+        prefix: Option<&str>,
+    ) -> Result<Vec<UploadSummary>> {
+        let mut uploads = Vec::new();
+        let mut markers: Option<(String, String)> = None;
+        // Bounded: 1000 pages of 1000 uploads.
+        for _ in 0..1000 {
+            let mut op = Operation::new("ListMultipartUploads", Method::GET)
+                .bucket(bucket)
+                .sub_resource("uploads");
+            if let Some(p) = prefix {
+                op = op.param("prefix", p);
+            }
+            if let Some((key, id)) = &markers {
+                op = op
+                    .param("key-marker", key.clone())
+                    .param("upload-id-marker", id.clone());
+            }
+            let doc = self.send_xml(op).await?;
+            for upload in doc.children("Upload") {
+                uploads.push(UploadSummary {
+                    key: upload.required("Key")?.to_owned(),
+                    upload_id: upload.required("UploadId")?.to_owned(),
+                    initiated: upload.text_of("Initiated").and_then(parse_iso8601),
+                });
+            }
+            if !doc.flag("IsTruncated") {
+                break;
+            }
+            match (
+                doc.text_of("NextKeyMarker"),
+                doc.text_of("NextUploadIdMarker"),
+            ) {
+                (Some(k), Some(u)) => markers = Some((k.to_owned(), u.to_owned())),
+                _ => break,
+            }
+        }
+        Ok(uploads)
+    }
+}

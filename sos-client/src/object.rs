@@ -1,0 +1,714 @@
+//! Objects: put, get, head, delete, delete many, copy, ACL.
+
+use std::ops::{Bound, RangeBounds};
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use http::Method;
+use http::header::{HeaderName, HeaderValue};
+use sos_acl::{AccessControlPolicy, CannedAcl, X_AMZ_ACL};
+
+use crate::body::{ByteStream, RequestBody};
+use crate::checksum::Checksum;
+use crate::client::{Client, Operation};
+use crate::metadata::{Metadata, ObjectInfo};
+use crate::xml::element;
+use crate::{Error, ErrorCode, Result};
+
+/// S3's longest key, in UTF-8 bytes.
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// Checks a key: 1 to 1024 bytes.
+pub(crate) fn check_key(key: &str) -> Result<()> {
+    match key.len() {
+        0 => Err(Error::InvalidKey("empty".to_owned())),
+        1..=MAX_KEY_BYTES => Ok(()),
+        n => Err(Error::InvalidKey(format!(
+            "{n} bytes long; S3 allows {MAX_KEY_BYTES}"
+        ))),
+    }
+}
+
+fn header(name: &'static str, value: &str) -> Result<(HeaderName, HeaderValue)> {
+    let value = HeaderValue::try_from(value)
+        .map_err(|_| Error::InvalidInput(format!("`{value}` cannot be the value of {name}")))?;
+    Ok((HeaderName::from_static(name), value))
+}
+
+/// Parses `2026-01-02T03:04:05.000Z` (S3's listing dates).
+pub(crate) fn parse_iso8601(text: &str) -> Option<SystemTime> {
+    let t = text.trim().as_bytes();
+    if t.len() < 19 || t[4] != b'-' || t[7] != b'-' || t[10] != b'T' {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<u64> {
+        std::str::from_utf8(t.get(range)?).ok()?.parse().ok()
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+        return None;
+    }
+    let mut millis = 0;
+    if t.get(19) == Some(&b'.') {
+        let digits: Vec<u8> = t[20..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .copied()
+            .collect();
+        let first3 = digits
+            .iter()
+            .take(3)
+            .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
+        millis = first3 * 10u64.pow(3 - digits.len().min(3) as u32);
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    let secs = days * 86_400 + hour * 3600 + min * 60 + sec;
+    Some(UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis))
+}
+
+/// The answer to a successful upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PutObjectOutput {
+    /// The ETag, quotes removed (the MD5 of the body for a single PUT).
+    pub etag: Option<String>,
+    /// `x-amz-version-id`, on versioned buckets.
+    pub version_id: Option<String>,
+}
+
+impl PutObjectOutput {
+    pub(crate) fn from_response(response: &reqwest::Response) -> Self {
+        let info = ObjectInfo::from_headers(response.headers());
+        Self {
+            etag: info.etag,
+            version_id: info.version_id,
+        }
+    }
+}
+
+/// A PUT of one object. Made by [`Client::put_object`].
+#[derive(Debug)]
+#[must_use = "nothing is sent until `send` is awaited"]
+pub struct PutObject<'a> {
+    client: &'a Client,
+    bucket: &'a str,
+    key: &'a str,
+    body: RequestBody,
+    metadata: Metadata,
+    acl: Option<CannedAcl>,
+    checksum: Checksum,
+    extra: Vec<(HeaderName, HeaderValue)>,
+    error: Option<Error>,
+}
+
+impl<'a> PutObject<'a> {
+    /// The body, in memory.
+    pub fn body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = RequestBody::Bytes(body.into());
+        self
+    }
+
+    /// The body, `len` bytes from a stream. Sent once, never retried (the stream cannot be
+    /// replayed); for large or unknown-length data use [`Client::upload`].
+    pub fn stream<S, E>(mut self, stream: S, len: u64) -> Self
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+    {
+        let stream = stream.map_err(std::io::Error::other).boxed();
+        self.body = RequestBody::Stream {
+            stream: std::sync::Mutex::new(Some(stream)),
+            len,
+        };
+        self
+    }
+
+    /// The body, a whole file (read when sent, and again on a retry). The file's size is
+    /// read when `send` runs.
+    pub fn file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.body = RequestBody::File {
+            path: path.into(),
+            offset: 0,
+            len: u64::MAX,
+        };
+        self
+    }
+
+    /// All metadata at once (replaces what was set).
+    pub fn metadata(mut self, metadata: Metadata) -> Self {
+        self.metadata = metadata;
+        self
+    }
+
+    /// `Content-Type`.
+    pub fn content_type(mut self, value: impl Into<String>) -> Self {
+        self.metadata.content_type = Some(value.into());
+        self
+    }
+
+    /// `Content-Encoding`.
+    pub fn content_encoding(mut self, value: impl Into<String>) -> Self {
+        self.metadata.content_encoding = Some(value.into());
+        self
+    }
+
+    /// `Content-Disposition`.
+    pub fn content_disposition(mut self, value: impl Into<String>) -> Self {
+        self.metadata.content_disposition = Some(value.into());
+        self
+    }
+
+    /// `Cache-Control`.
+    pub fn cache_control(mut self, value: impl Into<String>) -> Self {
+        self.metadata.cache_control = Some(value.into());
+        self
+    }
+
+    /// `Expires` (an HTTP date).
+    pub fn expires(mut self, value: impl Into<String>) -> Self {
+        self.metadata.expires = Some(value.into());
+        self
+    }
+
+    /// User metadata `x-amz-meta-{name}`.
+    pub fn user_metadata(mut self, name: impl AsRef<str>, value: impl Into<String>) -> Self {
+        self.metadata = self.metadata.user(name, value);
+        self
+    }
+
+    /// A canned ACL (`x-amz-acl`).
+    pub fn acl(mut self, acl: CannedAcl) -> Self {
+        self.acl = Some(acl);
+        self
+    }
+
+    pub(crate) fn maybe_acl(mut self, acl: Option<CannedAcl>) -> Self {
+        self.acl = acl;
+        self
+    }
+
+    /// The checksum sent with the body (default `Content-MD5` for bodies in memory).
+    pub fn checksum(mut self, checksum: Checksum) -> Self {
+        self.checksum = checksum;
+        self
+    }
+
+    /// Only create: fail with `PreconditionFailed` if the key exists (`If-None-Match: *`;
+    /// servers that do not know the header ignore it).
+    pub fn if_not_exists(mut self) -> Self {
+        match header("if-none-match", "*") {
+            Ok(h) => self.extra.push(h),
+            Err(e) => self.error = Some(e),
+        }
+        self
+    }
+
+    /// Sends it.
+    ///
+    /// # Errors
+    /// Invalid input (bucket name, key, metadata), the server's error, transport.
+    pub async fn send(mut self) -> Result<PutObjectOutput> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        if let RequestBody::File { path, len, .. } = &mut self.body
+            && *len == u64::MAX
+        {
+            *len = tokio::fs::metadata(&*path)
+                .await
+                .map_err(|e| Error::io(path.clone(), e))?
+                .len();
+        }
+        let mut op = Operation::new("PutObject", Method::PUT)
+            .bucket(self.bucket)
+            .key(self.key);
+        self.metadata.apply(&mut op.headers)?;
+        if let Some(acl) = self.acl {
+            op.headers.insert(X_AMZ_ACL, acl.header_value());
+        }
+        if let RequestBody::Bytes(bytes) = &self.body
+            && let Some((name, value)) = self.checksum.header(bytes)
+        {
+            op.headers.insert(name, value);
+        }
+        for (name, value) in self.extra {
+            op.headers.insert(name, value);
+        }
+        let response = self.client.send(op.body(self.body)).await?;
+        Ok(PutObjectOutput::from_response(&response))
+    }
+}
+
+/// A GET of one object. Made by [`Client::get_object`].
+#[derive(Debug)]
+#[must_use = "nothing is sent until `send` is awaited"]
+pub struct GetObject<'a> {
+    client: &'a Client,
+    bucket: &'a str,
+    key: &'a str,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    query: Vec<(&'static str, Option<String>)>,
+    error: Option<Error>,
+}
+
+/// A downloaded object: its metadata and its body as a stream.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct GetObjectOutput {
+    /// Metadata (for a ranged GET, `content_length` is the range's).
+    pub info: ObjectInfo,
+    /// `(first, last, total)` of a ranged answer (`Content-Range`).
+    pub content_range: Option<(u64, u64, u64)>,
+    /// The bytes.
+    pub body: ByteStream,
+}
+
+impl<'a> GetObject<'a> {
+    fn push(mut self, name: &'static str, value: &str) -> Self {
+        match header(name, value) {
+            Ok(h) => self.headers.push(h),
+            Err(e) => self.error = Some(e),
+        }
+        self
+    }
+
+    /// Only these bytes: `.range(0..1024)`, `.range(1_000_000..)`.
+    pub fn range(self, range: impl RangeBounds<u64>) -> Self {
+        let start = match range.start_bound() {
+            Bound::Included(&s) => s,
+            Bound::Excluded(&s) => s.saturating_add(1),
+            Bound::Unbounded => 0,
+        };
+        let end = match range.end_bound() {
+            Bound::Included(&e) => Some(e),
+            Bound::Excluded(&0) => {
+                let mut this = self;
+                this.error = Some(Error::InvalidInput("an empty range".to_owned()));
+                return this;
+            }
+            Bound::Excluded(&e) => Some(e - 1),
+            Bound::Unbounded => None,
+        };
+        if end.is_some_and(|e| e < start) {
+            let mut this = self;
+            this.error = Some(Error::InvalidInput("an empty range".to_owned()));
+            return this;
+        }
+        let value = match end {
+            Some(end) => format!("bytes={start}-{end}"),
+            None => format!("bytes={start}-"),
+        };
+        self.push("range", &value)
+    }
+
+    /// Only the last `n` bytes.
+    pub fn last_bytes(self, n: u64) -> Self {
+        self.push("range", &format!("bytes=-{n}"))
+    }
+
+    /// Only if the ETag matches (else `PreconditionFailed`).
+    pub fn if_match(self, etag: &str) -> Self {
+        self.push("if-match", &quote(etag))
+    }
+
+    /// Only if the ETag differs (else `NotModified`).
+    pub fn if_none_match(self, etag: &str) -> Self {
+        self.push("if-none-match", &quote(etag))
+    }
+
+    /// Only if changed since (else `NotModified`).
+    pub fn if_modified_since(self, time: SystemTime) -> Self {
+        self.push("if-modified-since", &httpdate::fmt_http_date(time))
+    }
+
+    /// A specific version.
+    pub fn version_id(mut self, version: impl Into<String>) -> Self {
+        self.query.push(("versionId", Some(version.into())));
+        self
+    }
+
+    /// Overrides the `Content-Type` of the answer.
+    pub fn response_content_type(mut self, value: impl Into<String>) -> Self {
+        self.query
+            .push(("response-content-type", Some(value.into())));
+        self
+    }
+
+    /// Overrides the `Content-Disposition` of the answer.
+    pub fn response_content_disposition(mut self, value: impl Into<String>) -> Self {
+        self.query
+            .push(("response-content-disposition", Some(value.into())));
+        self
+    }
+
+    /// Sends it; the body streams as it is read.
+    ///
+    /// # Errors
+    /// `NoSuchKey`, `NoSuchBucket`, `InvalidRange`, `PreconditionFailed`, `NotModified`,
+    /// transport.
+    pub async fn send(mut self) -> Result<GetObjectOutput> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let mut op = Operation::new("GetObject", Method::GET)
+            .bucket(self.bucket)
+            .key(self.key);
+        op.query = self.query;
+        for (name, value) in self.headers {
+            op.headers.insert(name, value);
+        }
+        let response = self.client.send(op).await?;
+        let info = ObjectInfo::from_headers(response.headers());
+        let content_range = response
+            .headers()
+            .get(http::header::CONTENT_RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_content_range);
+        Ok(GetObjectOutput {
+            info,
+            content_range,
+            body: ByteStream::from_response(response),
+        })
+    }
+
+    /// Sends it and reads the whole body.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub async fn bytes(self) -> Result<Bytes> {
+        self.send().await?.body.collect().await
+    }
+}
+
+fn quote(etag: &str) -> String {
+    if etag.starts_with('"') || etag == "*" {
+        etag.to_owned()
+    } else {
+        format!("\"{etag}\"")
+    }
+}
+
+/// `bytes 0-99/1234`
+fn parse_content_range(value: &str) -> Option<(u64, u64, u64)> {
+    let rest = value.strip_prefix("bytes ")?;
+    let (range, total) = rest.split_once('/')?;
+    let (first, last) = range.split_once('-')?;
+    Some((first.parse().ok()?, last.parse().ok()?, total.parse().ok()?))
+}
+
+/// One key of a batch delete that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeleteError {
+    /// The key.
+    pub key: String,
+    /// The S3 error code.
+    pub code: ErrorCode,
+    /// The message.
+    pub message: String,
+}
+
+/// The answer to [`Client::delete_objects`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeleteObjectsOutput {
+    /// Keys deleted (S3 reports a key that did not exist as deleted).
+    pub deleted: Vec<String>,
+    /// Keys that could not be deleted, each with its error.
+    pub errors: Vec<DeleteError>,
+}
+
+/// S3's limit of keys in one `?delete` request.
+pub const MAX_KEYS_PER_DELETE: usize = 1000;
+
+/// Whether a copy keeps the source's metadata or replaces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MetadataDirective {
+    /// Keep the source's metadata (`COPY`, the default).
+    #[default]
+    Copy,
+    /// Use the metadata given to the copy (`REPLACE`).
+    Replace,
+}
+
+/// A server-side copy. Made by [`Client::copy_object`].
+#[derive(Debug)]
+#[must_use = "nothing is sent until `send` is awaited"]
+pub struct CopyObject<'a> {
+    client: &'a Client,
+    source_bucket: &'a str,
+    source_key: &'a str,
+    bucket: &'a str,
+    key: &'a str,
+    directive: MetadataDirective,
+    metadata: Metadata,
+    acl: Option<CannedAcl>,
+}
+
+impl CopyObject<'_> {
+    /// Replaces the metadata with `metadata` (`x-amz-metadata-directive: REPLACE`).
+    pub fn replace_metadata(mut self, metadata: Metadata) -> Self {
+        self.directive = MetadataDirective::Replace;
+        self.metadata = metadata;
+        self
+    }
+
+    /// A canned ACL for the copy.
+    pub fn acl(mut self, acl: CannedAcl) -> Self {
+        self.acl = Some(acl);
+        self
+    }
+
+    /// Sends it.
+    ///
+    /// # Errors
+    /// `NoSuchKey` for the source, the server's other errors, transport.
+    pub async fn send(self) -> Result<PutObjectOutput> {
+        check_key(self.source_key)?;
+        let mut source = format!("/{}/", self.source_bucket);
+        source.push_str(&sos_presign::encode_key(self.source_key));
+        let mut op = Operation::new("CopyObject", Method::PUT)
+            .bucket(self.bucket)
+            .key(self.key);
+        op.headers.insert(
+            HeaderName::from_static("x-amz-copy-source"),
+            HeaderValue::try_from(source)
+                .map_err(|_| Error::InvalidKey("cannot be a copy source".to_owned()))?,
+        );
+        if self.directive == MetadataDirective::Replace {
+            op.headers.insert(
+                HeaderName::from_static("x-amz-metadata-directive"),
+                HeaderValue::from_static("REPLACE"),
+            );
+            self.metadata.apply(&mut op.headers)?;
+        }
+        if let Some(acl) = self.acl {
+            op.headers.insert(X_AMZ_ACL, acl.header_value());
+        }
+        let doc = self.client.send_xml(op).await?;
+        Ok(PutObjectOutput {
+            etag: doc.text_of("ETag").map(|e| e.trim_matches('"').to_owned()),
+            version_id: None,
+        })
+    }
+}
+
+impl Client {
+    /// Uploads one object in one request: bytes, a file or a stream of known length.
+    /// For big files, streams of unknown length and parallel parts, see
+    /// [`upload`](Client::upload).
+    pub fn put_object<'a>(&'a self, bucket: &'a str, key: &'a str) -> PutObject<'a> {
+        PutObject {
+            client: self,
+            bucket,
+            key,
+            body: RequestBody::Empty,
+            metadata: Metadata::default(),
+            acl: None,
+            checksum: Checksum::Md5,
+            extra: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// Downloads an object, whole or a range, as a stream.
+    pub fn get_object<'a>(&'a self, bucket: &'a str, key: &'a str) -> GetObject<'a> {
+        GetObject {
+            client: self,
+            bucket,
+            key,
+            headers: Vec::new(),
+            query: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// The metadata of an object.
+    ///
+    /// # Errors
+    /// `NoSuchKey` (derived from the 404: HEAD answers have no body), transport.
+    pub async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectInfo> {
+        let op = Operation::new("HeadObject", Method::HEAD)
+            .bucket(bucket)
+            .key(key);
+        let response = self.send(op).await?;
+        Ok(ObjectInfo::from_headers(response.headers()))
+    }
+
+    /// Whether an object exists (`false` on `NoSuchKey`; other errors are errors).
+    ///
+    /// # Errors
+    /// As [`head_object`](Self::head_object), except `NoSuchKey`.
+    pub async fn object_exists(&self, bucket: &str, key: &str) -> Result<bool> {
+        match self.head_object(bucket, key).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.code() == Some(&ErrorCode::NoSuchKey) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes an object (deleting a missing key succeeds, as in S3).
+    ///
+    /// # Errors
+    /// `NoSuchBucket`, `AccessDenied`, transport.
+    pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<()> {
+        let op = Operation::new("DeleteObject", Method::DELETE)
+            .bucket(bucket)
+            .key(key);
+        self.send(op).await?;
+        Ok(())
+    }
+
+    /// Deletes many keys with `?delete` requests of up to 1000 keys each; per-key failures
+    /// are reported in the output, not as an error.
+    ///
+    /// # Errors
+    /// A whole request failed (`NoSuchBucket`, `AccessDenied`, transport).
+    pub async fn delete_objects<I, K>(&self, bucket: &str, keys: I) -> Result<DeleteObjectsOutput>
+    where
+        I: IntoIterator<Item = K>,
+        K: AsRef<str>,
+    {
+        let keys: Vec<String> = keys.into_iter().map(|k| k.as_ref().to_owned()).collect();
+        let mut out = DeleteObjectsOutput::default();
+        for batch in keys.chunks(MAX_KEYS_PER_DELETE) {
+            let mut xml = String::from("<Delete><Quiet>false</Quiet>");
+            for key in batch {
+                check_key(key)?;
+                xml.push_str("<Object>");
+                element(&mut xml, "Key", key);
+                xml.push_str("</Object>");
+            }
+            xml.push_str("</Delete>");
+            let op = Operation::new("DeleteObjects", Method::POST)
+                .bucket(bucket)
+                .sub_resource("delete")
+                .xml_body(xml)
+                .idempotent(true);
+            let doc = self.send_xml(op).await?;
+            for deleted in doc.children("Deleted") {
+                out.deleted.push(deleted.required("Key")?.to_owned());
+            }
+            for error in doc.children("Error") {
+                out.errors.push(DeleteError {
+                    key: error.required("Key")?.to_owned(),
+                    code: ErrorCode::parse(error.text_of("Code").unwrap_or("")),
+                    message: error.text_of("Message").unwrap_or_default().to_owned(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Copies an object on the server (up to 5 GiB), keeping its metadata unless
+    /// [`replace_metadata`](CopyObject::replace_metadata) is called.
+    pub fn copy_object<'a>(
+        &'a self,
+        source_bucket: &'a str,
+        source_key: &'a str,
+        bucket: &'a str,
+        key: &'a str,
+    ) -> CopyObject<'a> {
+        CopyObject {
+            client: self,
+            source_bucket,
+            source_key,
+            bucket,
+            key,
+            directive: MetadataDirective::Copy,
+            metadata: Metadata::default(),
+            acl: None,
+        }
+    }
+
+    /// The ACL of an object.
+    ///
+    /// # Errors
+    /// `NoSuchKey`, `AccessDenied`, an ACL document that cannot be read, transport.
+    pub async fn get_object_acl(&self, bucket: &str, key: &str) -> Result<AccessControlPolicy> {
+        let op = Operation::new("GetObjectAcl", Method::GET)
+            .bucket(bucket)
+            .key(key)
+            .sub_resource("acl");
+        let body = self
+            .send(op)
+            .await?
+            .bytes()
+            .await
+            .map_err(Error::transport)?;
+        Ok(AccessControlPolicy::from_xml(&body)?)
+    }
+
+    /// Sets a full ACL on an object.
+    ///
+    /// # Errors
+    /// `MalformedACLError`, `AccessDenied`, transport.
+    pub async fn put_object_acl(
+        &self,
+        bucket: &str,
+        key: &str,
+        acl: &AccessControlPolicy,
+    ) -> Result<()> {
+        let op = Operation::new("PutObjectAcl", Method::PUT)
+            .bucket(bucket)
+            .key(key)
+            .sub_resource("acl")
+            .xml_body(acl.to_xml());
+        self.send(op).await?;
+        Ok(())
+    }
+
+    /// Sets a canned ACL on an object (`public-read`, `private`, ...).
+    ///
+    /// # Errors
+    /// `AccessDenied`, `NoSuchKey`, transport.
+    pub async fn set_object_acl(&self, bucket: &str, key: &str, acl: CannedAcl) -> Result<()> {
+        let op = Operation::new("PutObjectAcl", Method::PUT)
+            .bucket(bucket)
+            .key(key)
+            .sub_resource("acl")
+            .header(X_AMZ_ACL, acl.header_value());
+        self.send(op).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso8601() {
+        let t = parse_iso8601("2026-01-02T03:04:05.678Z").unwrap();
+        assert_eq!(
+            t.duration_since(UNIX_EPOCH).unwrap(),
+            Duration::from_millis(1_767_323_045_678)
+        );
+        assert_eq!(parse_iso8601("1970-01-01T00:00:00Z"), Some(UNIX_EPOCH));
+        assert!(parse_iso8601("2026-13-02T03:04:05Z").is_none());
+        assert!(parse_iso8601("garbage").is_none());
+    }
+
+    #[test]
+    fn content_range() {
+        assert_eq!(parse_content_range("bytes 0-99/1234"), Some((0, 99, 1234)));
+        assert_eq!(parse_content_range("bytes */1234"), None);
+    }
+
+    #[test]
+    fn keys() {
+        assert!(check_key("").is_err());
+        assert!(check_key(&"a".repeat(1025)).is_err());
+        check_key(&"é".repeat(512)).unwrap();
+    }
+}

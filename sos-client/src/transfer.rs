@@ -1,0 +1,699 @@
+//! The transfer manager: big uploads and downloads in parallel parts, memory bounded by
+//! part size × concurrency, and never a half-written object left behind.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::{Bytes, BytesMut};
+use futures_util::stream::{FuturesUnordered, StreamExt, TryStreamExt};
+use sos_acl::CannedAcl;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt};
+
+use crate::checksum::Checksum;
+use crate::client::Client;
+use crate::metadata::{Metadata, ObjectInfo};
+use crate::multipart::{CompletedPart, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, MultipartUpload};
+use crate::object::PutObjectOutput;
+use crate::{Error, Result};
+
+/// Default part size: 8 MiB.
+pub const DEFAULT_PART_SIZE: u64 = 8 * 1024 * 1024;
+/// Default parts in flight.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// Progress of a transfer: bytes done so far, and the total when known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Progress {
+    /// Bytes transferred so far.
+    pub transferred: u64,
+    /// Total bytes, when known.
+    pub total: Option<u64>,
+}
+
+type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// Shared settings of uploads and downloads.
+#[derive(Clone)]
+struct Tuning {
+    part_size: u64,
+    concurrency: usize,
+    progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for Tuning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tuning")
+            .field("part_size", &self.part_size)
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            part_size: DEFAULT_PART_SIZE,
+            concurrency: DEFAULT_CONCURRENCY,
+            progress: None,
+        }
+    }
+}
+
+struct Counter {
+    done: AtomicU64,
+    total: Option<u64>,
+    progress: Option<ProgressFn>,
+}
+
+impl Counter {
+    fn new(total: Option<u64>, progress: Option<ProgressFn>) -> Self {
+        Self {
+            done: AtomicU64::new(0),
+            total,
+            progress,
+        }
+    }
+
+    fn add(&self, n: u64) {
+        let transferred = self.done.fetch_add(n, Ordering::Relaxed) + n;
+        if let Some(f) = &self.progress {
+            f(Progress {
+                transferred,
+                total: self.total,
+            });
+        }
+    }
+}
+
+/// Aborts the multipart upload it holds when dropped unfinished: a failed, cancelled or
+/// panicking upload leaves no parts behind.
+struct AbortOnDrop {
+    client: Client,
+    upload: Option<MultipartUpload>,
+}
+
+impl AbortOnDrop {
+    /// Aborts now, and waits for it.
+    async fn abort(mut self) {
+        if let Some(upload) = self.upload.take()
+            && let Err(e) = self.client.abort_multipart_upload(&upload).await
+        {
+            tracing::warn!(error = %e, upload_id = %upload.upload_id, "abort failed");
+        }
+    }
+
+    fn disarm(mut self) {
+        self.upload = None;
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        let Some(upload) = self.upload.take() else {
+            return;
+        };
+        // The future was dropped (cancelled): abort in the background.
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                let client = self.client.clone();
+                handle.spawn(async move {
+                    if let Err(e) = client.abort_multipart_upload(&upload).await {
+                        tracing::warn!(error = %e, upload_id = %upload.upload_id, "abort failed");
+                    }
+                });
+            }
+            Err(_) => tracing::warn!(
+                upload_id = %upload.upload_id,
+                "an unfinished multipart upload could not be aborted (no runtime)"
+            ),
+        }
+    }
+}
+
+/// An upload through the transfer manager. Made by [`Client::upload`].
+///
+/// Data up to one part goes in a single PUT; more goes as a multipart upload with up to
+/// `concurrency` parts in flight. On any error, and when the future is dropped, the
+/// multipart upload is aborted: the object appears whole or not at all.
+///
+/// ```no_run
+/// # async fn f(client: sos_client::Client) -> sos_client::Result<()> {
+/// let out = client
+///     .upload("backups", "2026-12-01.tar.zst")
+///     .part_size(16 * 1024 * 1024)
+///     .concurrency(8)
+///     .on_progress(|p| eprintln!("{} / {:?}", p.transferred, p.total))
+///     .file("/var/backups/2026-12-01.tar.zst")
+///     .await?;
+/// # let _ = out;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+#[must_use = "nothing is sent until `file`, `reader` or `bytes` is awaited"]
+pub struct Upload<'a> {
+    client: &'a Client,
+    bucket: &'a str,
+    key: &'a str,
+    metadata: Metadata,
+    acl: Option<CannedAcl>,
+    checksum: Checksum,
+    tuning: Tuning,
+}
+
+impl<'a> Upload<'a> {
+    /// Part size (5 MiB ..= 5 GiB; default 8 MiB). Grown automatically when a file would
+    /// need more than 10 000 parts.
+    pub fn part_size(mut self, bytes: u64) -> Self {
+        self.tuning.part_size = bytes;
+        self
+    }
+
+    /// Parts in flight (default 4). Memory use is about part size × (concurrency + 1).
+    pub fn concurrency(mut self, parts: usize) -> Self {
+        self.tuning.concurrency = parts.max(1);
+        self
+    }
+
+    /// The checksum of each part (default `Content-MD5`).
+    pub fn checksum(mut self, checksum: Checksum) -> Self {
+        self.checksum = checksum;
+        self
+    }
+
+    /// The object's metadata.
+    pub fn metadata(mut self, metadata: Metadata) -> Self {
+        self.metadata = metadata;
+        self
+    }
+
+    /// `Content-Type`.
+    pub fn content_type(mut self, value: impl Into<String>) -> Self {
+        self.metadata.content_type = Some(value.into());
+        self
+    }
+
+    /// A canned ACL.
+    pub fn acl(mut self, acl: CannedAcl) -> Self {
+        self.acl = Some(acl);
+        self
+    }
+
+    /// Called as bytes are sent (from the tasks that send them).
+    pub fn on_progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.tuning.progress = Some(Arc::new(f));
+        self
+    }
+
+    fn check_part_size(&self) -> Result<()> {
+        if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&self.tuning.part_size) {
+            return Err(Error::InvalidInput(format!(
+                "part size {} is outside S3's 5 MiB ..= 5 GiB",
+                self.tuning.part_size
+            )));
+        }
+        Ok(())
+    }
+
+    /// Uploads a file.
+    ///
+    /// # Errors
+    /// The file cannot be read; the server's errors; transport. The multipart upload, if
+    /// any, has been aborted when this returns an error.
+    pub async fn file(mut self, path: impl AsRef<Path>) -> Result<PutObjectOutput> {
+        self.check_part_size()?;
+        let path = path.as_ref().to_owned();
+        let size = tokio::fs::metadata(&path)
+            .await
+            .map_err(|e| Error::io(path.clone(), e))?
+            .len();
+        if size <= self.tuning.part_size {
+            let counter = Counter::new(Some(size), self.tuning.progress.clone());
+            let out = self
+                .client
+                .put_object(self.bucket, self.key)
+                .file(path)
+                .metadata(self.metadata)
+                .maybe_acl(self.acl)
+                .send()
+                .await?;
+            counter.add(size);
+            return Ok(out);
+        }
+        // Keep within 10 000 parts.
+        let min_for_count = size.div_ceil(u64::from(MAX_PARTS));
+        if self.tuning.part_size < min_for_count {
+            self.tuning.part_size = min_for_count.div_ceil(1 << 20) << 20;
+        }
+        let part_size = self.tuning.part_size;
+        let parts = size.div_ceil(part_size);
+        let counter = Arc::new(Counter::new(Some(size), self.tuning.progress.clone()));
+        let guard = self.start().await?;
+        let Some(upload) = guard.upload.clone() else {
+            return Err(Error::InvalidInput("no upload".to_owned()));
+        };
+        let client = self.client;
+        let checksum = self.checksum;
+        let result: Result<Vec<CompletedPart>> = futures_util::stream::iter(0..parts)
+            .map(|i| {
+                let path = path.clone();
+                let upload = &upload;
+                let counter = counter.clone();
+                async move {
+                    let offset = i * part_size;
+                    let len = part_size.min(size - offset);
+                    let data = read_range(&path, offset, len).await?;
+                    let number = u32::try_from(i + 1).unwrap_or(MAX_PARTS);
+                    let part = client.upload_part(upload, number, data, checksum).await?;
+                    counter.add(len);
+                    Ok(part)
+                }
+            })
+            .buffer_unordered(self.tuning.concurrency)
+            .try_collect()
+            .await;
+        finish(client, guard, &upload, result).await
+    }
+
+    /// Uploads everything `reader` gives, of any length (unknown lengths welcome).
+    ///
+    /// # Errors
+    /// As [`file`](Self::file).
+    pub async fn reader<R: AsyncRead + Unpin + Send>(
+        self,
+        mut reader: R,
+    ) -> Result<PutObjectOutput> {
+        self.check_part_size()?;
+        let part_size = self.tuning.part_size;
+        let first = read_part(&mut reader, part_size).await?;
+        if (first.len() as u64) < part_size {
+            let len = first.len() as u64;
+            let out = self
+                .client
+                .put_object(self.bucket, self.key)
+                .body(first)
+                .metadata(self.metadata)
+                .checksum(self.checksum)
+                .maybe_acl(self.acl)
+                .send()
+                .await?;
+            Counter::new(Some(len), self.tuning.progress.clone()).add(len);
+            return Ok(out);
+        }
+        let counter = Counter::new(None, self.tuning.progress.clone());
+        let guard = self.start().await?;
+        let Some(upload) = guard.upload.clone() else {
+            return Err(Error::InvalidInput("no upload".to_owned()));
+        };
+        let client = self.client;
+        let checksum = self.checksum;
+        let concurrency = self.tuning.concurrency;
+        let counter = &counter;
+        let upload_ref = &upload;
+        let send = |number: u32, data: Bytes| async move {
+            let len = data.len() as u64;
+            let part = client
+                .upload_part(upload_ref, number, data, checksum)
+                .await?;
+            counter.add(len);
+            Ok::<_, Error>(part)
+        };
+        let result: Result<Vec<CompletedPart>> = async {
+            let mut in_flight = FuturesUnordered::new();
+            let mut done = Vec::new();
+            let mut number = 1u32;
+            let mut next = Some(first);
+            while let Some(data) = next.take() {
+                if number > MAX_PARTS {
+                    return Err(Error::InvalidInput(format!(
+                        "more than {MAX_PARTS} parts: use a larger part size"
+                    )));
+                }
+                in_flight.push(send(number, data));
+                number += 1;
+                while in_flight.len() >= concurrency {
+                    if let Some(part) = in_flight.next().await {
+                        done.push(part?);
+                    }
+                }
+                let data = read_part(&mut reader, part_size).await?;
+                if !data.is_empty() {
+                    next = Some(data);
+                }
+            }
+            while let Some(part) = in_flight.next().await {
+                done.push(part?);
+            }
+            Ok(done)
+        }
+        .await;
+        finish(client, guard, &upload, result).await
+    }
+
+    /// Uploads bytes in memory (in parts when larger than the part size).
+    ///
+    /// # Errors
+    /// As [`file`](Self::file).
+    pub async fn bytes(self, data: impl Into<Bytes>) -> Result<PutObjectOutput> {
+        let data: Bytes = data.into();
+        self.reader(std::io::Cursor::new(data)).await
+    }
+
+    async fn start(&self) -> Result<AbortOnDrop> {
+        let upload = self
+            .client
+            .create_multipart_upload(self.bucket, self.key, &self.metadata, self.acl)
+            .await?;
+        Ok(AbortOnDrop {
+            client: self.client.clone(),
+            upload: Some(upload),
+        })
+    }
+}
+
+/// Completes the upload, or aborts it (and waits) on error.
+async fn finish(
+    client: &Client,
+    guard: AbortOnDrop,
+    upload: &MultipartUpload,
+    parts: Result<Vec<CompletedPart>>,
+) -> Result<PutObjectOutput> {
+    let parts = match parts {
+        Ok(parts) => parts,
+        Err(e) => {
+            guard.abort().await;
+            return Err(e);
+        }
+    };
+    match client.complete_multipart_upload(upload, &parts).await {
+        Ok(out) => {
+            guard.disarm();
+            Ok(out)
+        }
+        Err(e) => {
+            guard.abort().await;
+            Err(e)
+        }
+    }
+}
+
+/// Reads up to `len` bytes (less only at the end of the input).
+async fn read_part<R: AsyncRead + Unpin>(reader: &mut R, len: u64) -> Result<Bytes> {
+    let len = usize::try_from(len).map_err(|_| Error::InvalidInput("part too large".into()))?;
+    let mut buf = BytesMut::with_capacity(len);
+    while buf.len() < len {
+        let n = reader.read_buf(&mut buf).await.map_err(|e| Error::Io {
+            path: None,
+            source: e,
+        })?;
+        if n == 0 {
+            break;
+        }
+    }
+    Ok(buf.freeze())
+}
+
+async fn read_range(path: &Path, offset: u64, len: u64) -> Result<Bytes> {
+    let mut file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| Error::io(path, e))?;
+    file.seek(std::io::SeekFrom::Start(offset))
+        .await
+        .map_err(|e| Error::io(path, e))?;
+    let data = read_part(&mut file, len).await?;
+    if (data.len() as u64) < len {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the file became shorter during the upload",
+            ),
+        ));
+    }
+    Ok(data)
+}
+
+/// A download through the transfer manager. Made by [`Client::download`].
+///
+/// Objects larger than a part are fetched as ranged GETs in parallel, each conditional on
+/// the ETag seen first (`If-Match`), so an object replaced during the download fails with
+/// `PreconditionFailed` instead of mixing two versions. A file download goes to a
+/// temporary file renamed into place at the end: the destination is whole or untouched.
+#[derive(Debug)]
+#[must_use = "nothing is fetched until `to_file` or `to_writer` is awaited"]
+pub struct Download<'a> {
+    client: &'a Client,
+    bucket: &'a str,
+    key: &'a str,
+    tuning: Tuning,
+}
+
+impl Download<'_> {
+    /// Part size (default 8 MiB).
+    pub fn part_size(mut self, bytes: u64) -> Self {
+        self.tuning.part_size = bytes.max(1);
+        self
+    }
+
+    /// Parts in flight (default 4).
+    pub fn concurrency(mut self, parts: usize) -> Self {
+        self.tuning.concurrency = parts.max(1);
+        self
+    }
+
+    /// Called as bytes arrive.
+    pub fn on_progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.tuning.progress = Some(Arc::new(f));
+        self
+    }
+
+    /// Downloads into `path` (through a temporary file in the same directory).
+    ///
+    /// # Errors
+    /// `NoSuchKey`, `PreconditionFailed` (the object changed), file and transport errors.
+    pub async fn to_file(self, path: impl AsRef<Path>) -> Result<ObjectInfo> {
+        let path = path.as_ref().to_owned();
+        let temp = temp_path(&path);
+        let result = self.to_temp(&temp).await;
+        match result {
+            Ok(info) => {
+                tokio::fs::rename(&temp, &path)
+                    .await
+                    .map_err(|e| Error::io(path.clone(), e))?;
+                Ok(info)
+            }
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&temp).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn to_temp(&self, temp: &Path) -> Result<ObjectInfo> {
+        let info = self.client.head_object(self.bucket, self.key).await?;
+        let size = info.content_length;
+        let file = tokio::fs::File::create(temp)
+            .await
+            .map_err(|e| Error::io(temp, e))?;
+        file.set_len(size).await.map_err(|e| Error::io(temp, e))?;
+        drop(file);
+        let counter = Arc::new(Counter::new(Some(size), self.tuning.progress.clone()));
+        let part_size = self.tuning.part_size;
+        let parts = size.div_ceil(part_size).max(1);
+        let etag = info.etag.clone();
+        futures_util::stream::iter(0..parts)
+            .map(|i| {
+                let counter = counter.clone();
+                let etag = etag.clone();
+                async move {
+                    let offset = i * part_size;
+                    let len = part_size.min(size - offset);
+                    self.part_to_file(temp, offset, len, size, etag.as_deref(), &counter)
+                        .await
+                }
+            })
+            .buffer_unordered(self.tuning.concurrency)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(info)
+    }
+
+    /// Fetches `[offset, offset+len)` into the file, retrying the part when the body
+    /// breaks mid-way.
+    async fn part_to_file(
+        &self,
+        temp: &Path,
+        offset: u64,
+        len: u64,
+        size: u64,
+        etag: Option<&str>,
+        counter: &Counter,
+    ) -> Result<()> {
+        let attempts = self.client.retry_config().max_attempts();
+        let mut attempt = 1;
+        loop {
+            match self
+                .try_part_to_file(temp, offset, len, size, etag, counter)
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(e) if e.is_retryable() && attempt < attempts => {
+                    tracing::debug!(error = %e, offset, "retrying a part");
+                    tokio::time::sleep(self.client.retry_config().delay(attempt)).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn try_part_to_file(
+        &self,
+        temp: &Path,
+        offset: u64,
+        len: u64,
+        size: u64,
+        etag: Option<&str>,
+        counter: &Counter,
+    ) -> Result<()> {
+        let mut get = self.client.get_object(self.bucket, self.key);
+        if size > 0 {
+            get = get.range(offset..offset + len);
+        }
+        if let Some(etag) = etag {
+            get = get.if_match(etag);
+        }
+        let mut object = get.send().await?;
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .open(temp)
+            .await
+            .map_err(|e| Error::io(temp, e))?;
+        file.seek(std::io::SeekFrom::Start(offset))
+            .await
+            .map_err(|e| Error::io(temp, e))?;
+        let mut written = 0u64;
+        while let Some(chunk) = object.body.next().await {
+            let chunk = chunk?;
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| Error::io(temp, e))?;
+            written += chunk.len() as u64;
+            counter.add(chunk.len() as u64);
+        }
+        file.flush().await.map_err(|e| Error::io(temp, e))?;
+        if written != len {
+            return Err(Error::Transport {
+                message: format!("a part ended after {written} of {len} bytes"),
+                source: None,
+            });
+        }
+        Ok(())
+    }
+
+    /// Downloads into `writer`, in order, with up to `concurrency` parts fetched ahead
+    /// (memory: part size × concurrency).
+    ///
+    /// # Errors
+    /// As [`to_file`](Self::to_file); a part that breaks is retried whole.
+    pub async fn to_writer<W: AsyncWrite + Unpin>(self, mut writer: W) -> Result<ObjectInfo> {
+        let info = self.client.head_object(self.bucket, self.key).await?;
+        let size = info.content_length;
+        let counter = Counter::new(Some(size), self.tuning.progress.clone());
+        let part_size = self.tuning.part_size;
+        let parts = size.div_ceil(part_size);
+        let etag = info.etag.clone();
+        let this = &self;
+        let mut stream = futures_util::stream::iter(0..parts)
+            .map(|i| {
+                let etag = etag.clone();
+                async move {
+                    let offset = i * part_size;
+                    let len = part_size.min(size - offset);
+                    this.part_bytes(offset, len, etag.as_deref()).await
+                }
+            })
+            .buffered(self.tuning.concurrency);
+        while let Some(part) = stream.next().await {
+            let part = part?;
+            writer.write_all(&part).await.map_err(|e| Error::Io {
+                path: None,
+                source: e,
+            })?;
+            counter.add(part.len() as u64);
+        }
+        writer.flush().await.map_err(|e| Error::Io {
+            path: None,
+            source: e,
+        })?;
+        Ok(info)
+    }
+
+    async fn part_bytes(&self, offset: u64, len: u64, etag: Option<&str>) -> Result<Bytes> {
+        let attempts = self.client.retry_config().max_attempts();
+        let mut attempt = 1;
+        loop {
+            let mut get = self
+                .client
+                .get_object(self.bucket, self.key)
+                .range(offset..offset + len);
+            if let Some(etag) = etag {
+                get = get.if_match(etag);
+            }
+            let result = match get.send().await {
+                Ok(object) => object.body.collect().await,
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(bytes) if bytes.len() as u64 == len => return Ok(bytes),
+                Ok(bytes) => {
+                    return Err(Error::InvalidResponse(format!(
+                        "asked for {len} bytes, got {}",
+                        bytes.len()
+                    )));
+                }
+                Err(e) if e.is_retryable() && attempt < attempts => {
+                    tokio::time::sleep(self.client.retry_config().delay(attempt)).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// `dir/.name.sos-partial-RANDOM`, next to the destination (same file system, so the
+/// final rename is atomic).
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(|| "download".into(), |n| n.to_string_lossy().into_owned());
+    let temp = format!(".{name}.sos-partial-{:08x}", fastrand::u32(..));
+    path.with_file_name(temp)
+}
+
+impl Client {
+    /// Uploads a file, a reader or bytes of any size, in parallel parts when large.
+    pub fn upload<'a>(&'a self, bucket: &'a str, key: &'a str) -> Upload<'a> {
+        Upload {
+            client: self,
+            bucket,
+            key,
+            metadata: Metadata::default(),
+            acl: None,
+            checksum: Checksum::Md5,
+            tuning: Tuning::default(),
+        }
+    }
+
+    /// Downloads an object to a file or a writer, in parallel parts when large.
+    pub fn download<'a>(&'a self, bucket: &'a str, key: &'a str) -> Download<'a> {
+        Download {
+            client: self,
+            bucket,
+            key,
+            tuning: Tuning::default(),
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! sos-client against real S3 servers: the embedded s3s-fs, the Ceph RADOS Gateway and
+//! Garage (started by `testing/run-tests.sh`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod acl_cors;
+mod common;
+mod objects;

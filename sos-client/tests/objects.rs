@@ -1,0 +1,303 @@
+//! Buckets and objects against every server, in every signature and addressing it has.
+
+use futures_util::TryStreamExt;
+use sos_client::{Client, ErrorCode, ListEntry, ListVersion, Metadata};
+
+use crate::common::{self, Target, remove_bucket};
+
+const KEYS: &[&str] = &[
+    "plain.txt",
+    "dir/sub dir/file name.txt",
+    "dir/café/日本語.txt",
+    "a+b=c~d.txt",
+    "dir/a//b.txt",
+    "sym !$'()*,;:@[].txt",
+];
+
+/// The keys a server can hold: s3s-fs stores objects as files, so `a//b` becomes `a/b`.
+fn keys_for(target: &Target) -> Vec<&'static str> {
+    KEYS.iter()
+        .copied()
+        .filter(|k| target.name != "s3s-fs" || !k.contains("//"))
+        .collect()
+}
+
+async fn objects_round_trip(target: &Target, label: &str, client: &Client) {
+    let keys = keys_for(target);
+    let bucket = target.bucket(client, "sos-obj").await;
+    assert!(client.bucket_exists(&bucket).await.unwrap(), "{label}");
+    let listed = client.list_buckets().await.unwrap();
+    assert!(
+        listed.iter().any(|b| b.name == bucket),
+        "{label}: {listed:?}"
+    );
+
+    for (i, key) in keys.iter().enumerate() {
+        let body = format!("body of {key} #{i}");
+        client
+            .put_object(&bucket, key)
+            .body(body.clone())
+            .content_type("text/plain; charset=utf-8")
+            .cache_control("max-age=60")
+            .content_disposition("attachment; filename=\"x.txt\"")
+            .user_metadata("Origin", "sos-client test")
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{label}: put {key}: {e}"));
+        let got = client.get_object(&bucket, key).bytes().await.unwrap();
+        assert_eq!(got, body.as_bytes(), "{label}: {key}");
+        let info = client.head_object(&bucket, key).await.unwrap();
+        assert_eq!(info.content_length, body.len() as u64, "{label}: {key}");
+        assert_eq!(
+            info.metadata.content_type.as_deref(),
+            Some("text/plain; charset=utf-8"),
+            "{label}"
+        );
+        assert_eq!(info.metadata.user["origin"], "sos-client test", "{label}");
+        if target.name != "s3s-fs" {
+            // s3s-fs keeps Content-Type and user metadata only.
+            assert_eq!(
+                info.metadata.cache_control.as_deref(),
+                Some("max-age=60"),
+                "{label}"
+            );
+        }
+    }
+
+    // Ranges.
+    let range = client
+        .get_object(&bucket, "plain.txt")
+        .range(5..7)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        range.content_range.map(|r| (r.0, r.1)),
+        Some((5, 6)),
+        "{label}"
+    );
+    assert_eq!(range.body.collect().await.unwrap(), "of", "{label}");
+    let tail = client
+        .get_object(&bucket, "plain.txt")
+        .last_bytes(2)
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(tail, "#0", "{label}");
+
+    // Listing: flat, with a delimiter, V1, and page by page.
+    let all: Vec<String> = client
+        .list_objects(&bucket)
+        .objects()
+        .map_ok(|o| o.key)
+        .try_collect()
+        .await
+        .unwrap();
+    let mut expected: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+    expected.sort();
+    assert_eq!(all, expected, "{label}");
+    let top: Vec<ListEntry> = client
+        .list_objects(&bucket)
+        .delimiter("/")
+        .entries()
+        .try_collect()
+        .await
+        .unwrap();
+    let names: Vec<String> = top
+        .iter()
+        .map(|e| match e {
+            ListEntry::Object(o) => o.key.clone(),
+            ListEntry::Prefix(p) => p.clone(),
+        })
+        .collect();
+    assert_eq!(
+        names,
+        ["a+b=c~d.txt", "dir/", "plain.txt", "sym !$'()*,;:@[].txt"],
+        "{label}"
+    );
+    let under: Vec<String> = client
+        .list_objects(&bucket)
+        .prefix("dir/")
+        .delimiter("/")
+        .version(ListVersion::V1)
+        .max_keys(1)
+        .entries()
+        .map_ok(|e| match e {
+            ListEntry::Object(o) => o.key,
+            ListEntry::Prefix(p) => p,
+        })
+        .try_collect()
+        .await
+        .unwrap();
+    let expected_under: Vec<&str> = ["dir/a/", "dir/café/", "dir/sub dir/"]
+        .into_iter()
+        .filter(|p| target.name != "s3s-fs" || *p != "dir/a/")
+        .collect();
+    assert_eq!(under, expected_under, "{label}");
+    let pages: Vec<_> = client
+        .list_objects(&bucket)
+        .max_keys(2)
+        .pages()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(pages.len(), keys.len().div_ceil(2), "{label}");
+    assert_eq!(
+        pages.iter().map(|p| p.objects.len()).sum::<usize>(),
+        keys.len()
+    );
+
+    // Copy, keeping and replacing metadata.
+    client
+        .copy_object(&bucket, "dir/café/日本語.txt", &bucket, "copies/kept.txt")
+        .send()
+        .await
+        .unwrap();
+    let kept = client
+        .head_object(&bucket, "copies/kept.txt")
+        .await
+        .unwrap();
+    assert_eq!(kept.metadata.user["origin"], "sos-client test", "{label}");
+    client
+        .copy_object(&bucket, "plain.txt", &bucket, "copies/replaced.txt")
+        .replace_metadata(
+            Metadata::new()
+                .content_type("application/x-test")
+                .user("new", "yes"),
+        )
+        .send()
+        .await
+        .unwrap();
+    let replaced = client
+        .head_object(&bucket, "copies/replaced.txt")
+        .await
+        .unwrap();
+    assert_eq!(
+        replaced.metadata.user.get("new").map(String::as_str),
+        Some("yes"),
+        "{label}"
+    );
+    assert!(!replaced.metadata.user.contains_key("origin"), "{label}");
+    assert_eq!(
+        client
+            .get_object(&bucket, "copies/replaced.txt")
+            .bytes()
+            .await
+            .unwrap(),
+        "body of plain.txt #0"
+    );
+
+    // Deletes: one, then many (with a key that does not exist).
+    client.delete_object(&bucket, "plain.txt").await.unwrap();
+    let missing = client.head_object(&bucket, "plain.txt").await.unwrap_err();
+    assert_eq!(
+        missing.code(),
+        Some(&ErrorCode::NoSuchKey),
+        "{label}: {missing}"
+    );
+    assert!(!client.object_exists(&bucket, "plain.txt").await.unwrap());
+    let out = client
+        .delete_objects(
+            &bucket,
+            ["copies/kept.txt", "copies/replaced.txt", "never/was"],
+        )
+        .await
+        .unwrap();
+    assert!(out.errors.is_empty(), "{label}: {:?}", out.errors);
+    assert!(
+        out.deleted.contains(&"copies/kept.txt".to_owned()),
+        "{label}: {out:?}"
+    );
+    remove_bucket(client, &bucket).await;
+    assert!(!client.bucket_exists(&bucket).await.unwrap(), "{label}");
+}
+
+async fn every_client_of(target: Target) {
+    for (label, client) in target.clients() {
+        objects_round_trip(&target, &label, &client).await;
+    }
+}
+
+#[tokio::test]
+async fn embedded_objects() {
+    every_client_of(common::embedded()).await;
+}
+
+#[tokio::test]
+async fn rados_gateway_objects() {
+    if let Some(t) = common::rados_gateway() {
+        every_client_of(t).await;
+    }
+}
+
+#[tokio::test]
+async fn garage_objects() {
+    if let Some(t) = common::garage() {
+        every_client_of(t).await;
+    }
+}
+
+#[tokio::test]
+async fn empty_objects_and_streams() {
+    for target in common::all() {
+        let client = target.client();
+        let bucket = target.bucket(&client, "sos-empty").await;
+        client.put_object(&bucket, "empty").send().await.unwrap();
+        assert_eq!(
+            client
+                .head_object(&bucket, "empty")
+                .await
+                .unwrap()
+                .content_length,
+            0
+        );
+        assert!(
+            client
+                .get_object(&bucket, "empty")
+                .bytes()
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // A stream of known length, and a file (chunk-signed over http with V4).
+        let data = common::data(700_001, 7);
+        let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = data
+            .chunks(65_536)
+            .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
+            .collect();
+        client
+            .put_object(&bucket, "streamed")
+            .stream(futures_util::stream::iter(chunks), data.len() as u64)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{}: stream put: {e}", target.name));
+        assert_eq!(
+            client
+                .get_object(&bucket, "streamed")
+                .bytes()
+                .await
+                .unwrap(),
+            data
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("file.bin");
+        std::fs::write(&path, &data[..300_000]).unwrap();
+        client
+            .put_object(&bucket, "from-file")
+            .file(&path)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            client
+                .get_object(&bucket, "from-file")
+                .bytes()
+                .await
+                .unwrap(),
+            &data[..300_000],
+            "{}",
+            target.name
+        );
+        remove_bucket(&client, &bucket).await;
+    }
+}
