@@ -489,21 +489,26 @@ impl Client {
         let doc = Element::parse(&body)?;
         if doc.name == "Error" {
             // CompleteMultipartUpload and CopyObject may fail after a 200.
-            return Err(Error::from(ServiceError {
-                status: if status == StatusCode::OK {
-                    StatusCode::INTERNAL_SERVER_ERROR
-                } else {
-                    status
-                },
-                code: ErrorCode::parse(doc.text_of("Code").unwrap_or("InternalError")),
-                message: doc.text_of("Message").unwrap_or_default().to_owned(),
-                request_id: doc.text_of("RequestId").map(str::to_owned),
-                host_id: doc.text_of("HostId").map(str::to_owned),
-                resource: doc.text_of("Key").map(str::to_owned),
-            }));
+            return Err(error_document(&doc, status));
         }
         Ok(doc)
     }
+}
+
+/// An `<Error>` document received with `status` (a 200 becomes a 500: the operation failed).
+pub(crate) fn error_document(doc: &Element, status: StatusCode) -> Error {
+    Error::from(ServiceError {
+        status: if status == StatusCode::OK {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            status
+        },
+        code: ErrorCode::parse(doc.text_of("Code").unwrap_or("InternalError")),
+        message: doc.text_of("Message").unwrap_or_default().to_owned(),
+        request_id: doc.text_of("RequestId").map(str::to_owned),
+        host_id: doc.text_of("HostId").map(str::to_owned),
+        resource: doc.text_of("Key").map(str::to_owned),
+    })
 }
 
 fn into_reqwest_body(

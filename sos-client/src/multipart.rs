@@ -164,10 +164,25 @@ impl Client {
             .key(&upload.key)
             .param("uploadId", upload.upload_id.clone())
             .xml_body(xml);
-        let doc = self.send_xml(op).await?;
+        let response = self.send(op).await?;
+        let version_id = response
+            .headers()
+            .get("x-amz-version-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = response.bytes().await.map_err(Error::transport)?;
+        let doc = crate::xml::Element::parse(&body)?;
+        if doc.name == "Error" {
+            // S3 answers 200 at once for slow completions and may fail in the body.
+            return Err(crate::client::error_document(&doc, http::StatusCode::OK));
+        }
         Ok(PutObjectOutput {
-            etag: doc.text_of("ETag").map(|e| e.trim_matches('"').to_owned()),
-            version_id: None,
+            // The RADOS Gateway (16.2) sends an empty <ETag>.
+            etag: doc
+                .text_of("ETag")
+                .map(|e| e.trim().trim_matches('"').to_owned())
+                .filter(|e| !e.is_empty()),
+            version_id,
         })
     }
 

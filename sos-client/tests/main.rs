@@ -5,4 +5,6 @@
 
 mod acl_cors;
 mod common;
+mod failures;
 mod objects;
+mod transfers;

@@ -53,7 +53,7 @@ impl EmbeddedS3 {
         ];
         let host = s3s::host::MultiDomain::new(domains.iter().map(String::as_str))
             .map_err(|e| std::io::Error::other(format!("s3s domains: {e:?}")))?;
-        builder.set_host(host);
+        builder.set_host(LoopbackHost(host));
         let service = builder.build();
         let (shutdown_tx, mut shutdown_rx) = oneshot::channel::<()>();
         let (ready_tx, ready_rx) = mpsc::channel::<std::io::Result<()>>();
@@ -149,5 +149,18 @@ impl Drop for EmbeddedS3 {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+/// Any `127.0.0.1:*` host is path-style (so requests through a loopback proxy, whose `Host`
+/// is the proxy's address, work); other names go to the virtual-host domains.
+struct LoopbackHost(s3s::host::MultiDomain);
+
+impl s3s::host::S3Host for LoopbackHost {
+    fn parse_host_header<'a>(&'a self, host: &'a str) -> s3s::S3Result<s3s::host::VirtualHost<'a>> {
+        if host == "127.0.0.1" || host.starts_with("127.0.0.1:") {
+            return Ok(s3s::host::VirtualHost::new(host));
+        }
+        self.0.parse_host_header(host)
     }
 }

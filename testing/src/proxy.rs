@@ -17,9 +17,8 @@
 //! the whole request body was relayed, the proxy closes the client connection after it.
 //!
 //! The upstream sees the client's `Host` header, that is the proxy's address. A server that
-//! routes on `Host` has to accept it: [`EmbeddedS3`](crate::EmbeddedS3) only accepts its own
-//! `127.0.0.1:PORT` and `s3.localhost:PORT`, so requests reach it through the proxy only when
-//! they carry (and sign) its address in `Host`.
+//! routes on `Host` has to accept it: [`EmbeddedS3`](crate::EmbeddedS3) takes any
+//! `127.0.0.1:PORT` as path-style, as do the RADOS Gateway and Garage.
 //!
 //! Anything malformed (a head over 64 KiB, a bad chunk size, conflicting `Content-Length`s, a
 //! request with a non-chunked `Transfer-Encoding`, an upgrade) closes the connection. When the
@@ -79,6 +78,10 @@ pub enum Fault {
     /// Like [`Fault::SlowDown`] with `500 Internal Server Error` and the S3 XML error
     /// `InternalError`.
     InternalError,
+    /// Read the whole request without forwarding it and answer `403 Forbidden` with the S3
+    /// XML error `RequestTimeTooSkewed` and a `Date` header this far ahead of the local
+    /// clock: a server whose clock differs from the client's.
+    ClockAhead(Duration),
     /// Wait this long once the request head has arrived, then forward the request normally.
     /// A client that times out meanwhile does not stop it: the upstream still gets the head
     /// (and acts on a request without body), as a slow server would.
@@ -310,8 +313,15 @@ impl Connection {
                     self.discard_body(&request).await?;
                     return Ok(End::Abrupt);
                 }
-                Some(Fault::SlowDown) => self.answer(&request, &SLOW_DOWN).await?,
-                Some(Fault::InternalError) => self.answer(&request, &INTERNAL_ERROR).await?,
+                Some(Fault::SlowDown) => self.answer(&request, &SLOW_DOWN, "").await?,
+                Some(Fault::InternalError) => {
+                    self.answer(&request, &INTERNAL_ERROR, "").await?
+                }
+                Some(Fault::ClockAhead(ahead)) => {
+                    let date = httpdate::fmt_http_date(std::time::SystemTime::now() + ahead);
+                    let date = format!("Date: {date}\r\n");
+                    self.answer(&request, &TOO_SKEWED, &date).await?
+                }
             };
             if !keep_alive {
                 return Ok(End::Graceful);
@@ -413,12 +423,17 @@ impl Connection {
 
     /// Answers with a made-up S3 error, without forwarding. Returns whether the client
     /// connection stays usable.
-    async fn answer(&mut self, request: &Request, canned: &Canned) -> io::Result<bool> {
+    async fn answer(
+        &mut self,
+        request: &Request,
+        canned: &Canned,
+        extra_headers: &str,
+    ) -> io::Result<bool> {
         self.discard_body(request).await?;
         let body = canned.body();
         let mut out = format!(
             "HTTP/1.1 {}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\
-             x-amz-request-id: {FAULT_REQUEST_ID}\r\nServer: sos-fault-proxy\r\n",
+             x-amz-request-id: {FAULT_REQUEST_ID}\r\nServer: sos-fault-proxy\r\n{extra_headers}",
             canned.status,
             body.len()
         );
@@ -956,6 +971,12 @@ const SLOW_DOWN: Canned = Canned {
     status: "503 Service Unavailable",
     code: "SlowDown",
     message: "Please reduce your request rate.",
+};
+
+const TOO_SKEWED: Canned = Canned {
+    status: "403 Forbidden",
+    code: "RequestTimeTooSkewed",
+    message: "The difference between the request time and the server's time is too large.",
 };
 
 const INTERNAL_ERROR: Canned = Canned {
