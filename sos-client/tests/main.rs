@@ -7,4 +7,5 @@ mod acl_cors;
 mod common;
 mod failures;
 mod objects;
+mod presign;
 mod transfers;
