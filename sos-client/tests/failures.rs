@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use sos_client::{
-    Addressing, Client, Credentials, Error, ErrorCode, Metadata, RetryConfig, SignatureVersion,
-};
+use sos_client::{Addressing, Client, Credentials, Error, ErrorCode, Metadata, RetryConfig};
 use sos_testing::{Fault, FaultProxy};
 
 use crate::common::{self, Target, data, remove_bucket};
