@@ -237,3 +237,91 @@ async fn invalid_cors_is_refused_before_sending() {
         .unwrap_err();
     assert!(matches!(err, sos_client::Error::Acl(_)), "{err}");
 }
+
+#[tokio::test]
+async fn embedded_server_stores_acls_and_cors() {
+    // The embedded server keeps ACLs and CORS (not enforced): round trips through it.
+    let target = common::embedded();
+    let client = target.client();
+    let bucket = target.bucket(&client, "sos-acl-local").await;
+    client
+        .put_object(&bucket, "k")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !client
+            .get_object_acl(&bucket, "k")
+            .await
+            .unwrap()
+            .readable_by_everyone()
+    );
+    client
+        .set_object_acl(&bucket, "k", CannedAcl::PublicRead)
+        .await
+        .unwrap();
+    let acl = client.get_object_acl(&bucket, "k").await.unwrap();
+    assert!(
+        acl.readable_by_everyone() && !acl.writable_by_everyone(),
+        "{acl:?}"
+    );
+    assert_eq!(acl.owner.id, sos_testing::OWNER_ID);
+    client
+        .put_object_acl(
+            &bucket,
+            "k",
+            &CannedAcl::Private.expand_for_object(&acl.owner, &acl.owner),
+        )
+        .await
+        .unwrap();
+    assert!(
+        !client
+            .get_object_acl(&bucket, "k")
+            .await
+            .unwrap()
+            .readable_by_everyone()
+    );
+    client
+        .put_object(&bucket, "open")
+        .body("x")
+        .acl(CannedAcl::PublicRead)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        client
+            .get_object_acl(&bucket, "open")
+            .await
+            .unwrap()
+            .readable_by_everyone()
+    );
+    let err = client.get_object_acl(&bucket, "missing").await.unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NoSuchKey), "{err}");
+    client
+        .set_bucket_acl(&bucket, CannedAcl::PublicRead)
+        .await
+        .unwrap();
+    assert!(
+        client
+            .get_bucket_acl(&bucket)
+            .await
+            .unwrap()
+            .readable_by_everyone()
+    );
+    assert_eq!(client.get_bucket_cors(&bucket).await.unwrap(), None);
+    let cors = CorsConfiguration::new()
+        .with_rule(
+            CorsRule::new()
+                .with_allowed_origin("https://app.example.com")
+                .with_allowed_methods([Method::GET]),
+        )
+        .build()
+        .unwrap();
+    client.put_bucket_cors(&bucket, &cors).await.unwrap();
+    let back = client.get_bucket_cors(&bucket).await.unwrap().unwrap();
+    assert_eq!(back.rules[0].allowed_origins, cors.rules[0].allowed_origins);
+    client.delete_bucket_cors(&bucket).await.unwrap();
+    assert_eq!(client.get_bucket_cors(&bucket).await.unwrap(), None);
+    remove_bucket(&client, &bucket).await;
+}

@@ -6,6 +6,7 @@
 mod acl_cors;
 mod common;
 mod failures;
+mod interop;
 mod objects;
 mod presign;
 mod transfers;

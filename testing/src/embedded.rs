@@ -41,7 +41,7 @@ impl EmbeddedS3 {
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
 
-        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
+        let mut builder = s3s::service::S3ServiceBuilder::new(crate::acl_store::AclStore::new(fs));
         builder.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
         // Path-style on 127.0.0.1, virtual-host under s3.localhost. (With a
         // single domain, s3s reads any other host name as a CNAME bucket, so path-style

@@ -1,7 +1,9 @@
 //! Test tooling shared by every crate of the workspace (not published).
 //!
 //! - [`EmbeddedS3`]: an `s3s-fs` S3 server started inside the test process on `127.0.0.1:0`,
-//!   with a real access key and secret, so signatures are verified. No set-up needed.
+//!   with a real access key and secret, so signatures are verified. No set-up needed. It
+//!   also keeps ACLs and CORS configurations in memory (stored, not enforced), which s3s-fs
+//!   alone does not have.
 //! - [`raw`]: a blocking HTTP/1.1 client that sends the request line and headers byte for
 //!   byte as given, so a test controls exactly what was signed.
 //! - [`external`]: the RADOS Gateway and Garage, started by `testing/run-tests.sh`,
@@ -12,12 +14,14 @@
 //!   retry tests.
 //! - [`unique_name`]: bucket names that never collide between tests or runs.
 
+mod acl_store;
 pub mod cli;
 mod embedded;
 pub mod external;
 pub mod proxy;
 pub mod raw;
 
+pub use acl_store::OWNER_ID;
 pub use embedded::{ACCESS_KEY, EmbeddedS3, SECRET_KEY, VIRTUAL_HOST_DOMAIN};
 pub use external::{ExternalServer, garage, rados_gateway};
 pub use proxy::{Fault, FaultProxy};

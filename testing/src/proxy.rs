@@ -314,9 +314,7 @@ impl Connection {
                     return Ok(End::Abrupt);
                 }
                 Some(Fault::SlowDown) => self.answer(&request, &SLOW_DOWN, "").await?,
-                Some(Fault::InternalError) => {
-                    self.answer(&request, &INTERNAL_ERROR, "").await?
-                }
+                Some(Fault::InternalError) => self.answer(&request, &INTERNAL_ERROR, "").await?,
                 Some(Fault::ClockAhead(ahead)) => {
                     let date = httpdate::fmt_http_date(std::time::SystemTime::now() + ahead);
                     let date = format!("Date: {date}\r\n");
