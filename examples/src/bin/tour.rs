@@ -14,7 +14,11 @@ use sos_auth::{
     Verifier,
 };
 use sos_presign::{Endpoint, KeyCondition, PostPolicy, Presigner};
-use sos_testing::{EmbeddedS3, raw};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures_util::TryStreamExt;
+use sos_client::{ClientBuilder, ListEntry};
+use sos_testing::{EmbeddedS3, VIRTUAL_HOST_DOMAIN, raw};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -217,6 +221,142 @@ fn run() -> Result<()> {
         ));
     }
 
-    say("\nThe tour ends here for now: the client and the VFS join it as they land.");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(client_tour(&server, &env))?;
+
+    say("\nThe tour ends here for now: the VFS joins it when it lands.");
+    Ok(())
+}
+
+/// sos-client: the same server through the async client, configured from the same ~/.s3cfg.
+async fn client_tour(server: &EmbeddedS3, env: &StaticEnvironment) -> Result<()> {
+    say("\n9. sos-client, configured from that ~/.s3cfg: V2 signatures, virtual-host names");
+    let client = ClientBuilder::from_environment_in(env, None)?
+        // `*.s3.localhost` is this process's server; no DNS needed.
+        .resolve(format!("*.{VIRTUAL_HOST_DOMAIN}"), server.addr())
+        .build()?;
+    say(&format!(
+        "   endpoint {} ({:?}, {:?})",
+        client.endpoint().host(),
+        client.signature_version(),
+        client.endpoint().addressing_for("tour-client")
+    ));
+    let bucket = "tour-client";
+    client.create_bucket(bucket).send().await?;
+    client
+        .put_object(bucket, "notes/hello.txt")
+        .body("Hello from sos-client!\n")
+        .content_type("text/plain; charset=utf-8")
+        .user_metadata("author", "the tour")
+        .send()
+        .await?;
+    let info = client.head_object(bucket, "notes/hello.txt").await?;
+    say(&format!(
+        "   uploaded notes/hello.txt: {} bytes, {:?}, x-amz-meta-author = {:?}",
+        info.content_length,
+        info.metadata.content_type.as_deref().unwrap_or(""),
+        info.metadata
+            .user
+            .get("author")
+            .map(String::as_str)
+            .unwrap_or("")
+    ));
+
+    say("\n10. A 24 MiB upload in parallel 5 MiB parts, with progress, and back:");
+    let data: Vec<u8> = (0..24u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let quarter = AtomicU64::new(0);
+    let total = data.len() as u64;
+    client
+        .upload(bucket, "big/data.bin")
+        .part_size(5 << 20)
+        .concurrency(4)
+        .on_progress(move |p| {
+            let q = p.transferred * 4 / total;
+            if quarter.fetch_max(q, Ordering::Relaxed) < q {
+                say(&format!("   {:>3}% sent", q * 25));
+            }
+        })
+        .bytes(data.clone())
+        .await?;
+    let mut back = Vec::new();
+    client
+        .download(bucket, "big/data.bin")
+        .part_size(4 << 20)
+        .to_writer(&mut back)
+        .await?;
+    say(&format!(
+        "   downloaded in 4 MiB ranges: {} bytes, identical: {}",
+        back.len(),
+        back == data
+    ));
+    if back != data {
+        return Err("the download differs".into());
+    }
+
+    say("\n11. A listing, one directory level at a time:");
+    let mut entries = client.list_objects(bucket).delimiter("/").entries();
+    while let Some(entry) = entries.try_next().await? {
+        match entry {
+            ListEntry::Prefix(p) => say(&format!("   DIR  {p}")),
+            ListEntry::Object(o) => say(&format!("   {:>8}  {}", o.size, o.key)),
+        }
+    }
+
+    say("\n12. An ACL made public-read, and read back:");
+    client
+        .set_object_acl(bucket, "notes/hello.txt", CannedAcl::PublicRead)
+        .await?;
+    let acl = client.get_object_acl(bucket, "notes/hello.txt").await?;
+    for grant in &acl.grants {
+        say(&format!(
+            "   {}: {}",
+            grant.grantee,
+            grant.permission.as_str()
+        ));
+    }
+    say(&format!(
+        "   readable by everyone: {}",
+        acl.readable_by_everyone()
+    ));
+
+    say("\n13. A CORS rule stored on the bucket, read back, and a browser's request judged by it:");
+    let cors = CorsConfiguration::new()
+        .with_rule(
+            CorsRule::new()
+                .with_allowed_origin("https://app.example.com")
+                .with_allowed_methods([Method::GET])
+                .with_max_age_seconds(600),
+        )
+        .build()?;
+    client.put_bucket_cors(bucket, &cors).await?;
+    if let Some(stored) = client.get_bucket_cors(bucket).await? {
+        let decision = stored.evaluate(&CorsRequest::actual("https://app.example.com", "GET"));
+        say(&format!(
+            "   GET from https://app.example.com: HTTP {}, Access-Control-Allow-Origin: {:?}",
+            decision.status().as_u16(),
+            decision
+                .headers()
+                .get("access-control-allow-origin")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+        ));
+    }
+
+    say("\n14. A pre-signed URL from the client's own credentials, fetched without them:");
+    let link = client
+        .presigner()
+        .get_object(bucket, "notes/hello.txt")
+        .expires_in(Duration::from_secs(60))
+        .sign()?;
+    let request = Request::get(link.url.as_str()).body(Vec::new())?;
+    let r = tokio::task::spawn_blocking(move || raw::send(&request).map_err(|e| e.to_string()))
+        .await?
+        .map_err(|e| -> Box<dyn std::error::Error> { e.into() })?;
+    check("GET through the pre-signed URL", r.status, 200, &r.text())?;
+    say(&format!("   body: {:?}", r.text().trim_end()));
     Ok(())
 }
