@@ -215,14 +215,21 @@ async fn cors_round_trip(target: &Target, client: &Client, bucket: &str) {
 
 #[tokio::test]
 async fn cors_configurations() {
-    for target in [common::rados_gateway(), common::garage()]
-        .into_iter()
-        .flatten()
-    {
+    if let Some(target) = common::rados_gateway() {
         let client = target.client();
         let bucket = target.bucket(&client, "sos-cors").await;
         cors_round_trip(&target, &client, &bucket).await;
         remove_bucket(&client, &bucket).await;
+    }
+    if let Some(target) = common::garage() {
+        // Garage answers anonymous preflights only for buckets with a global alias, which
+        // a key cannot create: use the last of those garage.sh made for CORS tests.
+        let buckets = std::env::var("SOS_TEST_GARAGE_CORS_BUCKETS")
+            .expect("testing/servers/garage.sh up exports SOS_TEST_GARAGE_CORS_BUCKETS");
+        let bucket = buckets.rsplit(',').next().unwrap().to_owned();
+        let client = target.client();
+        client.delete_bucket_cors(&bucket).await.unwrap();
+        cors_round_trip(&target, &client, &bucket).await;
     }
 }
 

@@ -95,10 +95,13 @@ async fn low_level_multipart(target: &Target, client: &Client, bucket: &str) {
         .upload_part(&upload, 2, Bytes::from_static(b"end"), Checksum::Md5)
         .await
         .unwrap();
-    let err = client
-        .complete_multipart_upload(&upload, &[a, b])
-        .await
-        .unwrap_err();
+    let completed = client.complete_multipart_upload(&upload, &[a, b]).await;
+    if name == "garage" {
+        // Garage has no minimum part size: the object is made.
+        completed.unwrap();
+        return;
+    }
+    let err = completed.unwrap_err();
     assert_eq!(
         err.code(),
         Some(&ErrorCode::EntityTooSmall),
