@@ -139,7 +139,7 @@ osd journal = $DIR/osd.\$id/journal
 osd journal size = 100
 [client.rgw.a]
 rgw data = $DIR/rgw
-rgw frontends = beast endpoint=127.0.0.1:$PORT
+rgw frontends = beast endpoint=127.0.0.1:$PORT tcp_nodelay=1
 rgw dns name = $DNS_NAME
 auth client required = none
 ms mon client mode = crc

@@ -1,0 +1,381 @@
+//! Reading: `open` and `read`, and the prefetcher that serves sequential reads.
+//!
+//! A read that starts where the previous one ended is sequential. Sequential reads are
+//! served from a buffer filled by ranged GETs that grow: 128 KiB, then twice as much each
+//! time, up to half the prefetch window. From the second sequential read on, the next
+//! range is requested in a background task before the reader reaches it. At most one
+//! window is held per open file: the current chunk plus the request ahead. Any other read
+//! (random access) drops the buffer and is served by one exact ranged GET. Every GET
+//! carries the ETag seen at `open`, so a file replaced on the server while it is read
+//! fails (`EIO`) instead of mixing two versions.
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use tokio::task::JoinHandle;
+
+use crate::attr::FileKind;
+use crate::options::INITIAL_READ_SIZE;
+use crate::storage::Storage;
+use crate::vfs::{Handle, Node, Vfs};
+use crate::write::Writer;
+use crate::{Error, Result};
+
+/// Bytes of the object from `start`.
+struct Chunk {
+    start: u64,
+    data: Bytes,
+}
+
+impl Chunk {
+    fn end(&self) -> u64 {
+        self.start + self.data.len() as u64
+    }
+
+    fn slice(&self, from: u64, to: u64) -> Bytes {
+        let (from, to) = ((from - self.start) as usize, (to - self.start) as usize);
+        self.data.slice(from..to)
+    }
+}
+
+/// The GET running ahead of the reader.
+struct Ahead {
+    start: u64,
+    task: JoinHandle<Result<Bytes>>,
+}
+
+/// An open file being read, with its prefetch state.
+pub(crate) struct Reader<S: Storage + 'static> {
+    storage: Arc<S>,
+    pub(crate) ino: u64,
+    path: String,
+    key: String,
+    size: u64,
+    etag: Option<String>,
+    window: u64,
+    max_request: u64,
+    /// The size of the next sequential GET.
+    request_size: u64,
+    /// Where a sequential read would start.
+    next_offset: u64,
+    /// Sequential reads in a row.
+    streak: u32,
+    buffer: Option<Chunk>,
+    ahead: Option<Ahead>,
+}
+
+/// One ranged GET that must return exactly `start..end`.
+async fn fetch<S: Storage>(
+    storage: &S,
+    key: &str,
+    path: &str,
+    etag: Option<&str>,
+    start: u64,
+    end: u64,
+) -> Result<Bytes> {
+    let data = storage
+        .get(key, start..end, etag)
+        .await
+        .map_err(|e| match e {
+            Error::NotFound { .. } => Error::NotFound {
+                path: path.to_owned(),
+            },
+            Error::ObjectChanged { .. } => Error::ObjectChanged {
+                path: path.to_owned(),
+            },
+            e => e,
+        })?;
+    if data.len() as u64 != end - start {
+        // A shorter object than at `open`: replaced, on a server that sent no ETag.
+        return Err(Error::ObjectChanged {
+            path: path.to_owned(),
+        });
+    }
+    Ok(data)
+}
+
+impl<S: Storage + 'static> Reader<S> {
+    pub(crate) fn new(
+        storage: Arc<S>,
+        ino: u64,
+        path: String,
+        key: String,
+        size: u64,
+        etag: Option<String>,
+        window: u64,
+    ) -> Self {
+        let max_request = (window / 2).max(1);
+        Self {
+            storage,
+            ino,
+            path,
+            key,
+            size,
+            etag,
+            window,
+            max_request,
+            request_size: INITIAL_READ_SIZE.min(max_request),
+            next_offset: 0,
+            streak: 0,
+            buffer: None,
+            ahead: None,
+        }
+    }
+
+    async fn fetch(&self, start: u64, end: u64) -> Result<Bytes> {
+        fetch(
+            &*self.storage,
+            &self.key,
+            &self.path,
+            self.etag.as_deref(),
+            start,
+            end,
+        )
+        .await
+    }
+
+    fn grow(&mut self) {
+        self.request_size = (self.request_size * 2).min(self.max_request);
+    }
+
+    /// Drops the prefetch state (random access, or close).
+    pub(crate) fn stop(&mut self) {
+        if let Some(ahead) = self.ahead.take() {
+            ahead.task.abort();
+        }
+        self.buffer = None;
+        self.request_size = INITIAL_READ_SIZE.min(self.max_request);
+        self.streak = 0;
+    }
+
+    pub(crate) async fn read(&mut self, offset: u64, len: u32) -> Result<Bytes> {
+        let end = offset.saturating_add(u64::from(len)).min(self.size);
+        if offset >= end {
+            return Ok(Bytes::new());
+        }
+        // Already buffered, whatever the access pattern.
+        if let Some(chunk) = &self.buffer
+            && chunk.start <= offset
+            && end <= chunk.end()
+        {
+            let out = chunk.slice(offset, end);
+            self.sequential(offset, end);
+            return Ok(out);
+        }
+        if self.window == 0 || offset != self.next_offset {
+            self.stop();
+            let out = self.fetch(offset, end).await?;
+            self.next_offset = end;
+            return Ok(out);
+        }
+        let mut pieces: Vec<Bytes> = Vec::new();
+        let mut pos = offset;
+        while pos < end {
+            if let Some(chunk) = &self.buffer
+                && chunk.start <= pos
+                && pos < chunk.end()
+            {
+                let stop = end.min(chunk.end());
+                pieces.push(chunk.slice(pos, stop));
+                pos = stop;
+                continue;
+            }
+            if let Some(ahead) = self.ahead.take_if(|a| a.start == pos) {
+                let data = match ahead.task.await {
+                    Ok(Ok(data)) => data,
+                    Ok(Err(e)) => {
+                        self.stop();
+                        return Err(e);
+                    }
+                    Err(join) => {
+                        self.stop();
+                        return Err(Error::storage("GetObject", self.key.clone(), join));
+                    }
+                };
+                self.buffer = Some(Chunk { start: pos, data });
+                continue;
+            }
+            if let Some(ahead) = self.ahead.take() {
+                ahead.task.abort();
+            }
+            let want = self.request_size.max(end - pos).min(self.size - pos);
+            self.buffer = None;
+            let data = match self.fetch(pos, pos + want).await {
+                Ok(data) => data,
+                Err(e) => {
+                    self.stop();
+                    return Err(e);
+                }
+            };
+            self.grow();
+            self.buffer = Some(Chunk { start: pos, data });
+        }
+        self.sequential(offset, end);
+        Ok(match pieces.len() {
+            1 => pieces.swap_remove(0),
+            _ => {
+                let mut out = BytesMut::with_capacity((end - offset) as usize);
+                for piece in pieces {
+                    out.extend_from_slice(&piece);
+                }
+                out.freeze()
+            }
+        })
+    }
+
+    /// Records a read served from the buffer, and starts the next GET ahead of the reader
+    /// once reads are sequential.
+    fn sequential(&mut self, offset: u64, end: u64) {
+        if offset == self.next_offset {
+            self.streak = self.streak.saturating_add(1);
+        }
+        self.next_offset = end;
+        if self.streak < 2 || self.ahead.is_some() {
+            return;
+        }
+        let Some(chunk) = &self.buffer else {
+            return;
+        };
+        let start = chunk.end();
+        let room = self.window.saturating_sub(chunk.data.len() as u64);
+        let len = self
+            .request_size
+            .min(room)
+            .min(self.size.saturating_sub(start));
+        if len == 0 {
+            return;
+        }
+        // Without a tokio runtime, the next chunk is fetched when it is needed.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let storage = Arc::clone(&self.storage);
+        let (key, path, etag) = (self.key.clone(), self.path.clone(), self.etag.clone());
+        let task = runtime.spawn(async move {
+            fetch(&*storage, &key, &path, etag.as_deref(), start, start + len).await
+        });
+        self.ahead = Some(Ahead { start, task });
+        self.grow();
+    }
+}
+
+impl<S: Storage + 'static> Drop for Reader<S> {
+    fn drop(&mut self) {
+        if let Some(ahead) = self.ahead.take() {
+            ahead.task.abort();
+        }
+    }
+}
+
+impl<S: Storage + 'static> Vfs<S> {
+    /// Opens a file (FUSE `open`); `flags` are the `open(2)` flags (`O_ACCMODE`,
+    /// `O_TRUNC`, `O_APPEND`). Returns the file handle.
+    ///
+    /// - Read-only, and read-write without `O_TRUNC` or `O_APPEND`: a handle for reading
+    ///   (writes to it fail with `EBADF`).
+    /// - Write-only or read-write with `O_TRUNC`, when `allow_overwrite` is set: a handle
+    ///   that replaces the file when released (reads from it fail with `EBADF`).
+    /// - Any other write (no `O_TRUNC`, or `O_APPEND`): `EPERM`.
+    ///
+    /// # Errors
+    /// `ENOENT`, `EISDIR`, `EBUSY` while the file is being written, `EPERM` to write
+    /// without `O_TRUNC` (modifying or appending to an existing file) or without
+    /// `allow_overwrite`, storage errors.
+    pub async fn open(&self, ino: u64, flags: i32) -> Result<u64> {
+        let (path, kind) = self.inode(ino)?;
+        if kind == FileKind::Directory {
+            return Err(Error::IsDirectory { path });
+        }
+        if self.state().writing.contains_key(&path) {
+            return Err(Error::Busy { path });
+        }
+        let access = flags & libc::O_ACCMODE;
+        let truncate = flags & libc::O_TRUNC != 0;
+        let append = flags & libc::O_APPEND != 0;
+        let write = access == libc::O_WRONLY || (access == libc::O_RDWR && (truncate || append));
+        let Some(Node::File(meta)) = self.resolve(&path, true).await? else {
+            return Err(Error::NotFound { path });
+        };
+        if write {
+            if !truncate {
+                return Err(Error::NotPermitted {
+                    operation: "open for writing",
+                    path,
+                    reason: if append {
+                        "appending to an existing file is not supported"
+                    } else {
+                        "modifying an existing file is not supported; replace it by opening \
+                         it with O_TRUNC (needs allow_overwrite)"
+                    },
+                });
+            }
+            if !self.options.allow_overwrite {
+                return Err(Error::NotPermitted {
+                    operation: "overwrite",
+                    path,
+                    reason: "replacing existing files is disabled (allow_overwrite)",
+                });
+            }
+            return self.start_writer(ino, path);
+        }
+        let key = self.key(&path);
+        let reader = Reader::new(
+            Arc::clone(&self.storage),
+            ino,
+            path,
+            key,
+            meta.size,
+            meta.etag,
+            self.options.prefetch_window,
+        );
+        let mut state = self.state();
+        let fh = state.next_fh();
+        state.files.insert(
+            fh,
+            Arc::new(tokio::sync::Mutex::new(Handle::Reader(reader))),
+        );
+        Ok(fh)
+    }
+
+    /// Registers a writer for `path` and returns its handle.
+    pub(crate) fn start_writer(&self, ino: u64, path: String) -> Result<u64> {
+        let mut state = self.state();
+        if state.writing.contains_key(&path) {
+            return Err(Error::Busy { path });
+        }
+        let fh = state.next_fh();
+        let writer = Writer::new(
+            Arc::clone(&self.storage),
+            ino,
+            path.clone(),
+            self.key(&path),
+            self.options.part_size,
+        );
+        state
+            .writing
+            .insert(path, crate::vfs::Writing { ino, fh, size: 0 });
+        state.files.insert(
+            fh,
+            Arc::new(tokio::sync::Mutex::new(Handle::Writer(writer))),
+        );
+        Ok(fh)
+    }
+
+    /// Reads up to `size` bytes at `offset` (FUSE `read`); fewer at the end of the file,
+    /// none past it.
+    ///
+    /// # Errors
+    /// `EBADF` for a handle not open for reading, `EIO` when the object changed on the
+    /// server since `open`, `ENOENT` when it was deleted, storage errors.
+    pub async fn read(&self, ino: u64, fh: u64, offset: u64, size: u32) -> Result<Bytes> {
+        let handle = self.handle(fh, "reading")?;
+        let mut handle = handle.lock().await;
+        match &mut *handle {
+            Handle::Reader(r) if r.ino == ino => r.read(offset, size).await,
+            _ => Err(Error::BadHandle {
+                fh,
+                operation: "reading",
+            }),
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! A storage wrapper that records requests and fails on demand.
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use sos_vfs::{Error, ListPage, ListRequest, MemoryStorage, ObjectMeta, Storage, UploadedPart};
+
+#[derive(Default)]
+pub(crate) struct Record {
+    pub(crate) gets: Mutex<Vec<Range<u64>>>,
+    pub(crate) heads: AtomicUsize,
+    pub(crate) lists: AtomicUsize,
+    pub(crate) fail_put: AtomicBool,
+    pub(crate) fail_part: AtomicBool,
+    pub(crate) fail_complete: AtomicBool,
+}
+
+/// [`MemoryStorage`] with a [`Record`].
+#[derive(Clone, Default)]
+pub(crate) struct Instrumented {
+    pub(crate) inner: MemoryStorage,
+    pub(crate) record: Arc<Record>,
+}
+
+impl Instrumented {
+    pub(crate) fn new(inner: MemoryStorage) -> Self {
+        Self {
+            inner,
+            record: Arc::default(),
+        }
+    }
+
+    /// The GETs so far, cleared.
+    pub(crate) fn take_gets(&self) -> Vec<Range<u64>> {
+        std::mem::take(&mut *self.record.gets.lock().unwrap())
+    }
+
+    pub(crate) fn requests(&self) -> (usize, usize) {
+        (
+            self.record.heads.load(Ordering::SeqCst),
+            self.record.lists.load(Ordering::SeqCst),
+        )
+    }
+}
+
+fn injected(operation: &'static str, key: &str) -> Error {
+    Error::storage(operation, key, "injected failure")
+}
+
+impl Storage for Instrumented {
+    async fn list(&self, request: &ListRequest) -> sos_vfs::Result<ListPage> {
+        self.record.lists.fetch_add(1, Ordering::SeqCst);
+        self.inner.list(request).await
+    }
+
+    async fn head(&self, key: &str) -> sos_vfs::Result<Option<ObjectMeta>> {
+        self.record.heads.fetch_add(1, Ordering::SeqCst);
+        self.inner.head(key).await
+    }
+
+    async fn get(
+        &self,
+        key: &str,
+        range: Range<u64>,
+        if_match: Option<&str>,
+    ) -> sos_vfs::Result<Bytes> {
+        self.record.gets.lock().unwrap().push(range.clone());
+        self.inner.get(key, range, if_match).await
+    }
+
+    async fn put(&self, key: &str, data: Bytes) -> sos_vfs::Result<()> {
+        if self.record.fail_put.load(Ordering::SeqCst) {
+            return Err(injected("PutObject", key));
+        }
+        self.inner.put(key, data).await
+    }
+
+    async fn create_multipart_upload(&self, key: &str) -> sos_vfs::Result<String> {
+        self.inner.create_multipart_upload(key).await
+    }
+
+    async fn upload_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        data: Bytes,
+    ) -> sos_vfs::Result<UploadedPart> {
+        if self.record.fail_part.load(Ordering::SeqCst) {
+            return Err(injected("UploadPart", key));
+        }
+        self.inner
+            .upload_part(key, upload_id, part_number, data)
+            .await
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[UploadedPart],
+    ) -> sos_vfs::Result<()> {
+        if self.record.fail_complete.load(Ordering::SeqCst) {
+            return Err(injected("CompleteMultipartUpload", key));
+        }
+        self.inner
+            .complete_multipart_upload(key, upload_id, parts)
+            .await
+    }
+
+    async fn abort_multipart_upload(&self, key: &str, upload_id: &str) -> sos_vfs::Result<()> {
+        self.inner.abort_multipart_upload(key, upload_id).await
+    }
+
+    async fn delete(&self, key: &str) -> sos_vfs::Result<()> {
+        self.inner.delete(key).await
+    }
+}

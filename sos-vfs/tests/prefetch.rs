@@ -1,0 +1,176 @@
+//! The prefetcher: growing ranged GETs for sequential reads, within the window; exact GETs
+//! for random reads.
+
+use sos_vfs::{INITIAL_READ_SIZE, MemoryStorage, ROOT_INO, Storage, Vfs, VfsOptions};
+
+use crate::common::{data, errno};
+use crate::instrumented::Instrumented;
+
+const KIB: u64 = 1024;
+const MIB: u64 = 1024 * 1024;
+
+async fn setup(size: usize, window: u64) -> (Instrumented, Vfs<Instrumented>, Vec<u8>) {
+    let storage = Instrumented::new(MemoryStorage::new());
+    let contents = data(size, 7);
+    storage.put("file", contents.clone().into()).await.unwrap();
+    let vfs = Vfs::new(
+        storage.clone(),
+        VfsOptions::default().with_prefetch_window(window),
+    )
+    .unwrap();
+    (storage, vfs, contents)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sequential_reads_grow_within_the_window() {
+    let size = 3 * MIB as usize + 100;
+    let window = MIB;
+    let (storage, vfs, contents) = setup(size, window).await;
+    let file = vfs.lookup(ROOT_INO, "file").await.unwrap();
+    let fh = vfs.open(file.ino, libc::O_RDONLY).await.unwrap();
+    let mut out = Vec::new();
+    let mut reads = 0;
+    loop {
+        let chunk = vfs
+            .read(file.ino, fh, out.len() as u64, 128 * KIB as u32)
+            .await
+            .unwrap();
+        if chunk.is_empty() {
+            break;
+        }
+        reads += 1;
+        out.extend_from_slice(&chunk);
+    }
+    vfs.release(file.ino, fh).await.unwrap();
+    assert_eq!(out, contents);
+
+    let mut gets = storage.take_gets();
+    gets.sort_by_key(|r| r.start);
+    let sizes: Vec<u64> = gets.iter().map(|r| r.end - r.start).collect();
+    // 128 KiB, 256 KiB, then half the window each: the chunk being read plus the one
+    // ahead never exceed the window.
+    assert_eq!(
+        sizes[..3],
+        [INITIAL_READ_SIZE, 2 * INITIAL_READ_SIZE, window / 2]
+    );
+    assert!(sizes.iter().all(|&s| s <= window / 2), "{sizes:?}");
+    assert!(sizes.windows(2).all(|w| w[0] <= w[1] || w[1] < window / 2));
+    // Contiguous, nothing fetched twice, nothing past the end.
+    assert_eq!(gets[0].start, 0);
+    assert!(gets.windows(2).all(|w| w[0].end == w[1].start), "{gets:?}");
+    assert_eq!(gets.last().unwrap().end, size as u64);
+    assert!(
+        gets.len() * 3 < reads,
+        "{} GETs for {reads} reads",
+        gets.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_reads_are_exact_ranged_gets() {
+    let (storage, vfs, contents) = setup(4 * MIB as usize, 8 * MIB).await;
+    let file = vfs.lookup(ROOT_INO, "file").await.unwrap();
+    let fh = vfs.open(file.ino, libc::O_RDONLY).await.unwrap();
+    for (offset, len) in [(1000u64, 100u32), (50, 10), (3 * MIB, 4096), (2 * MIB, 1)] {
+        let got = vfs.read(file.ino, fh, offset, len).await.unwrap();
+        let start = offset as usize;
+        assert_eq!(got, contents[start..start + len as usize]);
+    }
+    assert_eq!(
+        storage.take_gets(),
+        [
+            1000..1100,
+            50..60,
+            3 * MIB..3 * MIB + 4096,
+            2 * MIB..2 * MIB + 1
+        ]
+    );
+    // Past the end: nothing, and no request.
+    assert!(
+        vfs.read(file.ino, fh, 5 * MIB, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The end: only what is left.
+    let tail = vfs.read(file.ino, fh, 4 * MIB - 3, 10).await.unwrap();
+    assert_eq!(tail.len(), 3);
+    assert_eq!(storage.take_gets(), vec![4 * MIB - 3..4 * MIB]);
+    vfs.release(file.ino, fh).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sequential_after_random_restarts_small() {
+    let (storage, vfs, contents) = setup(2 * MIB as usize, 8 * MIB).await;
+    let file = vfs.lookup(ROOT_INO, "file").await.unwrap();
+    let fh = vfs.open(file.ino, libc::O_RDONLY).await.unwrap();
+    let mut offset = MIB;
+    for _ in 0..4 {
+        let got = vfs.read(file.ino, fh, offset, 4096).await.unwrap();
+        assert_eq!(got, contents[offset as usize..offset as usize + 4096]);
+        offset += 4096;
+    }
+    let gets = storage.take_gets();
+    // A random read, then one small GET, then the prefetcher takes over.
+    assert_eq!(gets[0], MIB..MIB + 4096);
+    assert_eq!(gets[1].end - gets[1].start, INITIAL_READ_SIZE);
+    // Reading back inside the buffer costs nothing.
+    let again = vfs.read(file.ino, fh, MIB + 5000, 100).await.unwrap();
+    assert_eq!(
+        again,
+        contents[(MIB + 5000) as usize..(MIB + 5100) as usize]
+    );
+    // (Only the GET running ahead, if it started late, may show.)
+    let ahead = MIB + 4096 + INITIAL_READ_SIZE;
+    assert!(storage.take_gets().iter().all(|r| r.start >= ahead));
+    vfs.release(file.ino, fh).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_read_larger_than_the_window_is_one_exact_get() {
+    let (storage, vfs, contents) = setup(3 * MIB as usize, MIB).await;
+    let file = vfs.lookup(ROOT_INO, "file").await.unwrap();
+    let fh = vfs.open(file.ino, libc::O_RDONLY).await.unwrap();
+    let got = vfs.read(file.ino, fh, 0, 2 * MIB as u32).await.unwrap();
+    assert_eq!(got, contents[..2 * MIB as usize]);
+    assert_eq!(storage.take_gets(), vec![0..2 * MIB]);
+    vfs.release(file.ino, fh).await.unwrap();
+}
+
+#[tokio::test]
+async fn no_window_means_exact_gets() {
+    let (storage, vfs, _) = setup(100_000, 0).await;
+    let file = vfs.lookup(ROOT_INO, "file").await.unwrap();
+    let fh = vfs.open(file.ino, libc::O_RDONLY).await.unwrap();
+    for i in 0..5u64 {
+        vfs.read(file.ino, fh, i * 1000, 1000).await.unwrap();
+    }
+    let gets = storage.take_gets();
+    assert_eq!(gets.len(), 5);
+    assert!(gets.iter().all(|r| r.end - r.start == 1000));
+    vfs.release(file.ino, fh).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_replaced_object_is_not_mixed_with_the_old_one() {
+    let (storage, vfs, _) = setup(300_000, 8 * MIB).await;
+    let file = vfs.lookup(ROOT_INO, "file").await.unwrap();
+    let fh = vfs.open(file.ino, libc::O_RDONLY).await.unwrap();
+    vfs.read(file.ino, fh, 0, 1000).await.unwrap();
+    storage.put("file", data(300_000, 8).into()).await.unwrap();
+    // Served from the first chunk: still the old version, whole.
+    vfs.read(file.ino, fh, 1000, 1000).await.unwrap();
+    // Beyond it, the new version is refused.
+    let e = vfs.read(file.ino, fh, 200_000, 1000).await.unwrap_err();
+    assert_eq!(e.errno(), libc::EIO);
+    assert!(e.to_string().contains("open it again"), "{e}");
+    vfs.release(file.ino, fh).await.unwrap();
+    // Opened again: the new version.
+    let fh = vfs.open(file.ino, libc::O_RDONLY).await.unwrap();
+    assert_eq!(
+        vfs.read(file.ino, fh, 0, 3).await.unwrap(),
+        data(300_000, 8)[..3]
+    );
+    vfs.release(file.ino, fh).await.unwrap();
+    assert_eq!(errno(&vfs.read(file.ino, fh, 0, 3).await), libc::EBADF);
+}
