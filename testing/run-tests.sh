@@ -23,13 +23,19 @@ trap stop_servers EXIT INT TERM
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "checking the client tools the tests call (curl)"
-if ! command -v curl >/dev/null; then
-    if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null
-    else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null
+step "checking the client tools the tests call (curl, fusermount3)"
+apt_install() {
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+    else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
     fi
-fi
+}
+command -v curl >/dev/null || apt_install curl
 curl --version | head -n 1
+# sos-mount's test mounts for real: FUSE 3's fusermount3 (the old `fuse` package, which
+# ceph-fuse would bring, conflicts with it; the Ceph packages are installed without it).
+command -v fusermount3 >/dev/null || apt_install fuse3
+fusermount3 --version
+[ -e /dev/fuse ] || echo "warning: /dev/fuse is missing: the sos-mount test will fail and say so" >&2
 
 # The reference S3 clients the tests compare against (sos-testing's `cli` module). They go into
 # a venv of their own (works as root and with an externally-managed system pip); a tool already

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use futures_util::TryStreamExt;
 use sos_client::{ClientBuilder, ListEntry};
 use sos_testing::{EmbeddedS3, VIRTUAL_HOST_DOMAIN, raw};
+use sos_vfs::{ROOT_INO, SosStorage, Vfs, VfsOptions};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -226,7 +227,9 @@ fn run() -> Result<()> {
         .build()?;
     runtime.block_on(client_tour(&server, &env))?;
 
-    say("\nThe tour ends here for now: the VFS joins it when it lands.");
+    say(
+        "\nThat was every crate. Next: `sos --help` (the command line), `sos-mount --help` (FUSE).",
+    );
     Ok(())
 }
 
@@ -358,5 +361,50 @@ async fn client_tour(server: &EmbeddedS3, env: &StaticEnvironment) -> Result<()>
         .map_err(|e| -> Box<dyn std::error::Error> { e.into() })?;
     check("GET through the pre-signed URL", r.status, 200, &r.text())?;
     say(&format!("   body: {:?}", r.text().trim_end()));
+
+    say(
+        "\n15. sos-vfs: the bucket as a file system, with Mountpoint's rules (what sos-mount serves):",
+    );
+    let vfs = Vfs::new(
+        SosStorage::new(client.clone(), bucket),
+        VfsOptions::default(),
+    )?;
+    let notes = vfs.lookup(ROOT_INO, "notes").await?;
+    let (file, fh) = vfs.create(notes.ino, "from-the-vfs.txt").await?;
+    vfs.write(file.ino, fh, 0, b"written as a file\n").await?;
+    say(&format!(
+        "   while open, visible in the bucket: {}",
+        client
+            .object_exists(bucket, "notes/from-the-vfs.txt")
+            .await?
+    ));
+    vfs.release(file.ino, fh).await?;
+    say(&format!(
+        "   after close, visible in the bucket: {}",
+        client
+            .object_exists(bucket, "notes/from-the-vfs.txt")
+            .await?
+    ));
+    for entry in vfs.readdir_all(notes.ino).await? {
+        say(&format!(
+            "   {:o} {:>6}  notes/{}",
+            entry.attr.mode(),
+            entry.attr.size,
+            entry.name
+        ));
+    }
+    let hello = vfs.lookup(notes.ino, "hello.txt").await?;
+    let fh = vfs.open(hello.ino, 0).await?;
+    let text = vfs.read(hello.ino, fh, 0, 4096).await?;
+    vfs.release(hello.ino, fh).await?;
+    say(&format!(
+        "   cat notes/hello.txt: {:?}",
+        String::from_utf8_lossy(&text).trim_end()
+    ));
+    match vfs.unlink(notes.ino, "hello.txt").await {
+        Ok(()) => return Err("rm should be refused without allow_delete".into()),
+        Err(e) => say(&format!("   rm notes/hello.txt: {e} (errno {})", e.errno())),
+    }
+    vfs.shutdown().await;
     Ok(())
 }

@@ -1,0 +1,707 @@
+//! `sos-mount`: mount a bucket as a directory, with the semantics of Mountpoint for S3,
+//! through FUSE. The file system is `sos-vfs` over `sos-client`.
+//!
+//! ```text
+//! sos-mount --profile exomount --endpoint-url https://sos-ch-dk-2.exo.io mybucket ./mnt
+//! cp backup.tgz ./mnt/ && ls -l ./mnt && md5sum ./mnt/backup.tgz
+//! umount ./mnt        # or fusermount3 -u ./mnt
+//! ```
+//!
+//! Without `--foreground` the program starts itself again in the background, waits until
+//! the directory is mounted, and returns.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use clap::Parser;
+use fuser::{
+    Config, Errno, FileAttr as FuseAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation,
+    INodeNo, LockOwner, MountOption, OpenFlags, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory,
+    ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request, TimeOrNow,
+};
+use sos_client::{Addressing, ClientBuilder, Endpoint, SignatureVersion, Zone};
+use sos_vfs::{FileAttr, FileKind, SetAttr, SosStorage, Vfs, VfsOptions};
+
+/// Mount an S3 bucket (Exoscale SOS or any S3-compatible store) as a directory.
+#[derive(Debug, Parser)]
+#[command(name = "sos-mount", version, about)]
+struct Args {
+    /// The bucket.
+    bucket: String,
+    /// The directory to mount it on.
+    directory: PathBuf,
+    /// AWS profile of ~/.aws/credentials and ~/.aws/config.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Any S3 endpoint, e.g. https://sos-ch-dk-2.exo.io.
+    #[arg(long, conflicts_with = "zone")]
+    endpoint_url: Option<String>,
+    /// An SOS zone: ch-gva-2, ch-dk-2, de-fra-1, de-muc-1, at-vie-1, at-vie-2, bg-sof-1.
+    #[arg(long)]
+    zone: Option<String>,
+    /// The region of V4 signatures (an SOS zone sets it).
+    #[arg(long)]
+    region: Option<String>,
+    /// Sign with AWS Signature Version 2.
+    #[arg(long)]
+    signature_v2: bool,
+    /// Address the bucket as a host name (bucket.host).
+    #[arg(long)]
+    virtual_host: bool,
+    /// Mount only the keys under this prefix (ending in `/`).
+    #[arg(long)]
+    prefix: Option<String>,
+    /// Allow deleting files (`rm`).
+    #[arg(long)]
+    allow_delete: bool,
+    /// Allow replacing existing files (opened with O_TRUNC).
+    #[arg(long)]
+    allow_overwrite: bool,
+    /// Mount read-only.
+    #[arg(long)]
+    read_only: bool,
+    /// Owner of the files (default: the user running sos-mount).
+    #[arg(long)]
+    uid: Option<u32>,
+    /// Group of the files (default: the user's group).
+    #[arg(long)]
+    gid: Option<u32>,
+    /// Permission bits of directories, octal.
+    #[arg(long, value_parser = octal, default_value = "755")]
+    dir_mode: u16,
+    /// Permission bits of files, octal.
+    #[arg(long, value_parser = octal, default_value = "644")]
+    file_mode: u16,
+    /// Cache metadata this many seconds (default 0: every lookup asks the bucket).
+    #[arg(long, default_value_t = 0)]
+    metadata_ttl: u64,
+    /// Part size of uploads, in MiB.
+    #[arg(long, default_value_t = 8)]
+    part_size_mib: u64,
+    /// Stay in the foreground (and log to stderr).
+    #[arg(short, long)]
+    foreground: bool,
+}
+
+fn octal(text: &str) -> Result<u16, String> {
+    u16::from_str_radix(text.trim_start_matches("0o"), 8)
+        .ok()
+        .filter(|m| *m <= 0o7777)
+        .ok_or_else(|| format!("`{text}` is not an octal mode like 755"))
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if !args.directory.is_dir() {
+        eprintln!("error: {} is not a directory", args.directory.display());
+        return ExitCode::from(2);
+    }
+    if !args.foreground {
+        return daemonize(&args.directory);
+    }
+    match mount(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Starts this program again with `--foreground` in the background and waits until the
+/// directory is mounted (or the child fails).
+fn daemonize(directory: &Path) -> ExitCode {
+    let mut child = match std::env::current_exe().and_then(|exe| {
+        Command::new(exe)
+            .args(std::env::args_os().skip(1))
+            .arg("--foreground")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+    }) {
+        Ok(child) => child,
+        Err(e) => {
+            eprintln!("error: cannot start in the background: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        if is_mounted(directory) {
+            return ExitCode::SUCCESS;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+            }
+            eprint!("{stderr}");
+            eprintln!("error: sos-mount exited ({status}) before mounting");
+            return ExitCode::from(1);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    eprintln!("error: {} was not mounted within 60 s", directory.display());
+    let _ = child.kill();
+    ExitCode::from(1)
+}
+
+/// Whether `dir` is a mount point of this machine (/proc/self/mountinfo).
+fn is_mounted(dir: &Path) -> bool {
+    let Ok(dir) = dir.canonicalize() else {
+        return false;
+    };
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return false;
+    };
+    info.lines().any(|line| {
+        line.split(' ')
+            .nth(4)
+            .is_some_and(|mount_point| Path::new(&unescape_mount(mount_point)) == dir)
+    })
+}
+
+/// Mount points in mountinfo escape space, tab, newline and backslash as `\NNN`.
+fn unescape_mount(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\'
+            && let Some(code) = text
+                .get(i + 1..i + 4)
+                .and_then(|o| u8::from_str_radix(o, 8).ok())
+        {
+            out.push(code);
+            i += 4;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The real user and group of this process (/proc/self/status), 0 when unknown.
+fn current_ids() -> (u32, u32) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("Uid:"), field("Gid:"))
+}
+
+fn mount(args: Args) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut builder =
+        ClientBuilder::from_environment(args.profile.as_deref()).map_err(|e| e.to_string())?;
+    if let Some(zone) = &args.zone {
+        let zone: Zone = zone
+            .parse()
+            .map_err(|e: sos_presign::Error| e.to_string())?;
+        builder = builder.endpoint(Endpoint::zone(zone));
+    }
+    if let Some(url) = &args.endpoint_url {
+        builder = builder.endpoint(Endpoint::parse(url).map_err(|e| e.to_string())?);
+    }
+    if let Some(region) = &args.region {
+        builder = builder.region(region.clone());
+    }
+    if args.signature_v2 {
+        builder = builder.signature_version(SignatureVersion::V2);
+    }
+    if args.virtual_host {
+        builder = builder.addressing(Addressing::VirtualHost);
+    }
+    let client = builder.build().map_err(|e| e.to_string())?;
+    // Fail now, clearly, rather than at the first `ls`.
+    runtime
+        .block_on(client.head_bucket(&args.bucket))
+        .map_err(|e| format!("bucket {}: {e}", args.bucket))?;
+
+    let (uid, gid) = current_ids();
+    let mut options = VfsOptions::default()
+        .with_allow_delete(args.allow_delete && !args.read_only)
+        .with_allow_overwrite(args.allow_overwrite && !args.read_only)
+        .with_uid(args.uid.unwrap_or(uid))
+        .with_gid(args.gid.unwrap_or(gid))
+        .with_dir_mode(args.dir_mode)
+        .with_file_mode(args.file_mode)
+        .with_metadata_ttl(Duration::from_secs(args.metadata_ttl))
+        .with_part_size(args.part_size_mib * 1024 * 1024);
+    if let Some(prefix) = &args.prefix {
+        options = options.with_prefix(prefix.clone());
+    }
+    let vfs = Vfs::new(SosStorage::new(client, args.bucket.clone()), options)
+        .map_err(|e| e.to_string())?;
+    let fs = SosFs {
+        vfs: Arc::new(vfs),
+        runtime: runtime.handle().clone(),
+        read_only: args.read_only,
+        ttl: Duration::from_secs(args.metadata_ttl),
+        writers: Arc::new(Mutex::new(HashMap::new())),
+    };
+    let mut config = Config::default();
+    config.mount_options = vec![
+        MountOption::FSName(format!("sos-mount:{}", args.bucket)),
+        MountOption::Subtype("sos".to_owned()),
+        MountOption::DefaultPermissions,
+        MountOption::NoDev,
+        MountOption::NoSuid,
+        if args.read_only {
+            MountOption::RO
+        } else {
+            MountOption::RW
+        },
+    ];
+    config.n_threads = Some(4);
+    fuser::mount(fs, &args.directory, &config).map_err(|e| {
+        format!(
+            "cannot mount {}: {e} (is FUSE available? /dev/fuse and fusermount3 from the fuse3 package)",
+            args.directory.display()
+        )
+    })
+}
+
+/// FUSE on top of the VFS: every request runs as a task on the runtime and replies when
+/// done, so slow requests do not block others.
+struct SosFs {
+    vfs: Arc<Vfs<SosStorage>>,
+    runtime: tokio::runtime::Handle,
+    read_only: bool,
+    ttl: Duration,
+    /// Handles being written → the process that created them: its `close` (flush)
+    /// completes the upload, so the file exists when `close` returns.
+    writers: Arc<Mutex<HashMap<u64, u32>>>,
+}
+
+fn errno(e: &sos_vfs::Error) -> Errno {
+    Errno::from_i32(e.errno())
+}
+
+fn fuse_attr(attr: &FileAttr) -> FuseAttr {
+    FuseAttr {
+        ino: INodeNo(attr.ino),
+        size: attr.size,
+        blocks: attr.blocks(),
+        atime: attr.mtime,
+        mtime: attr.mtime,
+        ctime: attr.mtime,
+        crtime: attr.mtime,
+        kind: match attr.kind {
+            FileKind::Directory => FileType::Directory,
+            _ => FileType::RegularFile,
+        },
+        perm: attr.perm,
+        nlink: attr.nlink,
+        uid: attr.uid,
+        gid: attr.gid,
+        rdev: 0,
+        blksize: 4096,
+        flags: 0,
+    }
+}
+
+fn name(name: &OsStr) -> Option<String> {
+    name.to_str().map(str::to_owned)
+}
+
+fn time(t: TimeOrNow) -> SystemTime {
+    match t {
+        TimeOrNow::SpecificTime(t) => t,
+        TimeOrNow::Now => SystemTime::now(),
+    }
+}
+
+impl SosFs {
+    fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.runtime.spawn(task);
+    }
+}
+
+impl Filesystem for SosFs {
+    fn destroy(&mut self) {
+        let vfs = self.vfs.clone();
+        self.runtime.block_on(vfs.shutdown());
+    }
+
+    fn lookup(&self, _req: &Request, parent: INodeNo, name_: &OsStr, reply: ReplyEntry) {
+        let Some(name) = name(name_) else {
+            return reply.error(Errno::ENOENT);
+        };
+        let (vfs, ttl) = (self.vfs.clone(), self.ttl);
+        self.spawn(async move {
+            match vfs.lookup(parent.0, &name).await {
+                Ok(attr) => reply.entry(&ttl, &fuse_attr(&attr), Generation(0)),
+                Err(e) => reply.error(errno(&e)),
+            }
+        });
+    }
+
+    fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
+        let (vfs, ttl) = (self.vfs.clone(), self.ttl);
+        self.spawn(async move {
+            match vfs.getattr(ino.0).await {
+                Ok(attr) => reply.attr(&ttl, &fuse_attr(&attr)),
+                Err(e) => reply.error(errno(&e)),
+            }
+        });
+    }
+
+    fn setattr(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        mode: Option<u32>,
+        uid: Option<u32>,
+        gid: Option<u32>,
+        size: Option<u64>,
+        atime: Option<TimeOrNow>,
+        mtime: Option<TimeOrNow>,
+        _ctime: Option<SystemTime>,
+        _fh: Option<FileHandle>,
+        _crtime: Option<SystemTime>,
+        _chgtime: Option<SystemTime>,
+        _bkuptime: Option<SystemTime>,
+        _flags: Option<fuser::BsdFileFlags>,
+        reply: ReplyAttr,
+    ) {
+        let mut changes = SetAttr::default();
+        if let Some(m) = mode {
+            changes = changes.with_mode(m);
+        }
+        if let Some(u) = uid {
+            changes = changes.with_uid(u);
+        }
+        if let Some(g) = gid {
+            changes = changes.with_gid(g);
+        }
+        if let Some(s) = size {
+            changes = changes.with_size(s);
+        }
+        if let Some(t) = atime {
+            changes = changes.with_atime(time(t));
+        }
+        if let Some(t) = mtime {
+            changes = changes.with_mtime(time(t));
+        }
+        let (vfs, ttl) = (self.vfs.clone(), self.ttl);
+        self.spawn(async move {
+            match vfs.setattr(ino.0, &changes).await {
+                Ok(attr) => reply.attr(&ttl, &fuse_attr(&attr)),
+                Err(e) => reply.error(errno(&e)),
+            }
+        });
+    }
+
+    fn mkdir(
+        &self,
+        _req: &Request,
+        parent: INodeNo,
+        name_: &OsStr,
+        _mode: u32,
+        _umask: u32,
+        reply: ReplyEntry,
+    ) {
+        if self.read_only {
+            return reply.error(Errno::EROFS);
+        }
+        let Some(name) = name(name_) else {
+            return reply.error(Errno::EINVAL);
+        };
+        let (vfs, ttl) = (self.vfs.clone(), self.ttl);
+        self.spawn(async move {
+            match vfs.mkdir(parent.0, &name).await {
+                Ok(attr) => reply.entry(&ttl, &fuse_attr(&attr), Generation(0)),
+                Err(e) => reply.error(errno(&e)),
+            }
+        });
+    }
+
+    fn unlink(&self, _req: &Request, parent: INodeNo, name_: &OsStr, reply: ReplyEmpty) {
+        if self.read_only {
+            return reply.error(Errno::EROFS);
+        }
+        let Some(name) = name(name_) else {
+            return reply.error(Errno::ENOENT);
+        };
+        let vfs = self.vfs.clone();
+        self.spawn(async move {
+            match vfs.unlink(parent.0, &name).await {
+                Ok(()) => reply.ok(),
+                Err(e) => reply.error(errno(&e)),
+            }
+        });
+    }
+
+    fn rmdir(&self, _req: &Request, parent: INodeNo, name_: &OsStr, reply: ReplyEmpty) {
+        if self.read_only {
+            return reply.error(Errno::EROFS);
+        }
+        let Some(name) = name(name_) else {
+            return reply.error(Errno::ENOENT);
+        };
+        let vfs = self.vfs.clone();
+        self.spawn(async move {
+            match vfs.rmdir(parent.0, &name).await {
+                Ok(()) => reply.ok(),
+                Err(e) => reply.error(errno(&e)),
+            }
+        });
+    }
+
+    fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
+        let writes = flags.0 & libc::O_ACCMODE != libc::O_RDONLY;
+        if self.read_only && writes {
+            return reply.error(Errno::EROFS);
+        }
+        let vfs = self.vfs.clone();
+        self.spawn(async move {
+            match vfs.open(ino.0, flags.0).await {
+                Ok(fh) => reply.opened(FileHandle(fh), FopenFlags::empty()),
+                Err(e) => reply.error(errno(&e)),
+            }
+        });
+    }
+
+    fn create(
+        &self,
+        req: &Request,
+        parent: INodeNo,
+        name_: &OsStr,
+        _mode: u32,
+        _umask: u32,
+        _flags: i32,
+        reply: ReplyCreate,
+    ) {
+        if self.read_only {
+            return reply.error(Errno::EROFS);
+        }
+        let Some(name) = name(name_) else {
+            return reply.error(Errno::EINVAL);
+        };
+        let (vfs, ttl, writers, pid) =
+            (self.vfs.clone(), self.ttl, self.writers.clone(), req.pid());
+        self.spawn(async move {
+            match vfs.create(parent.0, &name).await {
+                Ok((attr, fh)) => {
+                    writers
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(fh, pid);
+                    reply.created(
+                        &ttl,
+                        &fuse_attr(&attr),
+                        Generation(0),
+                        FileHandle(fh),
+                        FopenFlags::empty(),
+                    );
+                }
+                Err(e) => reply.error(errno(&e)),
+            }
+        });
+    }
+
+    fn read(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        size: u32,
+        _flags: OpenFlags,
+        _lock_owner: Option<LockOwner>,
+        reply: ReplyData,
+    ) {
+        let vfs = self.vfs.clone();
+        self.spawn(async move {
+            match vfs.read(ino.0, fh.0, offset, size).await {
+                Ok(data) => reply.data(&data),
+                Err(e) => reply.error(errno(&e)),
+            }
+        });
+    }
+
+    fn write(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        data: &[u8],
+        _write_flags: fuser::WriteFlags,
+        _flags: OpenFlags,
+        _lock_owner: Option<LockOwner>,
+        reply: ReplyWrite,
+    ) {
+        let vfs = self.vfs.clone();
+        let data = data.to_vec();
+        self.spawn(async move {
+            match vfs.write(ino.0, fh.0, offset, &data).await {
+                Ok(n) => reply.written(n),
+                Err(e) => reply.error(errno(&e)),
+            }
+        });
+    }
+
+    fn flush(
+        &self,
+        req: &Request,
+        ino: INodeNo,
+        fh: FileHandle,
+        _lock_owner: LockOwner,
+        reply: ReplyEmpty,
+    ) {
+        // The close of the process that created the file completes its upload (as
+        // Mountpoint does), so the file exists when `close` returns and a failed upload
+        // is reported to `close`.
+        let creator = self
+            .writers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&fh.0)
+            .copied();
+        let commit = creator == Some(req.pid());
+        let vfs = self.vfs.clone();
+        self.spawn(async move {
+            let result = if commit {
+                vfs.fsync(ino.0, fh.0).await
+            } else {
+                vfs.flush(ino.0, fh.0).await
+            };
+            match result {
+                Ok(()) => reply.ok(),
+                Err(e) => reply.error(errno(&e)),
+            }
+        });
+    }
+
+    fn fsync(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        fh: FileHandle,
+        _datasync: bool,
+        reply: ReplyEmpty,
+    ) {
+        let vfs = self.vfs.clone();
+        self.spawn(async move {
+            match vfs.fsync(ino.0, fh.0).await {
+                Ok(()) => reply.ok(),
+                Err(e) => reply.error(errno(&e)),
+            }
+        });
+    }
+
+    fn release(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        fh: FileHandle,
+        _flags: OpenFlags,
+        _lock_owner: Option<LockOwner>,
+        _flush: bool,
+        reply: ReplyEmpty,
+    ) {
+        self.writers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&fh.0);
+        let vfs = self.vfs.clone();
+        self.spawn(async move {
+            match vfs.release(ino.0, fh.0).await {
+                Ok(()) => reply.ok(),
+                Err(e) => reply.error(errno(&e)),
+            }
+        });
+    }
+
+    fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
+        let vfs = self.vfs.clone();
+        self.spawn(async move {
+            match vfs.opendir(ino.0).await {
+                Ok(fh) => reply.opened(FileHandle(fh), FopenFlags::empty()),
+                Err(e) => reply.error(errno(&e)),
+            }
+        });
+    }
+
+    fn readdir(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        fh: FileHandle,
+        offset: u64,
+        mut reply: ReplyDirectory,
+    ) {
+        match self.vfs.readdir(ino.0, fh.0, offset) {
+            Ok(entries) => {
+                for entry in entries {
+                    let kind = match entry.attr.kind {
+                        FileKind::Directory => FileType::Directory,
+                        _ => FileType::RegularFile,
+                    };
+                    if reply.add(INodeNo(entry.attr.ino), entry.offset, kind, &entry.name) {
+                        break;
+                    }
+                }
+                reply.ok();
+            }
+            Err(e) => reply.error(errno(&e)),
+        }
+    }
+
+    fn releasedir(
+        &self,
+        _req: &Request,
+        ino: INodeNo,
+        fh: FileHandle,
+        _flags: OpenFlags,
+        reply: ReplyEmpty,
+    ) {
+        match self.vfs.releasedir(ino.0, fh.0) {
+            Ok(()) => reply.ok(),
+            Err(e) => reply.error(errno(&e)),
+        }
+    }
+
+    fn statfs(&self, _req: &Request, ino: INodeNo, reply: ReplyStatfs) {
+        let s = self.vfs.statfs(ino.0);
+        reply.statfs(
+            s.blocks,
+            s.blocks_free,
+            s.blocks_available,
+            s.files,
+            s.files_free,
+            s.block_size,
+            s.max_name_length,
+            s.fragment_size,
+        );
+    }
+
+    fn rename(
+        &self,
+        _req: &Request,
+        _parent: INodeNo,
+        _name: &OsStr,
+        _newparent: INodeNo,
+        _newname: &OsStr,
+        _flags: fuser::RenameFlags,
+        reply: ReplyEmpty,
+    ) {
+        reply.error(Errno::ENOTSUP);
+    }
+}
