@@ -485,3 +485,75 @@ async fn clock_skew_is_learnt_from_the_server() {
         remove_bucket(&direct, &bucket).await;
     }
 }
+
+/// A `Write` into a shared buffer, for a tracing subscriber.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn traces_name_requests_and_hold_no_secret() {
+    let target = common::embedded();
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let proxy = FaultProxy::start(&target.endpoint).await.unwrap();
+    let client = proxied(&target, &proxy, fast_retries());
+    let bucket = sos_testing::unique_name("sos-trace");
+    client.create_bucket(&bucket).send().await.unwrap();
+    proxy.push_fault(Fault::SlowDown);
+    client
+        .put_object(&bucket, "secret-free")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    let presigned = client
+        .presigner()
+        .get_object(&bucket, "secret-free")
+        .sign()
+        .unwrap();
+    let wrong = Client::builder()
+        .endpoint(target.endpoint_for(Addressing::Path))
+        .credentials(Credentials::new(
+            target.access_key.clone(),
+            "tr4ce-secret-value",
+        ))
+        .build()
+        .unwrap();
+    let err = wrong
+        .get_object(&bucket, "secret-free")
+        .bytes()
+        .await
+        .unwrap_err();
+    assert!(!err.to_string().contains("tr4ce-secret-value"));
+    remove_bucket(&target.client(), &bucket).await;
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.contains("PutObject") && log.contains("retrying"),
+        "{log}"
+    );
+    assert!(log.contains(&bucket), "spans name the bucket: {log}");
+    let signature = presigned.url.rsplit("X-Amz-Signature=").next().unwrap();
+    for secret in [target.secret_key.as_str(), "tr4ce-secret-value", signature] {
+        assert!(!log.contains(secret), "`{secret}` in the log");
+    }
+    assert!(!log.contains("Signature="), "no signed URL in the log");
+    assert!(!log.contains("Credential="), "no Authorization header in the log");
+}
