@@ -37,7 +37,7 @@ struct Args {
     /// AWS profile of ~/.aws/credentials and ~/.aws/config.
     #[arg(long)]
     profile: Option<String>,
-    /// Any S3 endpoint, e.g. https://sos-ch-dk-2.exo.io.
+    /// Any S3 endpoint, e.g. `https://sos-ch-dk-2.exo.io`.
     #[arg(long, conflicts_with = "zone")]
     endpoint_url: Option<String>,
     /// An SOS zone: ch-gva-2, ch-dk-2, de-fra-1, de-muc-1, at-vie-1, at-vie-2, bg-sof-1.

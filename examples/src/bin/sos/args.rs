@@ -26,7 +26,7 @@ pub(crate) struct Global {
     /// An SOS zone: ch-gva-2, ch-dk-2, de-fra-1, de-muc-1, at-vie-1, at-vie-2, bg-sof-1.
     #[arg(long, global = true, conflicts_with = "endpoint_url")]
     pub(crate) zone: Option<String>,
-    /// Any S3 endpoint, e.g. http://127.0.0.1:7480.
+    /// Any S3 endpoint, e.g. `http://127.0.0.1:7480`.
     #[arg(long, global = true)]
     pub(crate) endpoint_url: Option<String>,
     /// The region of V4 signatures (an SOS zone sets it).
