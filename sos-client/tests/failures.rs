@@ -555,5 +555,8 @@ async fn traces_name_requests_and_hold_no_secret() {
         assert!(!log.contains(secret), "`{secret}` in the log");
     }
     assert!(!log.contains("Signature="), "no signed URL in the log");
-    assert!(!log.contains("Credential="), "no Authorization header in the log");
+    assert!(
+        !log.contains("Credential="),
+        "no Authorization header in the log"
+    );
 }
