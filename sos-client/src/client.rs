@@ -215,6 +215,15 @@ impl Client {
         &self.inner.presigner
     }
 
+    /// Whether a body is covered by a signed SHA-256 the server checks: V4 with payload
+    /// signing, for bodies in memory always, for files and streams over plain http (chunk
+    /// signatures; over https they go unsigned, protected by TLS).
+    pub(crate) fn signs_payload(&self, in_memory: bool) -> bool {
+        self.inner.version == SignatureVersion::V4
+            && self.inner.payload_signing != PayloadSigning::Unsigned
+            && (in_memory || self.inner.endpoint.scheme() == "http")
+    }
+
     /// The clock the signatures use: the system clock, corrected by what the server said
     /// after a `RequestTimeTooSkewed`.
     fn now(&self) -> SystemTime {

@@ -197,7 +197,8 @@ impl<'a> PutObject<'a> {
         self
     }
 
-    /// The checksum sent with the body (default `Content-MD5` for bodies in memory).
+    /// The checksum sent with the body (default [`Checksum::Auto`]: `Content-MD5` unless a
+    /// signed SHA-256 already covers it; streams of a caller get none).
     pub fn checksum(mut self, checksum: Checksum) -> Self {
         self.checksum = checksum;
         self
@@ -236,9 +237,20 @@ impl<'a> PutObject<'a> {
         if let Some(acl) = self.acl {
             op.headers.insert(X_AMZ_ACL, acl.header_value());
         }
-        if let RequestBody::Bytes(bytes) = &self.body
-            && let Some((name, value)) = self.checksum.header(bytes)
-        {
+        let checksum = match &self.body {
+            RequestBody::Bytes(bytes) => self
+                .checksum
+                .resolve(self.client.signs_payload(true))
+                .header(bytes),
+            RequestBody::File { path, offset, len } => {
+                self.checksum
+                    .resolve(self.client.signs_payload(false))
+                    .file_header(path, *offset, *len)
+                    .await?
+            }
+            RequestBody::Empty | RequestBody::Stream { .. } => None,
+        };
+        if let Some((name, value)) = checksum {
             op.headers.insert(name, value);
         }
         for (name, value) in self.extra {
@@ -515,7 +527,7 @@ impl Client {
             body: RequestBody::Empty,
             metadata: Metadata::default(),
             acl: None,
-            checksum: Checksum::Md5,
+            checksum: Checksum::Auto,
             extra: Vec::new(),
             error: None,
         }

@@ -10,6 +10,7 @@ use futures_util::stream::{FuturesUnordered, StreamExt, TryStreamExt};
 use sos_acl::CannedAcl;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt};
 
+use crate::body::RequestBody;
 use crate::checksum::Checksum;
 use crate::client::Client;
 use crate::metadata::{Metadata, ObjectInfo};
@@ -170,13 +171,15 @@ impl<'a> Upload<'a> {
         self
     }
 
-    /// Parts in flight (default 4). Memory use is about part size × (concurrency + 1).
+    /// Parts in flight (default 4). A file's parts stream from disk (a few 256 KiB buffers
+    /// per part); a reader's parts are buffered: part size × (concurrency + 1).
     pub fn concurrency(mut self, parts: usize) -> Self {
         self.tuning.concurrency = parts.max(1);
         self
     }
 
-    /// The checksum of each part (default `Content-MD5`).
+    /// The checksum of each part (default [`Checksum::Auto`]: `Content-MD5` unless a
+    /// signed SHA-256 already covers the part).
     pub fn checksum(mut self, checksum: Checksum) -> Self {
         self.checksum = checksum;
         self
@@ -261,11 +264,15 @@ impl<'a> Upload<'a> {
                 let upload = &upload;
                 let counter = counter.clone();
                 async move {
+                    // Parts stream from the file (read again on a retry): no part is held
+                    // in memory.
                     let offset = i * part_size;
                     let len = part_size.min(size - offset);
-                    let data = read_range(&path, offset, len).await?;
                     let number = u32::try_from(i + 1).unwrap_or(MAX_PARTS);
-                    let part = client.upload_part(upload, number, data, checksum).await?;
+                    let body = RequestBody::File { path, offset, len };
+                    let part = client
+                        .upload_part_body(upload, number, body, checksum)
+                        .await?;
                     counter.add(len);
                     Ok(part)
                 }
@@ -412,26 +419,6 @@ async fn read_part<R: AsyncRead + Unpin>(reader: &mut R, len: u64) -> Result<Byt
         }
     }
     Ok(buf.freeze())
-}
-
-async fn read_range(path: &Path, offset: u64, len: u64) -> Result<Bytes> {
-    let mut file = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| Error::io(path, e))?;
-    file.seek(std::io::SeekFrom::Start(offset))
-        .await
-        .map_err(|e| Error::io(path, e))?;
-    let data = read_part(&mut file, len).await?;
-    if (data.len() as u64) < len {
-        return Err(Error::io(
-            path,
-            std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "the file became shorter during the upload",
-            ),
-        ));
-    }
-    Ok(data)
 }
 
 /// A download through the transfer manager. Made by [`Client::download`].
@@ -682,7 +669,7 @@ impl Client {
             key,
             metadata: Metadata::default(),
             acl: None,
-            checksum: Checksum::Md5,
+            checksum: Checksum::Auto,
             tuning: Tuning::default(),
         }
     }

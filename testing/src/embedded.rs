@@ -87,6 +87,8 @@ impl EmbeddedS3 {
                             _ = &mut shutdown_rx => break,
                             accepted = listener.accept() => {
                                 let Ok((socket, _)) = accepted else { continue };
+                                // Small answers must not wait for delayed ACKs (Nagle).
+                                let _ = socket.set_nodelay(true);
                                 let conn = http
                                     .serve_connection(TokioIo::new(socket), service.clone())
                                     .into_owned();
