@@ -141,6 +141,27 @@ impl<S: Storage + 'static> Vfs<S> {
     /// # Errors
     /// `EBADF` for a handle that is not an open directory.
     pub fn readdir(&self, ino: u64, fh: u64, offset: u64) -> Result<Vec<DirEntry>> {
+        let mut out = Vec::new();
+        self.readdir_with(ino, fh, offset, |entry| {
+            out.push(entry.clone());
+            true
+        })?;
+        Ok(out)
+    }
+
+    /// Like [`readdir`](Self::readdir), handing each entry from `offset` on to `take`
+    /// without copying the listing, until `take` returns `false` (a FUSE reply buffer
+    /// that is full): a caller paging through a large directory does linear work.
+    ///
+    /// # Errors
+    /// `EBADF` for a handle that is not an open directory.
+    pub fn readdir_with(
+        &self,
+        ino: u64,
+        fh: u64,
+        offset: u64,
+        mut take: impl FnMut(&DirEntry) -> bool,
+    ) -> Result<()> {
         let dir = self
             .state()
             .dirs
@@ -154,7 +175,12 @@ impl<S: Storage + 'static> Vfs<S> {
         let start = usize::try_from(offset)
             .unwrap_or(usize::MAX)
             .min(dir.entries.len());
-        Ok(dir.entries[start..].to_vec())
+        for entry in &dir.entries[start..] {
+            if !take(entry) {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// Closes an open directory (FUSE `releasedir`).

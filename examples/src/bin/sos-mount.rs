@@ -647,19 +647,16 @@ impl Filesystem for SosFs {
         offset: u64,
         mut reply: ReplyDirectory,
     ) {
-        match self.vfs.readdir(ino.0, fh.0, offset) {
-            Ok(entries) => {
-                for entry in entries {
-                    let kind = match entry.attr.kind {
-                        FileKind::Directory => FileType::Directory,
-                        _ => FileType::RegularFile,
-                    };
-                    if reply.add(INodeNo(entry.attr.ino), entry.offset, kind, &entry.name) {
-                        break;
-                    }
-                }
-                reply.ok();
-            }
+        // Entries are handed over without copying the listing; stop when the reply is full.
+        let result = self.vfs.readdir_with(ino.0, fh.0, offset, |entry| {
+            let kind = match entry.attr.kind {
+                FileKind::Directory => FileType::Directory,
+                _ => FileType::RegularFile,
+            };
+            !reply.add(INodeNo(entry.attr.ino), entry.offset, kind, &entry.name)
+        });
+        match result {
+            Ok(()) => reply.ok(),
             Err(e) => reply.error(errno(&e)),
         }
     }
