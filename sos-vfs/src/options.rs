@@ -7,8 +7,10 @@ use crate::{Error, Result};
 
 /// The default part size of uploads: 8 MiB (as Mountpoint).
 pub const DEFAULT_PART_SIZE: u64 = 8 * 1024 * 1024;
-/// The default prefetch window: 8 MiB held at most per file read sequentially.
-pub const DEFAULT_PREFETCH_WINDOW: u64 = 8 * 1024 * 1024;
+/// The default prefetch window: 32 MiB held at most per file read sequentially (the
+/// current chunk and two ranged GETs ahead, each up to a third; with 8 MiB, GETs of 2.7 MiB
+/// reached two thirds of a direct GET's speed on the RADOS Gateway, with 32 MiB four fifths).
+pub const DEFAULT_PREFETCH_WINDOW: u64 = 32 * 1024 * 1024;
 /// The first ranged GET of a sequential read: 128 KiB, doubled on each request after.
 pub const INITIAL_READ_SIZE: u64 = 128 * 1024;
 
@@ -55,7 +57,7 @@ pub struct VfsOptions {
     /// Size of the parts of uploads (default 8 MiB). S3 needs at least 5 MiB; a file is
     /// at most 10 000 parts.
     pub part_size: u64,
-    /// Most bytes read ahead and held per file read sequentially (default 8 MiB; 0 turns
+    /// Most bytes read ahead and held per file read sequentially (default 32 MiB; 0 turns
     /// read-ahead off: every read is one exact ranged GET).
     pub prefetch_window: u64,
     /// Keys per listing request (default 1000, S3's maximum).

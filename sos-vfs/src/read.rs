@@ -2,9 +2,11 @@
 //!
 //! A read that starts where the previous one ended is sequential. Sequential reads are
 //! served from a buffer filled by ranged GETs that grow: 128 KiB, then twice as much each
-//! time, up to half the prefetch window. From the second sequential read on, the next
-//! range is requested in a background task before the reader reaches it. At most one
-//! window is held per open file: the current chunk plus the request ahead. Any other read
+//! time, up to a third of the prefetch window. From the second sequential read on, the next
+//! ranges are requested in background tasks before the reader reaches them, two at a time
+//! (one GET in flight would leave the connection idle while its answer is handed over). At
+//! most one window is held per open file: the current chunk plus the requests ahead. Any
+//! other read
 //! (random access) drops the buffer and is served by one exact ranged GET. Every GET
 //! carries the ETag seen at `open`, so a file replaced on the server while it is read
 //! fails (`EIO`) instead of mixing two versions.
@@ -38,9 +40,13 @@ impl Chunk {
     }
 }
 
-/// The GET running ahead of the reader.
+/// GETs running ahead of the reader at most.
+const MAX_AHEAD: usize = 2;
+
+/// A GET running ahead of the reader.
 struct Ahead {
     start: u64,
+    len: u64,
     task: JoinHandle<Result<Bytes>>,
 }
 
@@ -61,7 +67,8 @@ pub(crate) struct Reader<S: Storage + 'static> {
     /// Sequential reads in a row.
     streak: u32,
     buffer: Option<Chunk>,
-    ahead: Option<Ahead>,
+    /// In order: each starts where the previous one ends.
+    ahead: std::collections::VecDeque<Ahead>,
 }
 
 /// One ranged GET that must return exactly `start..end`.
@@ -104,7 +111,7 @@ impl<S: Storage + 'static> Reader<S> {
         etag: Option<String>,
         window: u64,
     ) -> Self {
-        let max_request = (window / 2).max(1);
+        let max_request = (window / (MAX_AHEAD as u64 + 1)).max(1);
         Self {
             storage,
             ino,
@@ -118,7 +125,7 @@ impl<S: Storage + 'static> Reader<S> {
             next_offset: 0,
             streak: 0,
             buffer: None,
-            ahead: None,
+            ahead: std::collections::VecDeque::new(),
         }
     }
 
@@ -140,7 +147,7 @@ impl<S: Storage + 'static> Reader<S> {
 
     /// Drops the prefetch state (random access, or close).
     pub(crate) fn stop(&mut self) {
-        if let Some(ahead) = self.ahead.take() {
+        for ahead in self.ahead.drain(..) {
             ahead.task.abort();
         }
         self.buffer = None;
@@ -180,7 +187,13 @@ impl<S: Storage + 'static> Reader<S> {
                 pos = stop;
                 continue;
             }
-            if let Some(ahead) = self.ahead.take_if(|a| a.start == pos) {
+            if let Some(ahead) = self
+                .ahead
+                .front()
+                .is_some_and(|a| a.start == pos)
+                .then(|| self.ahead.pop_front())
+                .flatten()
+            {
                 let data = match ahead.task.await {
                     Ok(Ok(data)) => data,
                     Ok(Err(e)) => {
@@ -195,7 +208,7 @@ impl<S: Storage + 'static> Reader<S> {
                 self.buffer = Some(Chunk { start: pos, data });
                 continue;
             }
-            if let Some(ahead) = self.ahead.take() {
+            for ahead in self.ahead.drain(..) {
                 ahead.task.abort();
             }
             let want = self.request_size.max(end - pos).min(self.size - pos);
@@ -230,38 +243,41 @@ impl<S: Storage + 'static> Reader<S> {
             self.streak = self.streak.saturating_add(1);
         }
         self.next_offset = end;
-        if self.streak < 2 || self.ahead.is_some() {
+        if self.streak < 2 {
             return;
         }
         let Some(chunk) = &self.buffer else {
             return;
         };
-        let start = chunk.end();
-        let room = self.window.saturating_sub(chunk.data.len() as u64);
-        let len = self
-            .request_size
-            .min(room)
-            .min(self.size.saturating_sub(start));
-        if len == 0 {
-            return;
-        }
         // Without a tokio runtime, the next chunk is fetched when it is needed.
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let storage = Arc::clone(&self.storage);
-        let (key, path, etag) = (self.key.clone(), self.path.clone(), self.etag.clone());
-        let task = runtime.spawn(async move {
-            fetch(&*storage, &key, &path, etag.as_deref(), start, start + len).await
-        });
-        self.ahead = Some(Ahead { start, task });
-        self.grow();
+        let (chunk_end, chunk_len) = (chunk.end(), chunk.data.len() as u64);
+        while self.ahead.len() < MAX_AHEAD {
+            let start = self.ahead.back().map_or(chunk_end, |a| a.start + a.len);
+            let held = chunk_len + self.ahead.iter().map(|a| a.len).sum::<u64>();
+            let len = self
+                .request_size
+                .min(self.window.saturating_sub(held))
+                .min(self.size.saturating_sub(start));
+            if len == 0 {
+                return;
+            }
+            let storage = Arc::clone(&self.storage);
+            let (key, path, etag) = (self.key.clone(), self.path.clone(), self.etag.clone());
+            let task = runtime.spawn(async move {
+                fetch(&*storage, &key, &path, etag.as_deref(), start, start + len).await
+            });
+            self.ahead.push_back(Ahead { start, len, task });
+            self.grow();
+        }
     }
 }
 
 impl<S: Storage + 'static> Drop for Reader<S> {
     fn drop(&mut self) {
-        if let Some(ahead) = self.ahead.take() {
+        for ahead in self.ahead.drain(..) {
             ahead.task.abort();
         }
     }
