@@ -95,7 +95,9 @@ root_domain = ".$DOMAIN"
 CONF
     # The binary itself in the background (not through `g`): `$!` must be Garage's pid, or
     # `down` would stop a subshell and leave the server running.
-    "$(garage_bin)" -c "$DIR/garage.toml" server >"$DIR/garage.log" 2>&1 &
+    # Appended to (not truncated by) the server, so the commands' own lines below survive.
+    : >"$DIR/garage.log"
+    "$(garage_bin)" -c "$DIR/garage.toml" server >>"$DIR/garage.log" 2>&1 &
     echo $! > "$DIR/garage.pid"
     local node=""
     for _ in $(seq 120); do
@@ -104,7 +106,14 @@ CONF
         sleep 0.5
     done
     [ -n "$node" ] || fail "garage did not answer on its RPC port in 60 s"
-    g layout assign -z dc1 -c 1G "$node" >>"$DIR/garage.log" 2>&1 || fail "layout assign failed"
+    # The RPC port answers `node id` a moment before the node takes layout changes: retry.
+    local assigned=0
+    for _ in $(seq 40); do
+        if g layout assign -z dc1 -c 1G "$node" >>"$DIR/garage.log" 2>&1; then assigned=1; break; fi
+        kill -0 "$(cat "$DIR/garage.pid")" 2>/dev/null || fail "garage exited"
+        sleep 0.25
+    done
+    [ "$assigned" = 1 ] || fail "layout assign failed"
     g layout apply --version 1 >>"$DIR/garage.log" 2>&1 || fail "layout apply failed"
     g key import --yes -n test "$ACCESS_KEY" "$SECRET_KEY" >>"$DIR/garage.log" 2>&1 || fail "key import failed"
     g key allow --create-bucket "$ACCESS_KEY" >>"$DIR/garage.log" 2>&1 || fail "key allow failed"
