@@ -253,6 +253,7 @@ fn mount(args: Args) -> Result<(), String> {
         read_only: args.read_only,
         ttl: Duration::from_secs(args.metadata_ttl),
         writers: Arc::new(Mutex::new(HashMap::new())),
+        readers: Arc::new(Mutex::new(HashMap::new())),
     };
     let mut config = Config::default();
     config.mount_options = vec![
@@ -267,7 +268,8 @@ fn mount(args: Args) -> Result<(), String> {
             MountOption::RW
         },
     ];
-    config.n_threads = Some(4);
+    // One thread receives the kernel's requests in order; each becomes a task at once.
+    config.n_threads = Some(1);
     fuser::mount(fs, &args.directory, &config).map_err(|e| {
         format!(
             "cannot mount {}: {e} (is FUSE available? /dev/fuse and fusermount3 from the fuse3 package)",
@@ -286,6 +288,18 @@ struct SosFs {
     /// Handles being written → the process that created them: its `close` (flush)
     /// completes the upload, so the file exists when `close` returns.
     writers: Arc<Mutex<HashMap<u64, u32>>>,
+    /// Open files being read → the queue of their reads, served one after the other in the
+    /// order the kernel sent them: the kernel's read-ahead arrives as several reads at once,
+    /// and served by racing tasks they would reach the prefetcher out of order and reset it.
+    readers: Arc<Mutex<HashMap<u64, tokio::sync::mpsc::UnboundedSender<ReadJob>>>>,
+}
+
+/// A read waiting in its file's queue.
+struct ReadJob {
+    ino: u64,
+    offset: u64,
+    size: u32,
+    reply: ReplyData,
 }
 
 fn errno(e: &sos_vfs::Error) -> Errno {
@@ -468,10 +482,28 @@ impl Filesystem for SosFs {
         if self.read_only && writes {
             return reply.error(Errno::EROFS);
         }
-        let vfs = self.vfs.clone();
+        let (vfs, readers) = (self.vfs.clone(), self.readers.clone());
         self.spawn(async move {
             match vfs.open(ino.0, flags.0).await {
-                Ok(fh) => reply.opened(FileHandle(fh), FopenFlags::empty()),
+                Ok(fh) => {
+                    if !writes {
+                        let (queue, mut jobs) = tokio::sync::mpsc::unbounded_channel::<ReadJob>();
+                        readers
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .insert(fh, queue);
+                        let vfs = vfs.clone();
+                        tokio::spawn(async move {
+                            while let Some(job) = jobs.recv().await {
+                                match vfs.read(job.ino, fh, job.offset, job.size).await {
+                                    Ok(data) => job.reply.data(&data),
+                                    Err(e) => job.reply.error(errno(&e)),
+                                }
+                            }
+                        });
+                    }
+                    reply.opened(FileHandle(fh), FopenFlags::empty());
+                }
                 Err(e) => reply.error(errno(&e)),
             }
         });
@@ -526,11 +558,31 @@ impl Filesystem for SosFs {
         _lock_owner: Option<LockOwner>,
         reply: ReplyData,
     ) {
+        let queue = self
+            .readers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&fh.0)
+            .cloned();
+        let job = ReadJob {
+            ino: ino.0,
+            offset,
+            size,
+            reply,
+        };
+        let job = match queue {
+            Some(queue) => match queue.send(job) {
+                Ok(()) => return,
+                Err(tokio::sync::mpsc::error::SendError(job)) => job,
+            },
+            None => job,
+        };
+        // Not a queued reader (a handle opened for writing): the VFS answers EBADF.
         let vfs = self.vfs.clone();
         self.spawn(async move {
-            match vfs.read(ino.0, fh.0, offset, size).await {
-                Ok(data) => reply.data(&data),
-                Err(e) => reply.error(errno(&e)),
+            match vfs.read(job.ino, fh.0, job.offset, job.size).await {
+                Ok(data) => job.reply.data(&data),
+                Err(e) => job.reply.error(errno(&e)),
             }
         });
     }
@@ -617,6 +669,11 @@ impl Filesystem for SosFs {
         reply: ReplyEmpty,
     ) {
         self.writers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&fh.0);
+        // The queue's task ends once the reads already queued are answered.
+        self.readers
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&fh.0);
