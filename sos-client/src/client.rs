@@ -224,6 +224,30 @@ impl Client {
             && (in_memory || self.inner.endpoint.scheme() == "http")
     }
 
+    /// Adds the header of `checksum` for `body` (resolved against how the body is signed;
+    /// a file range is read once for it; caller streams get none).
+    pub(crate) async fn add_checksum(
+        &self,
+        headers: &mut HeaderMap,
+        checksum: crate::Checksum,
+        body: &RequestBody,
+    ) -> Result<()> {
+        let header = match body {
+            RequestBody::Bytes(bytes) => checksum.resolve(self.signs_payload(true)).header(bytes),
+            RequestBody::File { path, offset, len } => {
+                checksum
+                    .resolve(self.signs_payload(false))
+                    .file_header(path, *offset, *len)
+                    .await?
+            }
+            RequestBody::Empty | RequestBody::Stream { .. } => None,
+        };
+        if let Some((name, value)) = header {
+            headers.insert(name, value);
+        }
+        Ok(())
+    }
+
     /// The clock the signatures use: the system clock, corrected by what the server said
     /// after a `RequestTimeTooSkewed`.
     fn now(&self) -> SystemTime {

@@ -127,19 +127,7 @@ impl Client {
             .key(&upload.key)
             .param("partNumber", part_number.to_string())
             .param("uploadId", upload.upload_id.clone());
-        let checksum = match &body {
-            RequestBody::Bytes(bytes) => checksum.resolve(self.signs_payload(true)).header(bytes),
-            RequestBody::File { path, offset, len } => {
-                checksum
-                    .resolve(self.signs_payload(false))
-                    .file_header(path, *offset, *len)
-                    .await?
-            }
-            RequestBody::Empty | RequestBody::Stream { .. } => None,
-        };
-        if let Some((name, value)) = checksum {
-            op.headers.insert(name, value);
-        }
+        self.add_checksum(&mut op.headers, checksum, &body).await?;
         let response = self.send(op.body(body)).await?;
         let etag = PutObjectOutput::from_response(&response)
             .etag

@@ -237,22 +237,9 @@ impl<'a> PutObject<'a> {
         if let Some(acl) = self.acl {
             op.headers.insert(X_AMZ_ACL, acl.header_value());
         }
-        let checksum = match &self.body {
-            RequestBody::Bytes(bytes) => self
-                .checksum
-                .resolve(self.client.signs_payload(true))
-                .header(bytes),
-            RequestBody::File { path, offset, len } => {
-                self.checksum
-                    .resolve(self.client.signs_payload(false))
-                    .file_header(path, *offset, *len)
-                    .await?
-            }
-            RequestBody::Empty | RequestBody::Stream { .. } => None,
-        };
-        if let Some((name, value)) = checksum {
-            op.headers.insert(name, value);
-        }
+        self.client
+            .add_checksum(&mut op.headers, self.checksum, &self.body)
+            .await?;
         for (name, value) in self.extra {
             op.headers.insert(name, value);
         }

@@ -496,7 +496,7 @@ impl Download<'_> {
                 async move {
                     let offset = i * part_size;
                     let len = part_size.min(size - offset);
-                    self.part_to_file(temp, offset, len, size, etag.as_deref(), &counter)
+                    self.part_to_file(temp, offset, len, etag.as_deref(), &counter)
                         .await
                 }
             })
@@ -513,26 +513,47 @@ impl Download<'_> {
         temp: &Path,
         offset: u64,
         len: u64,
-        size: u64,
         etag: Option<&str>,
         counter: &Counter,
     ) -> Result<()> {
-        let attempts = self.client.retry_config().max_attempts();
-        let mut attempt = 1;
+        self.retrying(offset, || {
+            self.try_part_to_file(temp, offset, len, etag, counter)
+        })
+        .await
+    }
+
+    /// Runs `attempt` again, with the client's back-off, while it fails in a way that may
+    /// pass: a part whose body breaks mid-way is fetched again whole.
+    async fn retrying<T, F, Fut>(&self, offset: u64, mut attempt: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let retry = self.client.retry_config();
+        let mut tries = 1;
         loop {
-            match self
-                .try_part_to_file(temp, offset, len, size, etag, counter)
-                .await
-            {
-                Ok(()) => return Ok(()),
-                Err(e) if e.is_retryable() && attempt < attempts => {
+            match attempt().await {
+                Err(e) if e.is_retryable() && tries < retry.max_attempts() => {
                     tracing::debug!(error = %e, offset, "retrying a part");
-                    tokio::time::sleep(self.client.retry_config().delay(attempt)).await;
-                    attempt += 1;
+                    tokio::time::sleep(retry.delay(tries)).await;
+                    tries += 1;
                 }
-                Err(e) => return Err(e),
+                result => return result,
             }
         }
+    }
+
+    /// The GET of `[offset, offset+len)` (the whole object when it is empty), conditional on
+    /// the ETag seen first.
+    fn ranged_get(&self, offset: u64, len: u64, etag: Option<&str>) -> crate::GetObject<'_> {
+        let mut get = self.client.get_object(self.bucket, self.key);
+        if len > 0 {
+            get = get.range(offset..offset + len);
+        }
+        if let Some(etag) = etag {
+            get = get.if_match(etag);
+        }
+        get
     }
 
     async fn try_part_to_file(
@@ -540,18 +561,10 @@ impl Download<'_> {
         temp: &Path,
         offset: u64,
         len: u64,
-        size: u64,
         etag: Option<&str>,
         counter: &Counter,
     ) -> Result<()> {
-        let mut get = self.client.get_object(self.bucket, self.key);
-        if size > 0 {
-            get = get.range(offset..offset + len);
-        }
-        if let Some(etag) = etag {
-            get = get.if_match(etag);
-        }
-        let mut object = get.send().await?;
+        let mut object = self.ranged_get(offset, len, etag).send().await?;
         let mut file = tokio::fs::OpenOptions::new()
             .write(true)
             .open(temp)
@@ -618,35 +631,23 @@ impl Download<'_> {
     }
 
     async fn part_bytes(&self, offset: u64, len: u64, etag: Option<&str>) -> Result<Bytes> {
-        let attempts = self.client.retry_config().max_attempts();
-        let mut attempt = 1;
-        loop {
-            let mut get = self
-                .client
-                .get_object(self.bucket, self.key)
-                .range(offset..offset + len);
-            if let Some(etag) = etag {
-                get = get.if_match(etag);
-            }
-            let result = match get.send().await {
-                Ok(object) => object.body.collect().await,
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok(bytes) if bytes.len() as u64 == len => return Ok(bytes),
-                Ok(bytes) => {
-                    return Err(Error::InvalidResponse(format!(
-                        "asked for {len} bytes, got {}",
-                        bytes.len()
-                    )));
-                }
-                Err(e) if e.is_retryable() && attempt < attempts => {
-                    tokio::time::sleep(self.client.retry_config().delay(attempt)).await;
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
-            }
+        let bytes = self
+            .retrying(offset, || async {
+                self.ranged_get(offset, len, etag)
+                    .send()
+                    .await?
+                    .body
+                    .collect()
+                    .await
+            })
+            .await?;
+        if bytes.len() as u64 != len {
+            return Err(Error::InvalidResponse(format!(
+                "asked for {len} bytes, got {}",
+                bytes.len()
+            )));
         }
+        Ok(bytes)
     }
 }
 

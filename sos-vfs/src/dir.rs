@@ -217,21 +217,9 @@ impl<S: Storage + 'static> Vfs<S> {
     /// `EEXIST`, `EINVAL` for an invalid name, `ENAMETOOLONG`, `ENOENT` or `ENOTDIR` for
     /// the parent, storage errors.
     pub async fn mkdir(&self, parent: u64, name: &str) -> Result<FileAttr> {
-        let parent_path = self.dir_path(parent)?;
-        check_name(name)?;
-        let path = join(&parent_path, name);
-        self.check_key_len(&path)?;
-        if self.state().writing.contains_key(&path) {
-            return Err(Error::AlreadyExists { path });
-        }
-        let (node, parent_node) =
-            tokio::join!(self.resolve(&path, true), self.resolve(&parent_path, false));
-        if !matches!(parent_node?, Some(Node::Dir)) {
-            return Err(Error::NotFound { path: parent_path });
-        }
-        if node?.is_some() {
-            return Err(Error::AlreadyExists { path });
-        }
+        let path = self
+            .new_entry_path(parent, name, |path| Error::AlreadyExists { path })
+            .await?;
         let ino = {
             let mut state = self.state();
             if state.writing.contains_key(&path) || !state.local_dirs.insert(path.clone()) {

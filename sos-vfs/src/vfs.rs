@@ -192,6 +192,33 @@ impl<S: Storage + 'static> Vfs<S> {
         Ok(())
     }
 
+    /// The path of a new entry `name` in directory `parent` (`mkdir`, `create`), checked:
+    /// a valid name within the key length, no write in progress at that path (`busy`
+    /// gives the error), the parent still a directory, and nothing there yet.
+    pub(crate) async fn new_entry_path(
+        &self,
+        parent: u64,
+        name: &str,
+        busy: impl FnOnce(String) -> Error,
+    ) -> Result<String> {
+        let parent_path = self.dir_path(parent)?;
+        check_name(name)?;
+        let path = join(&parent_path, name);
+        self.check_key_len(&path)?;
+        if self.state().writing.contains_key(&path) {
+            return Err(busy(path));
+        }
+        let (node, parent_node) =
+            tokio::join!(self.resolve(&path, true), self.resolve(&parent_path, false));
+        if !matches!(parent_node?, Some(Node::Dir)) {
+            return Err(Error::NotFound { path: parent_path });
+        }
+        if node?.is_some() {
+            return Err(Error::AlreadyExists { path });
+        }
+        Ok(path)
+    }
+
     /// The path and kind of an inode.
     pub(crate) fn inode(&self, ino: u64) -> Result<(String, FileKind)> {
         let state = self.state();

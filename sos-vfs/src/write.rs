@@ -14,9 +14,8 @@ use std::sync::Arc;
 use bytes::BytesMut;
 
 use crate::attr::{FileAttr, FileKind};
-use crate::path::{check_name, join};
 use crate::storage::{Storage, UploadedPart};
-use crate::vfs::{Handle, Node, Vfs};
+use crate::vfs::{Handle, Vfs};
 use crate::{Error, Result};
 
 /// S3's most parts in one upload.
@@ -229,21 +228,9 @@ impl<S: Storage + 'static> Vfs<S> {
     /// writes the same path, `EINVAL` for an invalid name, `ENAMETOOLONG`, `ENOENT` or
     /// `ENOTDIR` for the parent, storage errors.
     pub async fn create(&self, parent: u64, name: &str) -> Result<(FileAttr, u64)> {
-        let parent_path = self.dir_path(parent)?;
-        check_name(name)?;
-        let path = join(&parent_path, name);
-        self.check_key_len(&path)?;
-        if self.state().writing.contains_key(&path) {
-            return Err(Error::Busy { path });
-        }
-        let (node, parent_node) =
-            tokio::join!(self.resolve(&path, true), self.resolve(&parent_path, false));
-        if !matches!(parent_node?, Some(Node::Dir)) {
-            return Err(Error::NotFound { path: parent_path });
-        }
-        if node?.is_some() {
-            return Err(Error::AlreadyExists { path });
-        }
+        let path = self
+            .new_entry_path(parent, name, |path| Error::Busy { path })
+            .await?;
         let ino = self.state().inodes.ino(&path, FileKind::File);
         let fh = self.start_writer(ino, path)?;
         Ok((self.file_attr(ino, 0, std::time::SystemTime::now()), fh))

@@ -340,9 +340,55 @@ fn time(t: TimeOrNow) -> SystemTime {
     }
 }
 
+type VfsResult<T> = sos_vfs::Result<T>;
+
 impl SosFs {
     fn spawn(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
         self.runtime.spawn(task);
+    }
+
+    /// Runs `job` as a task and answers with the entry it gives, or its errno.
+    fn reply_entry(
+        &self,
+        reply: ReplyEntry,
+        job: impl std::future::Future<Output = VfsResult<FileAttr>> + Send + 'static,
+    ) {
+        let ttl = self.ttl;
+        self.spawn(async move {
+            match job.await {
+                Ok(attr) => reply.entry(&ttl, &fuse_attr(&attr), Generation(0)),
+                Err(e) => reply.error(errno(&e)),
+            }
+        });
+    }
+
+    /// Runs `job` as a task and answers with the attributes it gives, or its errno.
+    fn reply_attr(
+        &self,
+        reply: ReplyAttr,
+        job: impl std::future::Future<Output = VfsResult<FileAttr>> + Send + 'static,
+    ) {
+        let ttl = self.ttl;
+        self.spawn(async move {
+            match job.await {
+                Ok(attr) => reply.attr(&ttl, &fuse_attr(&attr)),
+                Err(e) => reply.error(errno(&e)),
+            }
+        });
+    }
+
+    /// Runs `job` as a task and answers ok, or its errno.
+    fn reply_empty(
+        &self,
+        reply: ReplyEmpty,
+        job: impl std::future::Future<Output = VfsResult<()>> + Send + 'static,
+    ) {
+        self.spawn(async move {
+            match job.await {
+                Ok(()) => reply.ok(),
+                Err(e) => reply.error(errno(&e)),
+            }
+        });
     }
 }
 
@@ -356,23 +402,13 @@ impl Filesystem for SosFs {
         let Some(name) = name(name_) else {
             return reply.error(Errno::ENOENT);
         };
-        let (vfs, ttl) = (self.vfs.clone(), self.ttl);
-        self.spawn(async move {
-            match vfs.lookup(parent.0, &name).await {
-                Ok(attr) => reply.entry(&ttl, &fuse_attr(&attr), Generation(0)),
-                Err(e) => reply.error(errno(&e)),
-            }
-        });
+        let vfs = self.vfs.clone();
+        self.reply_entry(reply, async move { vfs.lookup(parent.0, &name).await });
     }
 
     fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
-        let (vfs, ttl) = (self.vfs.clone(), self.ttl);
-        self.spawn(async move {
-            match vfs.getattr(ino.0).await {
-                Ok(attr) => reply.attr(&ttl, &fuse_attr(&attr)),
-                Err(e) => reply.error(errno(&e)),
-            }
-        });
+        let vfs = self.vfs.clone();
+        self.reply_attr(reply, async move { vfs.getattr(ino.0).await });
     }
 
     fn setattr(
@@ -412,13 +448,8 @@ impl Filesystem for SosFs {
         if let Some(t) = mtime {
             changes = changes.with_mtime(time(t));
         }
-        let (vfs, ttl) = (self.vfs.clone(), self.ttl);
-        self.spawn(async move {
-            match vfs.setattr(ino.0, &changes).await {
-                Ok(attr) => reply.attr(&ttl, &fuse_attr(&attr)),
-                Err(e) => reply.error(errno(&e)),
-            }
-        });
+        let vfs = self.vfs.clone();
+        self.reply_attr(reply, async move { vfs.setattr(ino.0, &changes).await });
     }
 
     fn mkdir(
@@ -436,13 +467,8 @@ impl Filesystem for SosFs {
         let Some(name) = name(name_) else {
             return reply.error(Errno::EINVAL);
         };
-        let (vfs, ttl) = (self.vfs.clone(), self.ttl);
-        self.spawn(async move {
-            match vfs.mkdir(parent.0, &name).await {
-                Ok(attr) => reply.entry(&ttl, &fuse_attr(&attr), Generation(0)),
-                Err(e) => reply.error(errno(&e)),
-            }
-        });
+        let vfs = self.vfs.clone();
+        self.reply_entry(reply, async move { vfs.mkdir(parent.0, &name).await });
     }
 
     fn unlink(&self, _req: &Request, parent: INodeNo, name_: &OsStr, reply: ReplyEmpty) {
@@ -453,12 +479,7 @@ impl Filesystem for SosFs {
             return reply.error(Errno::ENOENT);
         };
         let vfs = self.vfs.clone();
-        self.spawn(async move {
-            match vfs.unlink(parent.0, &name).await {
-                Ok(()) => reply.ok(),
-                Err(e) => reply.error(errno(&e)),
-            }
-        });
+        self.reply_empty(reply, async move { vfs.unlink(parent.0, &name).await });
     }
 
     fn rmdir(&self, _req: &Request, parent: INodeNo, name_: &OsStr, reply: ReplyEmpty) {
@@ -469,12 +490,7 @@ impl Filesystem for SosFs {
             return reply.error(Errno::ENOENT);
         };
         let vfs = self.vfs.clone();
-        self.spawn(async move {
-            match vfs.rmdir(parent.0, &name).await {
-                Ok(()) => reply.ok(),
-                Err(e) => reply.error(errno(&e)),
-            }
-        });
+        self.reply_empty(reply, async move { vfs.rmdir(parent.0, &name).await });
     }
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
@@ -628,15 +644,11 @@ impl Filesystem for SosFs {
             .copied();
         let commit = creator == Some(req.pid());
         let vfs = self.vfs.clone();
-        self.spawn(async move {
-            let result = if commit {
+        self.reply_empty(reply, async move {
+            if commit {
                 vfs.fsync(ino.0, fh.0).await
             } else {
                 vfs.flush(ino.0, fh.0).await
-            };
-            match result {
-                Ok(()) => reply.ok(),
-                Err(e) => reply.error(errno(&e)),
             }
         });
     }
@@ -650,12 +662,7 @@ impl Filesystem for SosFs {
         reply: ReplyEmpty,
     ) {
         let vfs = self.vfs.clone();
-        self.spawn(async move {
-            match vfs.fsync(ino.0, fh.0).await {
-                Ok(()) => reply.ok(),
-                Err(e) => reply.error(errno(&e)),
-            }
-        });
+        self.reply_empty(reply, async move { vfs.fsync(ino.0, fh.0).await });
     }
 
     fn release(
@@ -678,12 +685,7 @@ impl Filesystem for SosFs {
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&fh.0);
         let vfs = self.vfs.clone();
-        self.spawn(async move {
-            match vfs.release(ino.0, fh.0).await {
-                Ok(()) => reply.ok(),
-                Err(e) => reply.error(errno(&e)),
-            }
-        });
+        self.reply_empty(reply, async move { vfs.release(ino.0, fh.0).await });
     }
 
     fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {

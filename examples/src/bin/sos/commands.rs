@@ -732,6 +732,23 @@ fn parse_grant(text: &str) -> Result<Grant, Failure> {
     Ok(Grant::new(parse_grantee(grantee)?, permission))
 }
 
+/// The `ACL:` lines of `info` (an error is shown in place: the rest of `info` stands).
+async fn print_acl_lines(client: &Client, path: &S3Path) {
+    match get_acl(client, path).await {
+        Ok(acl) => {
+            for grant in &acl.grants {
+                println!(
+                    "   ACL:       {}: {}",
+                    grantee_text(&grant.grantee),
+                    grant.permission.as_str()
+                );
+            }
+        }
+        Err(Failure::Client(e)) => println!("   ACL:       ({e})"),
+        Err(e) => println!("   ACL:       ({e:?})"),
+    }
+}
+
 async fn info_command(client: &Client, path: &S3Path) -> Outcome {
     if path.is_bucket() {
         client.head_bucket(&path.bucket).await?;
@@ -743,18 +760,7 @@ async fn info_command(client: &Client, path: &S3Path) -> Outcome {
             ),
             Err(e) => println!("   Location:  ({e})"),
         }
-        match client.get_bucket_acl(&path.bucket).await {
-            Ok(acl) => {
-                for grant in &acl.grants {
-                    println!(
-                        "   ACL:       {}: {}",
-                        grantee_text(&grant.grantee),
-                        grant.permission.as_str()
-                    );
-                }
-            }
-            Err(e) => println!("   ACL:       ({e})"),
-        }
+        print_acl_lines(client, path).await;
         match client.get_bucket_cors(&path.bucket).await {
             Ok(Some(cors)) => println!("   CORS:      {}", cors.to_xml()),
             Ok(None) => println!("   CORS:      none"),
@@ -782,17 +788,6 @@ async fn info_command(client: &Client, path: &S3Path) -> Outcome {
     for (name, value) in &m.user {
         println!("   x-amz-meta-{name}: {value}");
     }
-    match client.get_object_acl(&path.bucket, &path.key).await {
-        Ok(acl) => {
-            for grant in &acl.grants {
-                println!(
-                    "   ACL:       {}: {}",
-                    grantee_text(&grant.grantee),
-                    grant.permission.as_str()
-                );
-            }
-        }
-        Err(e) => println!("   ACL:       ({e})"),
-    }
+    print_acl_lines(client, path).await;
     Ok(())
 }
