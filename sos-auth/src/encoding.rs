@@ -5,6 +5,8 @@
 //! `%XX` upper-case). The signer does the same to whatever the caller sent, so `a%7eb`,
 //! `a~b` and `a%7Eb` all sign alike, and the signature matches what the server computes.
 
+use crate::inline_list::ByteSink;
+
 /// Which part of a URI a component comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Component {
@@ -54,7 +56,7 @@ fn hex_value(b: u8) -> Option<u8> {
 ///
 /// `input` may be raw or already percent-encoded: valid `%XX` escapes are decoded first, so
 /// nothing is ever encoded twice.
-pub(crate) fn canonical_encode(input: &[u8], component: Component, mut emit: impl FnMut(&[u8])) {
+pub(crate) fn canonical_encode(input: &[u8], component: Component, emit: &mut impl ByteSink) {
     let keep = |b: u8| is_unreserved(b) || (component == Component::Path && b == b'/');
     let mut run = 0;
     let mut i = 0;
@@ -76,31 +78,31 @@ pub(crate) fn canonical_encode(input: &[u8], component: Component, mut emit: imp
                 i += 3;
                 continue;
             }
-            emit(&input[run..i]);
-            emit_byte(decoded, keep(decoded), &mut emit);
+            emit.put(&input[run..i]);
+            emit_byte(decoded, keep(decoded), emit);
             i += 3;
             run = i;
             continue;
         }
-        emit(&input[run..i]);
+        emit.put(&input[run..i]);
         let b = if component == Component::Query && b == b'+' {
             b' '
         } else {
             b
         };
-        emit_byte(b, false, &mut emit);
+        emit_byte(b, false, emit);
         i += 1;
         run = i;
     }
-    emit(&input[run..]);
+    emit.put(&input[run..]);
 }
 
 #[inline]
-fn emit_byte(b: u8, raw: bool, emit: &mut impl FnMut(&[u8])) {
+fn emit_byte(b: u8, raw: bool, emit: &mut impl ByteSink) {
     if raw {
-        emit(&[b]);
+        emit.put(&[b]);
     } else {
-        emit(&[
+        emit.put(&[
             b'%',
             HEX_UPPER[(b >> 4) as usize],
             HEX_UPPER[(b & 15) as usize],
@@ -111,16 +113,16 @@ fn emit_byte(b: u8, raw: bool, emit: &mut impl FnMut(&[u8])) {
 /// Encodes raw bytes (that are not encoded yet: a signature, a token, a key) with every
 /// byte but the unreserved ones as `%XX`. Unlike [`canonical_encode`], nothing is decoded:
 /// `%` and `+` are data here.
-pub(crate) fn encode_raw(input: &[u8], mut emit: impl FnMut(&[u8])) {
+pub(crate) fn encode_raw(input: &[u8], emit: &mut impl ByteSink) {
     let mut run = 0;
     for (i, &b) in input.iter().enumerate() {
         if !is_unreserved(b) {
-            emit(&input[run..i]);
-            emit_byte(b, false, &mut emit);
+            emit.put(&input[run..i]);
+            emit_byte(b, false, emit);
             run = i + 1;
         }
     }
-    emit(&input[run..]);
+    emit.put(&input[run..]);
 }
 
 /// Whether `canonical_encode` would return `input` unchanged: every byte unreserved (or `/`
@@ -153,7 +155,7 @@ pub(crate) fn is_canonical(input: &[u8], component: Component) -> bool {
 /// The canonical encoding as a `String`.
 pub(crate) fn canonical_string(input: &[u8], component: Component) -> String {
     let mut out = Vec::with_capacity(input.len() + 8);
-    canonical_encode(input, component, |piece| out.extend_from_slice(piece));
+    canonical_encode(input, component, &mut out);
     // Only ASCII is ever emitted: unreserved characters and `%XX` escapes.
     String::from_utf8(out).unwrap_or_default()
 }
@@ -267,7 +269,7 @@ mod tests {
         ], 0..24)) {
             for component in [Component::Path, Component::Query] {
                 let mut out = Vec::new();
-                canonical_encode(&bytes, component, |p| out.extend_from_slice(p));
+                canonical_encode(&bytes, component, &mut out);
                 proptest::prop_assert_eq!(is_canonical(&bytes, component), out == bytes, "{:?} {:?}", component, bytes);
             }
         }

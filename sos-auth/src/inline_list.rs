@@ -88,14 +88,7 @@ impl<const N: usize> StackBuf<N> {
     pub(crate) fn push(&mut self, bytes: &[u8]) {
         if self.spill.is_empty() {
             if let Some(dst) = self.inline.get_mut(self.len..self.len + bytes.len()) {
-                if bytes.len() <= 8 {
-                    // Most pieces are separators and short names: a loop beats a memcpy call.
-                    for (d, b) in dst.iter_mut().zip(bytes) {
-                        *d = *b;
-                    }
-                } else {
-                    dst.copy_from_slice(bytes);
-                }
+                copy_short(dst, bytes);
                 self.len += bytes.len();
                 return;
             }
@@ -114,6 +107,59 @@ impl<const N: usize> StackBuf<N> {
     }
 }
 
+/// Copies `src` into `dst` (same length). Most pieces of a canonical request are a few bytes
+/// (separators, header names, a date): fixed-size overlapping copies of the first and last
+/// bytes beat a call to `memcpy`, which dominated the profile.
+#[inline(always)]
+fn copy_short(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    if n >= 32 || n != dst.len() {
+        dst.copy_from_slice(src);
+    } else if n >= 16 {
+        dst[..16].copy_from_slice(&src[..16]);
+        dst[n - 16..].copy_from_slice(&src[n - 16..]);
+    } else if n >= 8 {
+        dst[..8].copy_from_slice(&src[..8]);
+        dst[n - 8..].copy_from_slice(&src[n - 8..]);
+    } else if n >= 4 {
+        dst[..4].copy_from_slice(&src[..4]);
+        dst[n - 4..].copy_from_slice(&src[n - 4..]);
+    } else {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = *s;
+        }
+    }
+}
+
+/// Where the signing code writes the text it hashes: a [`StackBuf`] when signing, a `Vec`
+/// for the debugging aids that show the text. A trait rather than a closure so that the
+/// hot path's `push` is inlined at each of the dozens of call sites.
+pub(crate) trait ByteSink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl<const N: usize> ByteSink for StackBuf<N> {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        self.push(bytes);
+    }
+}
+
+impl ByteSink for Vec<u8> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// Any `|piece| ...` closure is a sink too (the URL builders encode into their own buffers).
+impl<F: FnMut(&[u8])> ByteSink for F {
+    #[inline(always)]
+    fn put(&mut self, bytes: &[u8]) {
+        self(bytes);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +174,20 @@ mod tests {
         b.push(b"");
         b.push(b"h");
         assert_eq!(b.as_slice(), b"abcdefgh");
+    }
+
+    #[test]
+    fn short_copies_of_every_length() {
+        let src: Vec<u8> = (0..80).collect();
+        for n in 0..=80 {
+            let mut b = StackBuf::<200>::new();
+            b.push(b"x");
+            b.push(&src[..n]);
+            b.push(b"y");
+            let mut want = vec![b'x'];
+            want.extend_from_slice(&src[..n]);
+            want.push(b'y');
+            assert_eq!(b.as_slice(), &want[..], "length {n}");
+        }
     }
 }

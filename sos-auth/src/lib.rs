@@ -36,6 +36,7 @@ mod credentials;
 mod encoding;
 mod error;
 mod inline_list;
+mod sha256;
 mod time;
 mod v2;
 mod v4;

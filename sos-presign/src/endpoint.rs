@@ -209,22 +209,38 @@ impl Endpoint {
     pub fn object_url(&self, bucket: &str, key: &str) -> Result<String> {
         let addressing = self.addressing_for(bucket);
         crate::key::check_bucket(bucket, addressing)?;
-        let encoded = crate::encode_key(key);
-        Ok(match addressing {
-            Addressing::Path if key.is_empty() => {
-                format!("{}://{}/{bucket}", self.scheme(), self.host)
+        // One buffer, sized for a key that needs a few escapes.
+        let mut url =
+            String::with_capacity(self.host.len() + bucket.len() + key.len() + key.len() / 2 + 16);
+        url.push_str(self.scheme());
+        url.push_str("://");
+        match addressing {
+            Addressing::Path => {
+                url.push_str(&self.host);
+                url.push('/');
+                url.push_str(bucket);
+                if !key.is_empty() {
+                    url.push('/');
+                }
             }
-            Addressing::Path => format!("{}://{}/{bucket}/{encoded}", self.scheme(), self.host),
             Addressing::VirtualHost => {
-                format!("{}://{bucket}.{}/{encoded}", self.scheme(), self.host)
+                url.push_str(bucket);
+                url.push('.');
+                url.push_str(&self.host);
+                url.push('/');
             }
-        })
+        }
+        crate::key::encode_key_into(key, &mut url);
+        Ok(url)
     }
 }
 
 impl Endpoint {
     /// The addressing actually used for `bucket` (see [`object_url`](Self::object_url)).
     pub fn addressing_for(&self, bucket: &str) -> Addressing {
+        if self.addressing == Addressing::Path {
+            return Addressing::Path;
+        }
         let host = self.host.trim_start_matches('[');
         let host = host
             .rsplit_once(':')

@@ -13,26 +13,37 @@ use crate::{Addressing, Error, Result};
 /// ```
 pub fn encode_key(key: &str) -> String {
     let mut out = String::with_capacity(key.len() + key.len() / 2);
+    encode_key_into(key, &mut out);
+    out
+}
+
+/// [`encode_key`] appended to `out`.
+pub(crate) fn encode_key_into(key: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for (i, segment) in key.split('/').enumerate() {
         if i > 0 {
             out.push('/');
         }
         if segment == "." || segment == ".." {
-            out.push_str(&"%2E".repeat(segment.len()));
+            out.push_str(if segment == "." { "%2E" } else { "%2E%2E" });
             continue;
         }
-        for b in segment.bytes() {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-                out.push(char::from(b));
-            } else {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        // Runs of unreserved characters are copied whole; only the others are escaped.
+        let mut run = 0;
+        for (j, b) in segment.bytes().enumerate() {
+            if !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')) {
+                if run < j {
+                    // A run of ASCII: both ends are character boundaries.
+                    out.push_str(&segment[run..j]);
+                }
                 out.push('%');
                 out.push(char::from(HEX[usize::from(b >> 4)]));
                 out.push(char::from(HEX[usize::from(b & 15)]));
+                run = j + 1;
             }
         }
+        out.push_str(&segment[run..]);
     }
-    out
 }
 
 /// Checks an object key: 1 to 1024 bytes of UTF-8 (S3's limit).
@@ -112,5 +123,35 @@ mod tests {
         assert_eq!(encode_key("~user/a b"), "~user/a%20b");
         assert_eq!(encode_key("./x/."), "%2E/x/%2E");
         assert_eq!(encode_key("..."), "...");
+        assert_eq!(encode_key("../a"), "%2E%2E/a");
+    }
+
+    #[test]
+    fn keys_encode_byte_by_byte() {
+        // Multi-byte characters next to each other, at the ends, and between ASCII runs.
+        for key in [
+            "é",
+            "éé/x",
+            "aé",
+            "éa",
+            "a éb/ü-ü/日本語.txt",
+            "a+b=c&d",
+            "x//y/",
+        ] {
+            let mut want = String::new();
+            for (i, segment) in key.split('/').enumerate() {
+                if i > 0 {
+                    want.push('/');
+                }
+                for b in segment.bytes() {
+                    if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                        want.push(char::from(b));
+                    } else {
+                        want.push_str(&format!("%{b:02X}"));
+                    }
+                }
+            }
+            assert_eq!(encode_key(key), want, "{key}");
+        }
     }
 }

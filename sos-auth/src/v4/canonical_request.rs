@@ -11,7 +11,7 @@
 use http::{HeaderMap, Uri};
 
 use crate::encoding::{Component, canonical_encode, canonical_string, is_canonical};
-use crate::inline_list::{InlineList, insertion_sort_by};
+use crate::inline_list::{ByteSink, InlineList, insertion_sort_by};
 use crate::{Error, Result};
 
 /// Whether a header (lower-case name) takes part in a signature. Left out: hop-by-hop
@@ -128,51 +128,53 @@ impl<'a> CanonicalRequest<'a> {
         self
     }
 
-    /// Feeds the canonical request to `emit`; `extra_query` is appended to the URI's query
+    /// Writes the canonical request to `out`; `extra_query` is appended to the URI's query
     /// (pre-signing adds its `X-Amz-*` parameters there).
-    pub(crate) fn write(&self, extra_query: &str, emit: &mut impl FnMut(&[u8])) {
-        emit(self.method.as_bytes());
-        emit(b"\n");
+    pub(crate) fn write(&self, extra_query: &str, out: &mut impl ByteSink) {
+        out.put(self.method.as_bytes());
+        out.put(b"\n");
         let path = if self.path.is_empty() { "/" } else { self.path };
-        canonical_encode(path.as_bytes(), Component::Path, &mut *emit);
-        emit(b"\n");
-        write_query(self.query, extra_query, self.skip_param, emit);
-        emit(b"\n");
+        canonical_encode(path.as_bytes(), Component::Path, out);
+        out.put(b"\n");
+        if !self.query.is_empty() || !extra_query.is_empty() {
+            write_query(self.query, extra_query, self.skip_param, out);
+        }
+        out.put(b"\n");
         let mut previous = "";
         for h in self.headers.as_slice() {
             if h.name == previous {
                 // The same header again: values are joined with commas.
-                emit(b",");
+                out.put(b",");
             } else {
                 if !previous.is_empty() {
-                    emit(b"\n");
+                    out.put(b"\n");
                 }
-                emit(h.name.as_bytes());
-                emit(b":");
+                out.put(h.name.as_bytes());
+                out.put(b":");
                 previous = h.name;
             }
-            write_trimmed(h.value, emit);
+            write_trimmed(h.value, out);
         }
         if !previous.is_empty() {
-            emit(b"\n");
+            out.put(b"\n");
         }
-        emit(b"\n");
-        self.write_signed_headers(emit);
-        emit(b"\n");
-        emit(self.payload_hash);
+        out.put(b"\n");
+        self.write_signed_headers(out);
+        out.put(b"\n");
+        out.put(self.payload_hash);
     }
 
     /// Feeds `host;x-amz-date;...` to `emit`.
-    pub(crate) fn write_signed_headers(&self, emit: &mut impl FnMut(&[u8])) {
+    pub(crate) fn write_signed_headers(&self, emit: &mut impl ByteSink) {
         let mut previous = "";
         for h in self.headers.as_slice() {
             if h.name == previous {
                 continue;
             }
             if !previous.is_empty() {
-                emit(b";");
+                emit.put(b";");
             }
-            emit(h.name.as_bytes());
+            emit.put(h.name.as_bytes());
             previous = h.name;
         }
     }
@@ -187,19 +189,26 @@ impl<'a> CanonicalRequest<'a> {
     /// The canonical request as text (for debugging and tests; signing never builds it).
     pub(crate) fn to_text(&self, extra_query: &str) -> String {
         let mut out = Vec::with_capacity(256);
-        self.write(extra_query, &mut |piece: &[u8]| {
-            out.extend_from_slice(piece)
-        });
+        self.write(extra_query, &mut out);
         String::from_utf8_lossy(&out).into_owned()
     }
 }
 
+/// Whether `value` holds a space or a tab. No early exit, so the compiler vectorises the
+/// scan: every header value is checked, and most have no blank at all.
+#[inline]
+fn has_blank(value: &[u8]) -> bool {
+    value.iter().fold(0u8, |acc, &b| {
+        acc | u8::from(b == b' ') | u8::from(b == b'\t')
+    }) != 0
+}
+
 /// Trims blanks at both ends and collapses inner runs of blanks to one space.
-fn write_trimmed(value: &[u8], emit: &mut impl FnMut(&[u8])) {
+fn write_trimmed(value: &[u8], out: &mut impl ByteSink) {
     let is_blank = |b: &u8| *b == b' ' || *b == b'\t';
-    if !value.iter().any(is_blank) {
+    if !has_blank(value) {
         // The common case: nothing to trim or collapse.
-        emit(value);
+        out.put(value);
         return;
     }
     let Some(start) = value.iter().position(|b| !is_blank(b)) else {
@@ -214,8 +223,8 @@ fn write_trimmed(value: &[u8], emit: &mut impl FnMut(&[u8])) {
     let mut i = 0;
     while i < value.len() {
         if is_blank(&value[i]) {
-            emit(&value[run..i]);
-            emit(b" ");
+            out.put(&value[run..i]);
+            out.put(b" ");
             while i < value.len() && is_blank(&value[i]) {
                 i += 1;
             }
@@ -224,7 +233,7 @@ fn write_trimmed(value: &[u8], emit: &mut impl FnMut(&[u8])) {
             i += 1;
         }
     }
-    emit(&value[run..]);
+    out.put(&value[run..]);
 }
 
 /// Sorted, encoded `name=value` pairs joined with `&`.
@@ -232,7 +241,7 @@ fn write_trimmed(value: &[u8], emit: &mut impl FnMut(&[u8])) {
 /// `query` is the URI's query, canonicalised here (encoded once, `+` as a space); `extra` is
 /// the signer's own `X-Amz-*` parameters, written in canonical form already, so only split.
 /// A parameter named `skip` is left out.
-fn write_query(query: &str, extra: &str, skip: &str, emit: &mut impl FnMut(&[u8])) {
+fn write_query(query: &str, extra: &str, skip: &str, emit: &mut impl ByteSink) {
     /// Splits `text` into `pairs`; false when a pair is not canonical (never for `trusted`).
     fn collect<'q>(
         text: &'q str,
@@ -260,6 +269,12 @@ fn write_query(query: &str, extra: &str, skip: &str, emit: &mut impl FnMut(&[u8]
         }
         canonical
     }
+    if query.is_empty() && skip.is_empty() {
+        // A pre-signed URL of a plain object: the signer's own parameters are canonical and
+        // written in sorted order already.
+        emit.put(extra.as_bytes());
+        return;
+    }
     let mut pairs = InlineList::<(&str, &str), 12>::new();
     let all_canonical =
         collect(query, false, skip, &mut pairs) & collect(extra, true, skip, &mut pairs);
@@ -285,14 +300,14 @@ fn write_query(query: &str, extra: &str, skip: &str, emit: &mut impl FnMut(&[u8]
     }
 }
 
-fn emit_pairs<'s>(pairs: impl Iterator<Item = (&'s str, &'s str)>, emit: &mut impl FnMut(&[u8])) {
+fn emit_pairs<'s>(pairs: impl Iterator<Item = (&'s str, &'s str)>, emit: &mut impl ByteSink) {
     for (i, (k, v)) in pairs.enumerate() {
         if i > 0 {
-            emit(b"&");
+            emit.put(b"&");
         }
-        emit(k.as_bytes());
-        emit(b"=");
-        emit(v.as_bytes());
+        emit.put(k.as_bytes());
+        emit.put(b"=");
+        emit.put(v.as_bytes());
     }
 }
 
@@ -319,11 +334,20 @@ mod tests {
     #[test]
     fn header_values_trimmed_and_collapsed() {
         let mut out = Vec::new();
-        write_trimmed(b"  a   b \t c  ", &mut |p: &[u8]| out.extend_from_slice(p));
+        write_trimmed(b"  a   b \t c  ", &mut out);
         assert_eq!(out, b"a b c");
         out.clear();
-        write_trimmed(b"   ", &mut |p: &[u8]| out.extend_from_slice(p));
+        write_trimmed(b"   ", &mut out);
         assert_eq!(out, b"");
+        out.clear();
+        write_trimmed(b"no-blank\tinside", &mut out);
+        assert_eq!(out, b"no-blank inside");
+        assert!(!has_blank(
+            b"0123456789abcdef0123456789abcdef0123456789abcdef"
+        ));
+        assert!(has_blank(
+            b"0123456789abcdef0123456789abcdef0123456789abcde\t"
+        ));
     }
 
     #[test]

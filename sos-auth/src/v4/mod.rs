@@ -328,7 +328,7 @@ impl SigV4Signer {
         )?;
         let hash = canonical_request_hash(&canonical, "");
         let mac = self.mac(date);
-        let sig = signature(mac, date, &self.region, &self.service, &hash);
+        let sig = signature(&mac, date, &self.region, &self.service, &hash);
 
         let access_key = self.credentials.access_key();
         // Exact capacity: `HeaderValue::try_from(String)` then takes the buffer without a copy.
@@ -370,7 +370,7 @@ impl SigV4Signer {
         })
     }
 
-    pub(crate) fn mac(&self, date: &AmzDate) -> signing_key::HmacSha256 {
+    pub(crate) fn mac(&self, date: &AmzDate) -> crate::sha256::HmacKey {
         self.cache.mac(
             self.credentials.secret_key(),
             &date.as_bytes()[..8],
@@ -390,10 +390,8 @@ impl SigV4Signer {
     /// assert_eq!(sig.len(), 64);
     /// ```
     pub fn sign_string_at(&self, message: &[u8], time: SystemTime) -> String {
-        use hmac::Mac;
-        let mut mac = self.mac(&AmzDate::new(time));
-        mac.update(message);
-        String::from_utf8_lossy(&hex32(&mac.finalize().into_bytes().into())).into_owned()
+        let mac = self.mac(&AmzDate::new(time));
+        String::from_utf8_lossy(&hex32(&mac.mac(message))).into_owned()
     }
 
     /// `ACCESS_KEY/YYYYMMDD/region/service/aws4_request`, the credential of a signature made
@@ -521,7 +519,7 @@ impl SigV4Signer {
         let params = std::str::from_utf8(&url[params_start..])
             .map_err(|_| Error::InvalidRequest("the URI is not ASCII".to_owned()))?;
         let hash = canonical_request_hash(&canonical, params);
-        let sig = signature(self.mac(&date), &date, &self.region, &self.service, &hash);
+        let sig = signature(&self.mac(&date), &date, &self.region, &self.service, &hash);
         url.extend_from_slice(b"&X-Amz-Signature=");
         url.extend_from_slice(&sig);
         String::from_utf8(url).map_err(|_| Error::InvalidRequest("the URI is not ASCII".to_owned()))

@@ -7,13 +7,10 @@
 
 use std::sync::Mutex;
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use zeroize::Zeroize;
 
 use crate::Secret;
-
-pub(crate) type HmacSha256 = Hmac<Sha256>;
+use crate::sha256::HmacKey;
 
 /// How many (date, region, service) scopes one cache keeps.
 const CACHE_CAPACITY: usize = 16;
@@ -23,7 +20,7 @@ const CACHE_CAPACITY: usize = 16;
 #[derive(Clone)]
 pub struct SigningKey {
     key: [u8; 32],
-    mac: HmacSha256,
+    mac: HmacKey,
 }
 
 impl SigningKey {
@@ -44,7 +41,7 @@ impl SigningKey {
 
     /// A key from its 32 bytes.
     pub fn from_bytes(key: [u8; 32]) -> Self {
-        let mac = new_mac(&key);
+        let mac = HmacKey::new(&key);
         Self { key, mac }
     }
 
@@ -53,17 +50,14 @@ impl SigningKey {
         &self.key
     }
 
-    /// A keyed HMAC-SHA256 ready to absorb a string to sign.
-    pub(crate) fn mac(&self) -> HmacSha256 {
-        self.mac.clone()
+    /// The keyed HMAC-SHA256 that signs strings to sign.
+    pub(crate) fn mac(&self) -> &HmacKey {
+        &self.mac
     }
 
     /// `hex(HMAC(key, message))`, the signature of a string to sign.
     pub fn sign(&self, message: &[u8]) -> String {
-        let mut mac = self.mac();
-        mac.update(message);
-        let out: [u8; 32] = mac.finalize().into_bytes().into();
-        String::from_utf8_lossy(&crate::encoding::hex32(&out)).into_owned()
+        String::from_utf8_lossy(&crate::encoding::hex32(&self.mac.mac(message))).into_owned()
     }
 }
 
@@ -79,18 +73,8 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
-fn new_mac(key: &[u8]) -> HmacSha256 {
-    // HMAC accepts keys of any length; this cannot fail.
-    match HmacSha256::new_from_slice(key) {
-        Ok(mac) => mac,
-        Err(_) => unreachable!("HMAC takes keys of any length"),
-    }
-}
-
 pub(crate) fn hmac(key: &[u8], message: &[u8]) -> [u8; 32] {
-    let mut mac = new_mac(key);
-    mac.update(message);
-    mac.finalize().into_bytes().into()
+    HmacKey::new(key).mac(message)
 }
 
 struct Entry {
@@ -123,27 +107,23 @@ impl SigningKeyCache {
     }
 
     /// The keyed MAC for the scope, derived on a miss.
-    pub(crate) fn mac(
-        &self,
-        secret: &Secret,
-        date: &[u8],
-        region: &str,
-        service: &str,
-    ) -> HmacSha256 {
+    pub(crate) fn mac(&self, secret: &Secret, date: &[u8], region: &str, service: &str) -> HmacKey {
         let date_bytes: [u8; 8] = date.try_into().unwrap_or([b'0'; 8]);
         let date = std::str::from_utf8(date).unwrap_or("00000000");
         let Ok(mut entries) = self.entries.lock() else {
             // A poisoned lock only means another thread panicked mid-insert; derive afresh.
-            return SigningKey::derive(secret, date, region, service).mac();
+            return SigningKey::derive(secret, date, region, service)
+                .mac()
+                .clone();
         };
         if let Some(e) = entries
             .iter()
             .find(|e| e.date == date_bytes && &*e.region == region && &*e.service == service)
         {
-            return e.key.mac();
+            return e.key.mac().clone();
         }
         let key = SigningKey::derive(secret, date, region, service);
-        let mac = key.mac();
+        let mac = key.mac().clone();
         if entries.len() >= CACHE_CAPACITY {
             // Evict the oldest date: yesterday's keys are the ones that will not come back.
             if let Some(oldest) = entries

@@ -8,12 +8,12 @@
 //! AWS4-HMAC-SHA256-PAYLOAD \n DATE \n SCOPE \n PREVIOUS-SIG \n sha256("") \n sha256(DATA)
 //! ```
 
-use hmac::Mac;
 use sha2::{Digest, Sha256};
 
-use super::signing_key::HmacSha256;
 use super::{EMPTY_SHA256_HEX, write_scope};
 use crate::encoding::hex32;
+use crate::inline_list::StackBuf;
+use crate::sha256::HmacKey;
 use crate::time::AmzDate;
 
 const CHUNK_SIGNATURE: &[u8] = b";chunk-signature=";
@@ -21,7 +21,7 @@ const CHUNK_SIGNATURE: &[u8] = b";chunk-signature=";
 /// Signs the chunks of a streaming upload. Made by
 /// [`SigV4Signer::sign_streaming_at`](super::SigV4Signer::sign_streaming_at).
 pub struct ChunkSigner {
-    mac: HmacSha256,
+    mac: HmacKey,
     date: AmzDate,
     scope: String,
     previous: [u8; 64],
@@ -40,7 +40,7 @@ impl std::fmt::Debug for ChunkSigner {
 
 impl ChunkSigner {
     pub(crate) fn new(
-        mac: HmacSha256,
+        mac: HmacKey,
         date: AmzDate,
         region: &str,
         service: &str,
@@ -72,18 +72,22 @@ impl ChunkSigner {
 
     /// Signs the next chunk (empty for the final one) and returns its hex signature.
     pub fn sign_chunk(&mut self, data: &[u8]) -> &str {
-        let mut mac = self.mac.clone();
-        mac.update(b"AWS4-HMAC-SHA256-PAYLOAD\n");
-        mac.update(self.date.as_bytes());
-        mac.update(b"\n");
-        mac.update(self.scope.as_bytes());
-        mac.update(b"\n");
-        mac.update(&self.previous);
-        mac.update(b"\n");
-        mac.update(EMPTY_SHA256_HEX.as_bytes());
-        mac.update(b"\n");
-        mac.update(&hex32(&Sha256::digest(data).into()));
-        self.previous = hex32(&mac.finalize().into_bytes().into());
+        let mut text = StackBuf::<320>::new();
+        for piece in [
+            b"AWS4-HMAC-SHA256-PAYLOAD\n".as_slice(),
+            self.date.as_bytes(),
+            b"\n",
+            self.scope.as_bytes(),
+            b"\n",
+            &self.previous,
+            b"\n",
+            EMPTY_SHA256_HEX.as_bytes(),
+            b"\n",
+            &hex32(&Sha256::digest(data).into()),
+        ] {
+            text.push(piece);
+        }
+        self.previous = hex32(&self.mac.mac(text.as_slice()));
         self.previous_signature()
     }
 
