@@ -1,19 +1,21 @@
 //! Reading: `open` and `read`, and the prefetcher that serves sequential reads.
 //!
 //! A read that starts where the previous one ended is sequential. Sequential reads are
-//! served from a buffer filled by ranged GETs that grow: 128 KiB, then twice as much each
-//! time, up to a third of the prefetch window. From the second sequential read on, the next
-//! ranges are requested in background tasks before the reader reaches them, two at a time
-//! (one GET in flight would leave the connection idle while its answer is handed over). At
-//! most one window is held per open file: the current chunk plus the requests ahead. Any
-//! other read
-//! (random access) drops the buffer and is served by one exact ranged GET. Every GET
-//! carries the ETag seen at `open`, so a file replaced on the server while it is read
-//! fails (`EIO`) instead of mixing two versions.
+//! served by ranged GETs that grow: 128 KiB, then twice as much each time, up to a third of
+//! the prefetch window. Each GET runs in a background task that passes the body on piece by
+//! piece as it arrives ([`Storage::get_into`]), so the reader consumes the start of a range
+//! while its end is still on the wire, and no range is ever collected into one buffer. From
+//! the second sequential read on, the next ranges are requested before the reader reaches
+//! them, up to three GETs in flight; together they never cover more than the window, which
+//! bounds the memory of an open file. Any other read (random access) drops all that and is
+//! served by one exact ranged GET. Every GET carries the ETag seen at `open`, so a file
+//! replaced on the server while it is read fails (`EIO`) instead of mixing two versions.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::attr::FileKind;
@@ -40,14 +42,56 @@ impl Chunk {
     }
 }
 
-/// GETs running ahead of the reader at most.
-const MAX_AHEAD: usize = 2;
+/// Ranged GETs in flight at most, the one being read included. One is not enough: the
+/// connection would idle between ranges.
+const MAX_IN_FLIGHT: usize = 3;
 
-/// A GET running ahead of the reader.
+/// A ranged GET whose body arrives in a channel, piece by piece.
 struct Ahead {
-    start: u64,
-    len: u64,
-    task: JoinHandle<Result<Bytes>>,
+    /// The offset of the next byte to come out of `pieces`.
+    next: u64,
+    /// The end of the range.
+    end: u64,
+    pieces: mpsc::UnboundedReceiver<Result<Bytes>>,
+    task: JoinHandle<()>,
+}
+
+impl Ahead {
+    /// Starts `GET start..end` in a task on `runtime`.
+    fn spawn<S: Storage + 'static>(
+        runtime: &tokio::runtime::Handle,
+        reader: &Reader<S>,
+        start: u64,
+        end: u64,
+    ) -> Self {
+        let (tx, pieces) = mpsc::unbounded_channel();
+        let storage = Arc::clone(&reader.storage);
+        let (key, path, etag) = (reader.key.clone(), reader.path.clone(), reader.etag.clone());
+        let task = runtime.spawn(async move {
+            // The channel holds at most this range: the window bounds the memory, not the
+            // channel. A send fails only when the reader is gone.
+            let got = storage
+                .get_into(&key, start..end, etag.as_deref(), |piece| {
+                    let _ = tx.send(Ok(piece));
+                })
+                .await;
+            if let Err(e) = got {
+                let _ = tx.send(Err(for_path(e, &path)));
+            }
+        });
+        Self {
+            next: start,
+            end,
+            pieces,
+            task,
+        }
+    }
+}
+
+impl Drop for Ahead {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// An open file being read, with its prefetch state.
@@ -66,9 +110,23 @@ pub(crate) struct Reader<S: Storage + 'static> {
     next_offset: u64,
     /// Sequential reads in a row.
     streak: u32,
+    /// The piece being read.
     buffer: Option<Chunk>,
-    /// In order: each starts where the previous one ends.
-    ahead: std::collections::VecDeque<Ahead>,
+    /// In order: each starts where the previous one ends, the first where `buffer` ends.
+    ahead: VecDeque<Ahead>,
+}
+
+/// Names the file, not the key, in the errors a reader reports.
+fn for_path(e: Error, path: &str) -> Error {
+    match e {
+        Error::NotFound { .. } => Error::NotFound {
+            path: path.to_owned(),
+        },
+        Error::ObjectChanged { .. } => Error::ObjectChanged {
+            path: path.to_owned(),
+        },
+        e => e,
+    }
 }
 
 /// One ranged GET that must return exactly `start..end`.
@@ -83,15 +141,7 @@ async fn fetch<S: Storage>(
     let data = storage
         .get(key, start..end, etag)
         .await
-        .map_err(|e| match e {
-            Error::NotFound { .. } => Error::NotFound {
-                path: path.to_owned(),
-            },
-            Error::ObjectChanged { .. } => Error::ObjectChanged {
-                path: path.to_owned(),
-            },
-            e => e,
-        })?;
+        .map_err(|e| for_path(e, path))?;
     if data.len() as u64 != end - start {
         // A shorter object than at `open`: replaced, on a server that sent no ETag.
         return Err(Error::ObjectChanged {
@@ -111,7 +161,7 @@ impl<S: Storage + 'static> Reader<S> {
         etag: Option<String>,
         window: u64,
     ) -> Self {
-        let max_request = (window / (MAX_AHEAD as u64 + 1)).max(1);
+        let max_request = (window / MAX_IN_FLIGHT as u64).max(1);
         Self {
             storage,
             ino,
@@ -125,7 +175,7 @@ impl<S: Storage + 'static> Reader<S> {
             next_offset: 0,
             streak: 0,
             buffer: None,
-            ahead: std::collections::VecDeque::new(),
+            ahead: VecDeque::new(),
         }
     }
 
@@ -147,12 +197,47 @@ impl<S: Storage + 'static> Reader<S> {
 
     /// Drops the prefetch state (random access, or close).
     pub(crate) fn stop(&mut self) {
-        for ahead in self.ahead.drain(..) {
-            ahead.task.abort();
-        }
+        // Dropping an `Ahead` aborts its GET.
+        self.ahead.clear();
         self.buffer = None;
         self.request_size = INITIAL_READ_SIZE.min(self.max_request);
         self.streak = 0;
+    }
+
+    /// The next piece of the GET at the front, which must start at `pos`.
+    async fn next_piece(&mut self, pos: u64) -> Result<Chunk> {
+        let Some(front) = self.ahead.front_mut() else {
+            return Err(Error::storage(
+                "GetObject",
+                self.key.clone(),
+                "no request in flight",
+            ));
+        };
+        let piece = match front.pieces.recv().await {
+            Some(Ok(piece)) => piece,
+            Some(Err(e)) => return Err(e),
+            // The body ended before the range did: a shorter object than at `open`,
+            // replaced on a server that sent no ETag.
+            None => {
+                return Err(Error::ObjectChanged {
+                    path: self.path.clone(),
+                });
+            }
+        };
+        let len = piece.len() as u64;
+        if front.next + len > front.end {
+            return Err(Error::ObjectChanged {
+                path: self.path.clone(),
+            });
+        }
+        front.next += len;
+        if front.next == front.end {
+            self.ahead.pop_front();
+        }
+        Ok(Chunk {
+            start: pos,
+            data: piece,
+        })
     }
 
     pub(crate) async fn read(&mut self, offset: u64, len: u32) -> Result<Bytes> {
@@ -187,41 +272,35 @@ impl<S: Storage + 'static> Reader<S> {
                 pos = stop;
                 continue;
             }
-            if let Some(ahead) = self
-                .ahead
-                .front()
-                .is_some_and(|a| a.start == pos)
-                .then(|| self.ahead.pop_front())
-                .flatten()
-            {
-                let data = match ahead.task.await {
-                    Ok(Ok(data)) => data,
-                    Ok(Err(e)) => {
+            if self.ahead.front().is_some_and(|a| a.next == pos) {
+                match self.next_piece(pos).await {
+                    Ok(chunk) => self.buffer = Some(chunk),
+                    Err(e) => {
                         self.stop();
                         return Err(e);
                     }
-                    Err(join) => {
-                        self.stop();
-                        return Err(Error::storage("GetObject", self.key.clone(), join));
-                    }
-                };
-                self.buffer = Some(Chunk { start: pos, data });
+                }
                 continue;
             }
-            for ahead in self.ahead.drain(..) {
-                ahead.task.abort();
-            }
-            let want = self.request_size.max(end - pos).min(self.size - pos);
+            // Nothing in flight starts here: start the next sequential GET.
+            self.ahead.clear();
             self.buffer = None;
-            let data = match self.fetch(pos, pos + want).await {
-                Ok(data) => data,
-                Err(e) => {
-                    self.stop();
-                    return Err(e);
-                }
-            };
+            let want = self.request_size.max(end - pos).min(self.size - pos);
             self.grow();
-            self.buffer = Some(Chunk { start: pos, data });
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    let ahead = Ahead::spawn(&runtime, self, pos, pos + want);
+                    self.ahead.push_back(ahead);
+                }
+                // Without a tokio runtime there are no tasks: one GET, collected.
+                Err(_) => match self.fetch(pos, pos + want).await {
+                    Ok(data) => self.buffer = Some(Chunk { start: pos, data }),
+                    Err(e) => {
+                        self.stop();
+                        return Err(e);
+                    }
+                },
+            }
         }
         self.sequential(offset, end);
         Ok(match pieces.len() {
@@ -236,8 +315,8 @@ impl<S: Storage + 'static> Reader<S> {
         })
     }
 
-    /// Records a read served from the buffer, and starts the next GET ahead of the reader
-    /// once reads are sequential.
+    /// Records a read served, and starts the next GETs ahead of the reader once reads
+    /// are sequential.
     fn sequential(&mut self, offset: u64, end: u64) {
         if offset == self.next_offset {
             self.streak = self.streak.saturating_add(1);
@@ -246,17 +325,25 @@ impl<S: Storage + 'static> Reader<S> {
         if self.streak < 2 {
             return;
         }
-        let Some(chunk) = &self.buffer else {
-            return;
-        };
-        // Without a tokio runtime, the next chunk is fetched when it is needed.
+        // Without a tokio runtime, the next range is fetched when it is needed.
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let (chunk_end, chunk_len) = (chunk.end(), chunk.data.len() as u64);
-        while self.ahead.len() < MAX_AHEAD {
-            let start = self.ahead.back().map_or(chunk_end, |a| a.start + a.len);
-            let held = chunk_len + self.ahead.iter().map(|a| a.len).sum::<u64>();
+        let Some(mut start) = self
+            .ahead
+            .back()
+            .map(|a| a.end)
+            .or_else(|| self.buffer.as_ref().map(Chunk::end))
+        else {
+            return;
+        };
+        while self.ahead.len() < MAX_IN_FLIGHT {
+            // What this file holds or has asked for beyond the reader's position.
+            let held = self
+                .buffer
+                .as_ref()
+                .map_or(0, |c| c.end().saturating_sub(end))
+                + self.ahead.iter().map(|a| a.end - a.next).sum::<u64>();
             let len = self
                 .request_size
                 .min(self.window.saturating_sub(held))
@@ -264,21 +351,10 @@ impl<S: Storage + 'static> Reader<S> {
             if len == 0 {
                 return;
             }
-            let storage = Arc::clone(&self.storage);
-            let (key, path, etag) = (self.key.clone(), self.path.clone(), self.etag.clone());
-            let task = runtime.spawn(async move {
-                fetch(&*storage, &key, &path, etag.as_deref(), start, start + len).await
-            });
-            self.ahead.push_back(Ahead { start, len, task });
+            let ahead = Ahead::spawn(&runtime, self, start, start + len);
+            self.ahead.push_back(ahead);
             self.grow();
-        }
-    }
-}
-
-impl<S: Storage + 'static> Drop for Reader<S> {
-    fn drop(&mut self) {
-        for ahead in self.ahead.drain(..) {
-            ahead.task.abort();
+            start += len;
         }
     }
 }

@@ -4,6 +4,7 @@
 use std::ops::Range;
 
 use bytes::Bytes;
+use futures_util::StreamExt;
 use sos_client::{Client, CompletedPart, ErrorCode, Metadata, MultipartUpload};
 
 use crate::storage::{ListPage, ListRequest, ListedObject, ObjectMeta, Storage, UploadedPart};
@@ -127,6 +128,27 @@ impl Storage for SosStorage {
             get = get.if_match(etag);
         }
         get.bytes().await.map_err(|e| map("GetObject", key, e))
+    }
+
+    async fn get_into<F>(
+        &self,
+        key: &str,
+        range: Range<u64>,
+        if_match: Option<&str>,
+        mut sink: F,
+    ) -> Result<()>
+    where
+        F: FnMut(Bytes) + Send,
+    {
+        let mut get = self.client.get_object(&self.bucket, key).range(range);
+        if let Some(etag) = if_match {
+            get = get.if_match(etag);
+        }
+        let mut body = get.send().await.map_err(|e| map("GetObject", key, e))?.body;
+        while let Some(piece) = body.next().await {
+            sink(piece.map_err(|e| map("GetObject", key, e))?);
+        }
+        Ok(())
     }
 
     async fn put(&self, key: &str, data: Bytes) -> Result<()> {

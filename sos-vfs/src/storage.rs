@@ -194,6 +194,27 @@ pub trait Storage: Send + Sync {
         if_match: Option<&str>,
     ) -> impl Future<Output = Result<Bytes>> + Send;
 
+    /// [`get`](Self::get), handing the bytes to `sink` in order as they arrive instead of
+    /// collecting them: the prefetcher passes each piece on while the rest is still on the
+    /// wire, and never holds a whole range in one buffer. The default calls `get` and hands
+    /// over its one piece; a network storage overrides it. A storage may hand over pieces
+    /// before it fails: the caller then discards them.
+    fn get_into<F>(
+        &self,
+        key: &str,
+        range: Range<u64>,
+        if_match: Option<&str>,
+        mut sink: F,
+    ) -> impl Future<Output = Result<()>> + Send
+    where
+        F: FnMut(Bytes) + Send,
+    {
+        async move {
+            sink(self.get(key, range, if_match).await?);
+            Ok(())
+        }
+    }
+
     /// `PutObject`: stores `data` under `key`, replacing what was there.
     fn put(&self, key: &str, data: Bytes) -> impl Future<Output = Result<()>> + Send;
 
@@ -245,6 +266,18 @@ macro_rules! forward_storage {
                 if_match: Option<&str>,
             ) -> impl Future<Output = Result<Bytes>> + Send {
                 (**self).get(key, range, if_match)
+            }
+            fn get_into<F>(
+                &self,
+                key: &str,
+                range: Range<u64>,
+                if_match: Option<&str>,
+                sink: F,
+            ) -> impl Future<Output = Result<()>> + Send
+            where
+                F: FnMut(Bytes) + Send,
+            {
+                (**self).get_into(key, range, if_match, sink)
             }
             fn put(&self, key: &str, data: Bytes) -> impl Future<Output = Result<()>> + Send {
                 (**self).put(key, data)

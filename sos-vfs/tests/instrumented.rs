@@ -15,6 +15,12 @@ pub(crate) struct Record {
     pub(crate) fail_put: AtomicBool,
     pub(crate) fail_part: AtomicBool,
     pub(crate) fail_complete: AtomicBool,
+    /// `get_into` hands bodies over in pieces of this size (0: one piece).
+    pub(crate) piece_size: AtomicUsize,
+    /// `get_into` stops this many bytes short of the range, as a body cut short would.
+    pub(crate) short_by: AtomicUsize,
+    /// `get_into` fails after handing over half of the range.
+    pub(crate) fail_get_midway: AtomicBool,
 }
 
 /// [`MemoryStorage`] with a [`Record`].
@@ -68,6 +74,41 @@ impl Storage for Instrumented {
     ) -> sos_vfs::Result<Bytes> {
         self.record.gets.lock().unwrap().push(range.clone());
         self.inner.get(key, range, if_match).await
+    }
+
+    async fn get_into<F>(
+        &self,
+        key: &str,
+        range: Range<u64>,
+        if_match: Option<&str>,
+        mut sink: F,
+    ) -> sos_vfs::Result<()>
+    where
+        F: FnMut(Bytes) + Send,
+    {
+        let data = self.get(key, range, if_match).await?;
+        let r = &self.record;
+        let keep = data.len() - r.short_by.load(Ordering::SeqCst).min(data.len());
+        let data = data.slice(..keep);
+        let piece = match r.piece_size.load(Ordering::SeqCst) {
+            0 => data.len().max(1),
+            n => n,
+        };
+        let fail_at = if r.fail_get_midway.load(Ordering::SeqCst) {
+            data.len() / 2
+        } else {
+            usize::MAX
+        };
+        let mut at = 0;
+        while at < data.len() {
+            if at >= fail_at {
+                return Err(injected("GetObject", key));
+            }
+            let next = (at + piece).min(data.len());
+            sink(data.slice(at..next));
+            at = next;
+        }
+        Ok(())
     }
 
     async fn put(&self, key: &str, data: Bytes) -> sos_vfs::Result<()> {

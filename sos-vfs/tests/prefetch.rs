@@ -1,6 +1,8 @@
 //! The prefetcher: growing ranged GETs for sequential reads, within the window; exact GETs
 //! for random reads.
 
+use std::sync::atomic::Ordering;
+
 use sos_vfs::{INITIAL_READ_SIZE, MemoryStorage, ROOT_INO, Storage, Vfs, VfsOptions};
 
 use crate::common::{data, errno};
@@ -173,4 +175,65 @@ async fn a_replaced_object_is_not_mixed_with_the_old_one() {
     );
     vfs.release(file.ino, fh).await.unwrap();
     assert_eq!(errno(&vfs.read(file.ino, fh, 0, 3).await), libc::EBADF);
+}
+
+/// Reads the whole file with `len`-byte reads from offset 0.
+async fn read_all(vfs: &Vfs<Instrumented>, len: u32) -> Result<Vec<u8>, sos_vfs::Error> {
+    let file = vfs.lookup(ROOT_INO, "file").await?;
+    let fh = vfs.open(file.ino, libc::O_RDONLY).await?;
+    let mut out = Vec::new();
+    let result = loop {
+        match vfs.read(file.ino, fh, out.len() as u64, len).await {
+            Ok(chunk) if chunk.is_empty() => break Ok(out),
+            Ok(chunk) => out.extend_from_slice(&chunk),
+            Err(e) => break Err(e),
+        }
+    };
+    vfs.release(file.ino, fh).await?;
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_in_small_pieces_are_read_across_piece_and_range_ends() {
+    // Pieces that divide neither the reads nor the ranges, and reads that do not divide
+    // the ranges: every read is assembled from several pieces, some from two ranges.
+    let size = 2 * MIB as usize + 12_345;
+    let (storage, vfs, contents) = setup(size, MIB).await;
+    for (piece, read) in [(1000, 128 * KIB as u32), (4096, 100_000), (65_536, 4096)] {
+        storage.record.piece_size.store(piece, Ordering::SeqCst);
+        assert_eq!(
+            read_all(&vfs, read).await.unwrap(),
+            contents,
+            "pieces {piece}"
+        );
+        let gets = storage.take_gets();
+        assert!(gets.windows(2).all(|w| w[0].end == w[1].start), "{gets:?}");
+        assert!(
+            gets.iter()
+                .all(|r| r.end - r.start <= MIB / 3 || r.start == 0)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_cut_short_or_failing_midway_is_an_error_not_short_data() {
+    let (storage, vfs, _) = setup(MIB as usize, MIB).await;
+    storage.record.piece_size.store(10_000, Ordering::SeqCst);
+    storage.record.short_by.store(1, Ordering::SeqCst);
+    let e = read_all(&vfs, 128 * KIB as u32).await.unwrap_err();
+    assert_eq!(e.errno(), libc::EIO, "{e}");
+    storage.record.short_by.store(0, Ordering::SeqCst);
+    storage.record.fail_get_midway.store(true, Ordering::SeqCst);
+    let e = read_all(&vfs, 128 * KIB as u32).await.unwrap_err();
+    assert_eq!(e.errno(), libc::EIO, "{e}");
+    assert!(e.to_string().contains("injected"), "{e}");
+    // Healthy again: the same handle type reads everything.
+    storage
+        .record
+        .fail_get_midway
+        .store(false, Ordering::SeqCst);
+    assert_eq!(
+        read_all(&vfs, 128 * KIB as u32).await.unwrap().len(),
+        MIB as usize
+    );
 }
