@@ -42,6 +42,10 @@ impl Chunk {
     }
 }
 
+/// How far behind the stream, in reads of its size, a read is still served without
+/// restarting the stream (reads of one handle from several tasks come a little out of order).
+const OUT_OF_ORDER: u64 = 8;
+
 /// Ranged GETs in flight at most, the one being read included. One is not enough: the
 /// connection would idle between ranges.
 const MAX_IN_FLIGHT: usize = 3;
@@ -204,8 +208,8 @@ impl<S: Storage + 'static> Reader<S> {
         self.streak = 0;
     }
 
-    /// The next piece of the GET at the front, which must start at `pos`.
-    async fn next_piece(&mut self, pos: u64) -> Result<Chunk> {
+    /// The next piece of the GET at the front.
+    async fn next_piece(&mut self) -> Result<Chunk> {
         let Some(front) = self.ahead.front_mut() else {
             return Err(Error::storage(
                 "GetObject",
@@ -224,8 +228,8 @@ impl<S: Storage + 'static> Reader<S> {
                 });
             }
         };
-        let len = piece.len() as u64;
-        if front.next + len > front.end {
+        let (start, len) = (front.next, piece.len() as u64);
+        if start + len > front.end {
             return Err(Error::ObjectChanged {
                 path: self.path.clone(),
             });
@@ -234,10 +238,7 @@ impl<S: Storage + 'static> Reader<S> {
         if front.next == front.end {
             self.ahead.pop_front();
         }
-        Ok(Chunk {
-            start: pos,
-            data: piece,
-        })
+        Ok(Chunk { start, data: piece })
     }
 
     pub(crate) async fn read(&mut self, offset: u64, len: u32) -> Result<Bytes> {
@@ -254,7 +255,18 @@ impl<S: Storage + 'static> Reader<S> {
             self.sequential(offset, end);
             return Ok(out);
         }
-        if self.window == 0 || offset != self.next_offset {
+        if self.window == 0 {
+            return self.fetch(offset, end).await;
+        }
+        if offset < self.next_offset && self.next_offset - offset <= OUT_OF_ORDER * (end - offset) {
+            // A little behind the stream: reads of one handle from several tasks arrive a
+            // bit out of order. One exact GET; the stream goes on.
+            return self.fetch(offset, end).await;
+        }
+        let in_flight = self.ahead.back().map_or(self.next_offset, |a| a.end);
+        if offset != self.next_offset && !(self.next_offset < offset && offset < in_flight) {
+            // Random access. (A read a little ahead, inside the ranges in flight, goes on
+            // below: the stream skips to it.)
             self.stop();
             let out = self.fetch(offset, end).await?;
             self.next_offset = end;
@@ -272,8 +284,17 @@ impl<S: Storage + 'static> Reader<S> {
                 pos = stop;
                 continue;
             }
-            if self.ahead.front().is_some_and(|a| a.next == pos) {
-                match self.next_piece(pos).await {
+            // Ranges wholly skipped by a read ahead are dropped (their GETs stop).
+            while self.ahead.front().is_some_and(|a| a.end <= pos) {
+                self.ahead.pop_front();
+            }
+            if self
+                .ahead
+                .front()
+                .is_some_and(|a| a.next <= pos && pos < a.end)
+            {
+                // The next piece (pieces before `pos`, skipped by a read ahead, are dropped).
+                match self.next_piece().await {
                     Ok(chunk) => self.buffer = Some(chunk),
                     Err(e) => {
                         self.stop();
@@ -321,7 +342,8 @@ impl<S: Storage + 'static> Reader<S> {
         if offset == self.next_offset {
             self.streak = self.streak.saturating_add(1);
         }
-        self.next_offset = end;
+        // A read behind the stream (from the buffer) does not rewind it.
+        self.next_offset = self.next_offset.max(end);
         if self.streak < 2 {
             return;
         }

@@ -237,3 +237,36 @@ async fn a_body_cut_short_or_failing_midway_is_an_error_not_short_data() {
         MIB as usize
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_a_little_out_of_order_keep_the_stream() {
+    // Reads of one handle from several tasks reach the reader a little out of order: here
+    // every pair of 128 KiB reads swapped, as two racing tasks would. They are served from
+    // the stream (or by a small exact GET when one comes late), never by restarting it:
+    // the object is fetched about once, not once per swap.
+    let size = 4 * MIB as usize;
+    let (storage, vfs, contents) = setup(size, MIB).await;
+    storage
+        .record
+        .piece_size
+        .store(16 * KIB as usize, Ordering::SeqCst);
+    let file = vfs.lookup(ROOT_INO, "file").await.unwrap();
+    let fh = vfs.open(file.ino, libc::O_RDONLY).await.unwrap();
+    let read = 128 * KIB;
+    let mut out = vec![0u8; size];
+    for pair in (0..size as u64 / read).step_by(2) {
+        for i in [pair + 1, pair] {
+            let offset = i * read;
+            let got = vfs.read(file.ino, fh, offset, read as u32).await.unwrap();
+            out[offset as usize..offset as usize + got.len()].copy_from_slice(&got);
+        }
+    }
+    vfs.release(file.ino, fh).await.unwrap();
+    assert_eq!(out, contents);
+    let gets = storage.take_gets();
+    let fetched: u64 = gets.iter().map(|r| r.end - r.start).sum();
+    assert!(
+        fetched < size as u64 * 3 / 2,
+        "{fetched} bytes fetched for a {size}-byte file: {gets:?}"
+    );
+}
