@@ -75,6 +75,22 @@ fn map(operation: &'static str, key: &str, e: sos_client::Error) -> Error {
     }
 }
 
+impl SosStorage {
+    /// The ranged, conditional GET behind [`Storage::get`] and [`Storage::get_into`].
+    fn get_request<'a>(
+        &'a self,
+        key: &'a str,
+        range: Range<u64>,
+        if_match: Option<&str>,
+    ) -> sos_client::GetObject<'a> {
+        let get = self.client.get_object(&self.bucket, key).range(range);
+        match if_match {
+            Some(etag) => get.if_match(etag),
+            None => get,
+        }
+    }
+}
+
 impl Storage for SosStorage {
     async fn list(&self, request: &ListRequest) -> Result<ListPage> {
         let mut list = self
@@ -123,11 +139,10 @@ impl Storage for SosStorage {
     }
 
     async fn get(&self, key: &str, range: Range<u64>, if_match: Option<&str>) -> Result<Bytes> {
-        let mut get = self.client.get_object(&self.bucket, key).range(range);
-        if let Some(etag) = if_match {
-            get = get.if_match(etag);
-        }
-        get.bytes().await.map_err(|e| map("GetObject", key, e))
+        self.get_request(key, range, if_match)
+            .bytes()
+            .await
+            .map_err(|e| map("GetObject", key, e))
     }
 
     async fn get_into<F>(
@@ -140,11 +155,12 @@ impl Storage for SosStorage {
     where
         F: FnMut(Bytes) + Send,
     {
-        let mut get = self.client.get_object(&self.bucket, key).range(range);
-        if let Some(etag) = if_match {
-            get = get.if_match(etag);
-        }
-        let mut body = get.send().await.map_err(|e| map("GetObject", key, e))?.body;
+        let mut body = self
+            .get_request(key, range, if_match)
+            .send()
+            .await
+            .map_err(|e| map("GetObject", key, e))?
+            .body;
         while let Some(piece) = body.next().await {
             sink(piece.map_err(|e| map("GetObject", key, e))?);
         }

@@ -168,6 +168,13 @@ struct Counters {
 }
 
 impl Counters {
+    /// Counts one GET, finished, that started at `started`.
+    fn get_done(&self, started: Instant) {
+        self.gets.fetch_add(1, Ordering::Relaxed);
+        self.get_nanos
+            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    }
+
     fn reset(&self) {
         for c in [
             &self.gets,
@@ -209,10 +216,8 @@ impl Storage for Counted {
         let started = Instant::now();
         let data = self.inner.get(key, range, if_match).await?;
         let c = &self.counters;
-        c.gets.fetch_add(1, Ordering::Relaxed);
         c.get_bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
-        c.get_nanos
-            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        c.get_done(started);
         Ok(data)
     }
 
@@ -228,15 +233,14 @@ impl Storage for Counted {
     {
         let started = Instant::now();
         let c = &self.counters;
+        // Counted as they arrive: a GET stopped early (a skipped range) still fetched them.
         self.inner
             .get_into(key, range, if_match, |piece| {
                 c.get_bytes.fetch_add(piece.len() as u64, Ordering::Relaxed);
                 sink(piece);
             })
             .await?;
-        c.gets.fetch_add(1, Ordering::Relaxed);
-        c.get_nanos
-            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        c.get_done(started);
         Ok(())
     }
 

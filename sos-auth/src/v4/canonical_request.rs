@@ -136,9 +136,7 @@ impl<'a> CanonicalRequest<'a> {
         let path = if self.path.is_empty() { "/" } else { self.path };
         canonical_encode(path.as_bytes(), Component::Path, out);
         out.put(b"\n");
-        if !self.query.is_empty() || !extra_query.is_empty() {
-            write_query(self.query, extra_query, self.skip_param, out);
-        }
+        write_query(self.query, extra_query, self.skip_param, out);
         out.put(b"\n");
         let mut previous = "";
         for h in self.headers.as_slice() {
