@@ -38,6 +38,7 @@ mod error;
 mod inline_list;
 mod sha256;
 mod time;
+mod uri_parts;
 mod v2;
 mod v4;
 mod verify;

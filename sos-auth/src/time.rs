@@ -17,15 +17,17 @@ impl AmzDate {
     /// The time stamp of `time` (whole seconds, UTC). Times before 1970 are clamped to 1970.
     pub fn new(time: SystemTime) -> Self {
         let unix = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let (year, month, day) = civil_from_days((unix / 86_400) as i64);
+        let (year, month, day) = civil_from_unix_days(unix / 86_400);
         let secs = unix % 86_400;
         let mut text = *b"00000000T000000Z";
-        put_digits(&mut text[0..4], year.clamp(0, 9999) as u64);
-        put_digits(&mut text[4..6], u64::from(month));
-        put_digits(&mut text[6..8], u64::from(day));
-        put_digits(&mut text[9..11], secs / 3600);
-        put_digits(&mut text[11..13], secs / 60 % 60);
-        put_digits(&mut text[13..15], secs % 60);
+        let year = year.min(9999);
+        put_two_digits(&mut text[0..2], year / 100);
+        put_two_digits(&mut text[2..4], year % 100);
+        put_two_digits(&mut text[4..6], month);
+        put_two_digits(&mut text[6..8], day);
+        put_two_digits(&mut text[9..11], secs / 3600);
+        put_two_digits(&mut text[11..13], secs / 60 % 60);
+        put_two_digits(&mut text[13..15], secs % 60);
         Self { text, unix }
     }
 
@@ -97,11 +99,26 @@ impl std::fmt::Debug for AmzDate {
     }
 }
 
-fn put_digits(out: &mut [u8], mut value: u64) {
-    for slot in out.iter_mut().rev() {
-        *slot = b'0' + (value % 10) as u8;
-        value /= 10;
-    }
+/// Writes `value` (below 100) as two digits.
+fn put_two_digits(out: &mut [u8], value: u64) {
+    out[0] = b'0' + (value / 10 % 10) as u8;
+    out[1] = b'0' + (value % 10) as u8;
+}
+
+/// Howard Hinnant's `civil_from_days` for days since 1970-01-01 (never negative) to (year,
+/// month, day), in unsigned arithmetic: its divisions by constants compile to
+/// multiplications, and signing calls it on every request.
+fn civil_from_unix_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
 }
 
 fn days_in_month(year: u64, month: u64) -> u64 {
@@ -115,21 +132,7 @@ fn days_in_month(year: u64, month: u64) -> u64 {
     }
 }
 
-/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// The inverse of [`civil_from_days`].
+/// The inverse of [`civil_from_unix_days`].
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
@@ -169,6 +172,22 @@ mod tests {
             assert_eq!(AmzDate::parse(bad), None, "{bad}");
         }
         assert_eq!(http_date(t), "Fri, 24 May 2013 00:00:00 GMT");
+    }
+
+    /// The calendar agrees with `httpdate`'s, an independent implementation.
+    #[test]
+    fn dates_agree_with_httpdate() {
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        for day in (0..146_097 + 31).step_by(3) {
+            let t = UNIX_EPOCH + Duration::from_secs(day * 86_400 + 86_399);
+            let theirs = http_date(t);
+            let parts: Vec<&str> = theirs.split(' ').collect();
+            let month = MONTHS.iter().position(|m| *m == parts[2]).unwrap() + 1;
+            let expected = format!("{}{month:02}{}T235959Z", parts[3], parts[1]);
+            assert_eq!(AmzDate::new(t).as_str(), expected, "day {day}");
+        }
     }
 
     #[test]

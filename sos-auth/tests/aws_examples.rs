@@ -143,6 +143,90 @@ fn v4_presigned_get() {
     );
 }
 
+/// The credential of a pre-signed URL follows the signer's region and service, also for
+/// signers derived from another (its encoded form is computed per signer).
+#[test]
+fn v4_presigned_credential_follows_region_and_service() {
+    let presign = |signer: &SigV4Signer| {
+        signer
+            .presign_url_at(
+                &Method::GET,
+                "https://examplebucket.s3.amazonaws.com/test.txt",
+                &HeaderMap::new(),
+                Duration::from_secs(60),
+                may_24_2013(),
+            )
+            .unwrap()
+    };
+    let credential = |url: &str| {
+        url.split('&')
+            .find_map(|p| p.strip_prefix("X-Amz-Credential="))
+            .unwrap()
+            .to_owned()
+    };
+    let base = v4();
+    assert_eq!(
+        credential(&presign(&base)),
+        "AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
+    );
+    assert_eq!(
+        credential(&presign(&base.for_region("ch-gva-2"))),
+        "AKIAIOSFODNN7EXAMPLE%2F20130524%2Fch-gva-2%2Fs3%2Faws4_request"
+    );
+    assert_eq!(
+        credential(&presign(&base.for_region("de fra").with_service("s3~x"))),
+        "AKIAIOSFODNN7EXAMPLE%2F20130524%2Fde%20fra%2Fs3~x%2Faws4_request"
+    );
+    let odd_key = SigV4Signer::new(Credentials::new("AK/I+A", SK), "us-east-1");
+    assert_eq!(
+        credential(&presign(&odd_key)),
+        "AK%2FI%2BA%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
+    );
+}
+
+/// A URL in text signs as the same URL parsed: also without a path, with an empty query
+/// (`?` and nothing after it), with a query, as `&str` and as `String`.
+#[test]
+fn v4_presigned_url_from_text_equals_from_uri() {
+    let signer = v4();
+    for url in [
+        "https://examplebucket.s3.amazonaws.com/test.txt",
+        "https://examplebucket.s3.amazonaws.com",
+        "https://examplebucket.s3.amazonaws.com?list-type=2",
+        "https://examplebucket.s3.amazonaws.com/test.txt?",
+        "http://127.0.0.1:7480/bucket/a%20b?uploadId=x%2By&partNumber=2",
+    ] {
+        let from_uri = signer
+            .presign_at(
+                &Method::PUT,
+                &url.parse().unwrap(),
+                &HeaderMap::new(),
+                Duration::from_secs(900),
+                may_24_2013(),
+            )
+            .unwrap();
+        for from_text in [
+            signer.presign_url_at(
+                &Method::PUT,
+                url,
+                &HeaderMap::new(),
+                Duration::from_secs(900),
+                may_24_2013(),
+            ),
+            signer.presign_url_at(
+                &Method::PUT,
+                url.to_owned(),
+                &HeaderMap::new(),
+                Duration::from_secs(900),
+                may_24_2013(),
+            ),
+        ] {
+            assert_eq!(from_text.unwrap(), from_uri, "{url}");
+        }
+        assert_eq!(from_uri.matches('?').count(), 1, "{from_uri}");
+    }
+}
+
 #[test]
 fn v4_presign_rejects_expiry_out_of_range() {
     let uri = "https://examplebucket.s3.amazonaws.com/test.txt"

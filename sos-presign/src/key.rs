@@ -17,33 +17,39 @@ pub fn encode_key(key: &str) -> String {
     out
 }
 
-/// [`encode_key`] appended to `out`.
+/// [`encode_key`] appended to `out`, in one pass over the bytes.
 pub(crate) fn encode_key_into(key: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for (i, segment) in key.split('/').enumerate() {
-        if i > 0 {
-            out.push('/');
+    let bytes = key.as_bytes();
+    // `key[run..]` is pending: only unreserved bytes and `/`, copied whole when the next
+    // escape (or the end) comes. Non-ASCII characters are escaped byte by byte, so `run`
+    // is a character boundary whenever the pending run is not empty.
+    let mut run = 0;
+    let mut segment = 0;
+    let dots = |out: &mut String, run: &mut usize, start: usize, end: usize| {
+        if matches!(&bytes[start..end], b"." | b"..") {
+            out.push_str(&key[*run..start]);
+            out.push_str(if end - start == 1 { "%2E" } else { "%2E%2E" });
+            *run = end;
         }
-        if segment == "." || segment == ".." {
-            out.push_str(if segment == "." { "%2E" } else { "%2E%2E" });
-            continue;
-        }
-        // Runs of unreserved characters are copied whole; only the others are escaped.
-        let mut run = 0;
-        for (j, b) in segment.bytes().enumerate() {
-            if !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')) {
-                if run < j {
-                    // A run of ASCII: both ends are character boundaries.
-                    out.push_str(&segment[run..j]);
-                }
-                out.push('%');
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 15)]));
-                run = j + 1;
+    };
+    for (j, &b) in bytes.iter().enumerate() {
+        if b == b'/' {
+            dots(out, &mut run, segment, j);
+            segment = j + 1;
+        } else if !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')) {
+            if run < j {
+                // A run of ASCII: both ends are character boundaries.
+                out.push_str(&key[run..j]);
             }
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+            run = j + 1;
         }
-        out.push_str(&segment[run..]);
     }
+    dots(out, &mut run, segment, bytes.len());
+    out.push_str(&key[run..]);
 }
 
 /// Checks an object key: 1 to 1024 bytes of UTF-8 (S3's limit).
@@ -68,23 +74,31 @@ pub(crate) fn check_bucket(bucket: &str, addressing: Addressing) -> Result<()> {
     if !(3..=63).contains(&bucket.len()) {
         return invalid("must be 3 to 63 characters long");
     }
-    if !bucket
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-    {
+    // One pass gathers what the rules below ask about.
+    let (mut allowed, mut double_dot, mut dot_dash, mut only_digits_and_dots) =
+        (true, false, false, true);
+    let mut previous = 0u8;
+    for b in bucket.bytes() {
+        allowed &= b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-';
+        double_dot |= previous == b'.' && b == b'.';
+        dot_dash |= matches!((previous, b), (b'.', b'-') | (b'-', b'.'));
+        only_digits_and_dots &= b.is_ascii_digit() || b == b'.';
+        previous = b;
+    }
+    if !allowed {
         return invalid("only lower-case letters, digits, `.` and `-` are allowed");
     }
     let first_last_ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
     if !first_last_ok(bucket.as_bytes()[0]) || !first_last_ok(bucket.as_bytes()[bucket.len() - 1]) {
         return invalid("must start and end with a letter or digit");
     }
-    if bucket.contains("..") {
+    if double_dot {
         return invalid("must not contain `..`");
     }
-    if bucket.parse::<std::net::Ipv4Addr>().is_ok() {
+    if only_digits_and_dots && bucket.parse::<std::net::Ipv4Addr>().is_ok() {
         return invalid("must not be an IP address");
     }
-    if addressing == Addressing::VirtualHost && (bucket.contains(".-") || bucket.contains("-.")) {
+    if addressing == Addressing::VirtualHost && dot_dash {
         return invalid("`.-` and `-.` cannot be part of a host name");
     }
     Ok(())
@@ -113,6 +127,12 @@ mod tests {
         }
         assert!(check_bucket("a.-b", Addressing::Path).is_ok());
         assert!(check_bucket("a.-b", Addressing::VirtualHost).is_err());
+        assert!(check_bucket("a-.b", Addressing::VirtualHost).is_err());
+        assert!(check_bucket("a-b.c-d", Addressing::VirtualHost).is_ok());
+        // Digits and dots that are not an IPv4 address are a valid name.
+        assert!(check_bucket("1.2.3", Addressing::VirtualHost).is_ok());
+        assert!(check_bucket("256.1.1.1", Addressing::VirtualHost).is_ok());
+        assert!(check_bucket("10.0.0.1", Addressing::VirtualHost).is_err());
     }
 
     #[test]
@@ -126,6 +146,29 @@ mod tests {
         assert_eq!(encode_key("../a"), "%2E%2E/a");
     }
 
+    /// The reference: split into segments, `.` and `..` segments escaped, every other byte
+    /// but the unreserved ones escaped.
+    fn encode_key_slowly(key: &str) -> String {
+        let mut want = String::new();
+        for (i, segment) in key.split('/').enumerate() {
+            if i > 0 {
+                want.push('/');
+            }
+            if segment == "." || segment == ".." {
+                want.push_str(&"%2E".repeat(segment.len()));
+                continue;
+            }
+            for b in segment.bytes() {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    want.push(char::from(b));
+                } else {
+                    want.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+        want
+    }
+
     #[test]
     fn keys_encode_byte_by_byte() {
         // Multi-byte characters next to each other, at the ends, and between ASCII runs.
@@ -137,21 +180,32 @@ mod tests {
             "a éb/ü-ü/日本語.txt",
             "a+b=c&d",
             "x//y/",
+            "é/./..",
+            "../é",
+            "./",
+            "/.",
         ] {
-            let mut want = String::new();
-            for (i, segment) in key.split('/').enumerate() {
-                if i > 0 {
-                    want.push('/');
-                }
-                for b in segment.bytes() {
-                    if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                        want.push(char::from(b));
-                    } else {
-                        want.push_str(&format!("%{b:02X}"));
-                    }
-                }
-            }
-            assert_eq!(encode_key(key), want, "{key}");
+            assert_eq!(encode_key(key), encode_key_slowly(key), "{key}");
         }
+    }
+
+    /// Every key of up to six pieces from an alphabet of the cases that matter (separator,
+    /// dot, escaped ASCII, multi-byte, plain) encodes as the reference does.
+    #[test]
+    fn every_short_key_encodes_as_the_reference() {
+        const PIECES: [&str; 6] = ["/", ".", " ", "é", "a", "日"];
+        let mut n = 0;
+        for len in 1..=6u32 {
+            for mut code in 0..PIECES.len().pow(len) {
+                let mut key = String::new();
+                for _ in 0..len {
+                    key.push_str(PIECES[code % PIECES.len()]);
+                    code /= PIECES.len();
+                }
+                assert_eq!(encode_key(&key), encode_key_slowly(&key), "{key:?}");
+                n += 1;
+            }
+        }
+        assert_eq!(n, 6 + 36 + 216 + 1296 + 7776 + 46_656);
     }
 }

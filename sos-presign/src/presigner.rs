@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use http::header::{HeaderName, HeaderValue};
-use http::{HeaderMap, Method, Uri};
+use http::{HeaderMap, Method};
 use sos_auth::{Credentials, MAX_PRESIGN_EXPIRY, SigV2Signer, SigV4Signer};
 
 use crate::key::check_key;
@@ -84,35 +84,35 @@ impl Presigner {
     }
 
     /// A download URL ([GetObject](https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html)).
-    pub fn get_object(&self, bucket: &str, key: &str) -> PresignRequest<'_> {
+    pub fn get_object<'a>(&'a self, bucket: &'a str, key: &'a str) -> PresignRequest<'a> {
         self.request(Method::GET, bucket, key)
     }
 
     /// An upload URL ([PutObject](https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html)).
-    pub fn put_object(&self, bucket: &str, key: &str) -> PresignRequest<'_> {
+    pub fn put_object<'a>(&'a self, bucket: &'a str, key: &'a str) -> PresignRequest<'a> {
         self.request(Method::PUT, bucket, key)
     }
 
     /// A HEAD URL (metadata without the body).
-    pub fn head_object(&self, bucket: &str, key: &str) -> PresignRequest<'_> {
+    pub fn head_object<'a>(&'a self, bucket: &'a str, key: &'a str) -> PresignRequest<'a> {
         self.request(Method::HEAD, bucket, key)
     }
 
     /// A DELETE URL.
-    pub fn delete_object(&self, bucket: &str, key: &str) -> PresignRequest<'_> {
+    pub fn delete_object<'a>(&'a self, bucket: &'a str, key: &'a str) -> PresignRequest<'a> {
         self.request(Method::DELETE, bucket, key)
     }
 
     /// A URL that uploads one part of a multipart upload
     /// ([UploadPart](https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html)), so a
     /// browser can send a big file in parts. `part_number` is 1 ..= 10000.
-    pub fn upload_part(
-        &self,
-        bucket: &str,
-        key: &str,
+    pub fn upload_part<'a>(
+        &'a self,
+        bucket: &'a str,
+        key: &'a str,
         upload_id: &str,
         part_number: u16,
-    ) -> PresignRequest<'_> {
+    ) -> PresignRequest<'a> {
         let mut req = self.request(Method::PUT, bucket, key);
         if !(1..=10_000).contains(&part_number) {
             req.error = Some(Error::InvalidKey("part number must be 1 to 10000"));
@@ -125,12 +125,17 @@ impl Presigner {
     }
 
     /// A URL for any method on an object (or on the bucket when `key` is empty).
-    pub fn request(&self, method: Method, bucket: &str, key: &str) -> PresignRequest<'_> {
+    pub fn request<'a>(
+        &'a self,
+        method: Method,
+        bucket: &'a str,
+        key: &'a str,
+    ) -> PresignRequest<'a> {
         PresignRequest {
             presigner: self,
             method,
-            bucket: bucket.to_owned(),
-            key: key.to_owned(),
+            bucket,
+            key,
             query: Vec::new(),
             headers: HeaderMap::new(),
             expiry: Expiry::In(Duration::from_secs(3600)),
@@ -148,11 +153,11 @@ enum Expiry {
 /// A pre-signed request being built. Ends with [`sign`](Self::sign).
 #[derive(Debug)]
 #[must_use = "a request does nothing until it is signed"]
-pub struct PresignRequest<'p> {
-    presigner: &'p Presigner,
+pub struct PresignRequest<'a> {
+    presigner: &'a Presigner,
     method: Method,
-    bucket: String,
-    key: String,
+    bucket: &'a str,
+    key: &'a str,
     query: Vec<(String, String)>,
     headers: HeaderMap,
     expiry: Expiry,
@@ -264,21 +269,15 @@ impl PresignRequest<'_> {
             return Err(error);
         }
         if !self.key.is_empty() {
-            check_key(&self.key)?;
+            check_key(self.key)?;
         }
-        let mut url = self
-            .presigner
-            .endpoint
-            .object_url(&self.bucket, &self.key)?;
+        let mut url = self.presigner.endpoint.object_url(self.bucket, self.key)?;
         for (i, (k, v)) in self.query.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
             encode_component(k, &mut url);
             url.push('=');
             encode_component(v, &mut url);
         }
-        let uri: Uri = url
-            .parse()
-            .map_err(|_| Error::InvalidKey("the URL cannot be built"))?;
         let (expires_in, expires_at) = match self.expiry {
             Expiry::In(d) => (d, time + d),
             Expiry::At(t) => (t.duration_since(time).unwrap_or_default(), t),
@@ -299,12 +298,12 @@ impl PresignRequest<'_> {
                 let whole = Duration::from_secs(expires_in.as_secs());
                 self.presigner
                     .v4
-                    .presign_at(&self.method, &uri, &self.headers, whole, time)?
+                    .presign_url_at(&self.method, url, &self.headers, whole, time)?
             }
             SignatureVersion::V2 => {
                 self.presigner
                     .v2
-                    .presign_at(&self.method, &uri, &self.headers, expires_at)?
+                    .presign_url_at(&self.method, &url, &self.headers, expires_at)?
             }
         };
         Ok(PresignedRequest {
@@ -322,7 +321,10 @@ fn encode_component(text: &str, out: &mut String) {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
 }

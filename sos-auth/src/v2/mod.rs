@@ -27,6 +27,7 @@ use sha1::Sha1;
 
 use crate::encoding::{base64, encode_raw};
 use crate::time::http_date;
+use crate::uri_parts::UriParts;
 use crate::{Credentials, Error, Result};
 
 const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
@@ -95,7 +96,7 @@ impl SigV2Signer {
         let token = self.token_value()?;
         let sts = StringToSign::for_headers(
             request.method(),
-            request.uri(),
+            UriParts::of(request.uri()),
             request.headers(),
             &[
                 ("x-amz-date", date.as_bytes()),
@@ -140,7 +141,7 @@ impl SigV2Signer {
         overrides.extend(token.map(|t| ("x-amz-security-token", t)));
         Ok(StringToSign::for_headers(
             request.method(),
-            request.uri(),
+            UriParts::of(request.uri()),
             request.headers(),
             &overrides,
             "",
@@ -180,6 +181,32 @@ impl SigV2Signer {
         headers: &HeaderMap,
         expires: SystemTime,
     ) -> Result<String> {
+        self.presign_parts(method, UriParts::of(uri), headers, expires)
+    }
+
+    /// [`presign_at`](Self::presign_at) for a URL in text (`https://host/path?query`): no
+    /// `http::Uri` is built.
+    ///
+    /// # Errors
+    /// As `presign_at`; [`Error::InvalidRequest`] also for text that is not an absolute URL
+    /// of visible ASCII characters (percent-encode the rest) or that has a `#fragment`.
+    pub fn presign_url_at(
+        &self,
+        method: &Method,
+        url: &str,
+        headers: &HeaderMap,
+        expires: SystemTime,
+    ) -> Result<String> {
+        self.presign_parts(method, UriParts::parse_absolute(url)?, headers, expires)
+    }
+
+    fn presign_parts(
+        &self,
+        method: &Method,
+        uri: UriParts<'_>,
+        headers: &HeaderMap,
+        expires: SystemTime,
+    ) -> Result<String> {
         let expires = expires
             .duration_since(UNIX_EPOCH)
             .map_err(|_| Error::InvalidExpiry {
@@ -209,16 +236,12 @@ impl SigV2Signer {
         let authority = uri.authority().ok_or_else(|| {
             Error::InvalidRequest("a pre-signed URL needs an absolute URI".to_owned())
         })?;
-        let query = uri.query().unwrap_or("");
+        let query = uri.query();
         let mut url = String::with_capacity(uri.path().len() + query.len() + 160);
-        url.push_str(uri.scheme_str().unwrap_or("https"));
+        url.push_str(uri.scheme());
         url.push_str("://");
-        url.push_str(authority.as_str());
-        url.push_str(if uri.path().is_empty() {
-            "/"
-        } else {
-            uri.path()
-        });
+        url.push_str(authority);
+        url.push_str(uri.path_or_root());
         url.push('?');
         url.push_str(query);
         if !query.is_empty() {

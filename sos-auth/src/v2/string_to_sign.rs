@@ -1,8 +1,9 @@
 //! The SigV2 string to sign.
 
-use http::{HeaderMap, Method, Uri};
+use http::{HeaderMap, Method};
 
 use crate::encoding::{Component, percent_decode};
+use crate::uri_parts::UriParts;
 use crate::v4::is_signable;
 use crate::{Error, Result};
 
@@ -64,7 +65,7 @@ impl StringToSign {
     /// when not empty (the `Expires` of the query form).
     pub(crate) fn for_headers(
         method: &Method,
-        uri: &Uri,
+        uri: UriParts<'_>,
         headers: &HeaderMap,
         overrides: &[(&str, &[u8])],
         date_line: &str,
@@ -124,7 +125,7 @@ impl StringToSign {
             let host = headers
                 .get(http::header::HOST)
                 .and_then(|h| h.to_str().ok())
-                .or_else(|| crate::v4::host_of(uri))
+                .or_else(|| uri.host())
                 .ok_or_else(|| {
                     Error::InvalidRequest(
                         "the URI has no host and there is no Host header".to_owned(),
@@ -135,15 +136,10 @@ impl StringToSign {
                 text.push_str(bucket);
             }
         }
-        text.push_str(if uri.path().is_empty() {
-            "/"
-        } else {
-            uri.path()
-        });
+        text.push_str(uri.path_or_root());
 
         let mut subs: Vec<(&str, Option<Vec<u8>>)> = uri
             .query()
-            .unwrap_or("")
             .split('&')
             .filter_map(|pair| {
                 let (k, v) = match pair.split_once('=') {

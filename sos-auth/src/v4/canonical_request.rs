@@ -8,10 +8,11 @@
 //! sorted; header values are trimmed and inner runs of blanks collapsed; multiple values of
 //! one header are joined with `,`.
 
-use http::{HeaderMap, Uri};
+use http::HeaderMap;
 
 use crate::encoding::{Component, canonical_encode, canonical_string, is_canonical};
 use crate::inline_list::{ByteSink, InlineList, insertion_sort_by};
+use crate::uri_parts::UriParts;
 use crate::{Error, Result};
 
 /// Whether a header (lower-case name) takes part in a signature. Left out: hop-by-hop
@@ -62,18 +63,6 @@ pub(crate) struct CanonicalRequest<'a> {
     payload_hash: &'a [u8],
 }
 
-/// The `Host` value a client sends for `uri`: the authority without user info and without
-/// the scheme's default port.
-pub(crate) fn host_of(uri: &Uri) -> Option<&str> {
-    let authority = uri.authority()?.as_str();
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let default_port = match uri.scheme_str() {
-        Some("https") => ":443",
-        _ => ":80",
-    };
-    Some(authority.strip_suffix(default_port).unwrap_or(authority))
-}
-
 impl<'a> CanonicalRequest<'a> {
     /// Collects what is signed.
     ///
@@ -81,7 +70,7 @@ impl<'a> CanonicalRequest<'a> {
     /// same name in `map`. `filter` says which of `map`'s headers are signed.
     pub(crate) fn new(
         method: &'a str,
-        uri: &'a Uri,
+        uri: UriParts<'a>,
         map: &'a HeaderMap,
         overrides: &[(&'a str, &'a [u8])],
         filter: impl Fn(&str) -> bool,
@@ -100,7 +89,7 @@ impl<'a> CanonicalRequest<'a> {
             });
         }
         if !map.contains_key(http::header::HOST) && !overrides.iter().any(|(o, _)| *o == "host") {
-            let host = host_of(uri).ok_or_else(|| {
+            let host = uri.host().ok_or_else(|| {
                 Error::InvalidRequest("the URI has no host and there is no Host header".to_owned())
             })?;
             headers.push(Header {
@@ -115,7 +104,7 @@ impl<'a> CanonicalRequest<'a> {
         Ok(Self {
             method,
             path: uri.path(),
-            query: uri.query().unwrap_or(""),
+            query: uri.query(),
             skip_param: "",
             headers,
             payload_hash,
@@ -346,18 +335,5 @@ mod tests {
         assert!(has_blank(
             b"0123456789abcdef0123456789abcdef0123456789abcde\t"
         ));
-    }
-
-    #[test]
-    fn host_drops_default_port_and_userinfo() {
-        let u = |s: &str| s.parse::<Uri>().unwrap();
-        assert_eq!(host_of(&u("http://h:80/")), Some("h"));
-        assert_eq!(host_of(&u("https://h:443/")), Some("h"));
-        assert_eq!(host_of(&u("http://h:443/")), Some("h:443"));
-        assert_eq!(
-            host_of(&u("http://u:p@127.0.0.1:9000/")),
-            Some("127.0.0.1:9000")
-        );
-        assert_eq!(host_of(&u("/relative")), None);
     }
 }

@@ -16,7 +16,7 @@ mod string_to_sign;
 pub use signing_key::{SigningKey, SigningKeyCache};
 pub use streaming::ChunkSigner;
 
-pub(crate) use canonical_request::{CanonicalRequest, host_of, is_signable};
+pub(crate) use canonical_request::{CanonicalRequest, is_signable};
 pub(crate) use string_to_sign::{
     ALGORITHM, canonical_request_hash, signature, write_scope, write_string_to_sign,
 };
@@ -28,7 +28,9 @@ use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Uri};
 
 use crate::encoding::{encode_raw, hex32};
+use crate::inline_list::StackBuf;
 use crate::time::AmzDate;
+use crate::uri_parts::UriParts;
 use crate::{Credentials, Error, Result};
 
 /// `x-amz-date`
@@ -152,15 +154,62 @@ pub struct SigV4Signer {
     region: Arc<str>,
     service: Arc<str>,
     cache: Arc<SigningKeyCache>,
+    query_credential: Arc<QueryCredential>,
+}
+
+/// The `X-Amz-*` parameters of a pre-signed URL, written on the stack (a session token
+/// may spill them to the heap).
+type QueryParams = StackBuf<384>;
+
+/// Appends `params` and `&X-Amz-Signature={signature}` to a URL that ends with `?` or `&`.
+fn append_query_signature(
+    url: &mut String,
+    params: &QueryParams,
+    signature: &[u8; 64],
+) -> Result<()> {
+    let not_ascii = || Error::InvalidRequest("the URI is not ASCII".to_owned());
+    url.push_str(std::str::from_utf8(params.as_slice()).map_err(|_| not_ascii())?);
+    url.push_str("&X-Amz-Signature=");
+    url.push_str(std::str::from_utf8(signature).map_err(|_| not_ascii())?);
+    Ok(())
+}
+
+/// The `X-Amz-Credential` value of pre-signed URLs on both sides of its date, encoded once
+/// per signer rather than on every URL: `{access key}%2F` and
+/// `%2F{region}%2F{service}%2Faws4_request`.
+#[derive(Debug)]
+struct QueryCredential {
+    before_date: Vec<u8>,
+    after_date: Vec<u8>,
+}
+
+impl QueryCredential {
+    fn new(access_key: &str, region: &str, service: &str) -> Arc<Self> {
+        let mut before_date = Vec::with_capacity(access_key.len() + 3);
+        encode_raw(access_key.as_bytes(), &mut before_date);
+        before_date.extend_from_slice(b"%2F");
+        let mut after_date = Vec::with_capacity(region.len() + service.len() + 24);
+        for piece in [b"/".as_slice(), region.as_bytes(), b"/", service.as_bytes()] {
+            encode_raw(piece, &mut after_date);
+        }
+        encode_raw(b"/aws4_request", &mut after_date);
+        Arc::new(Self {
+            before_date,
+            after_date,
+        })
+    }
 }
 
 impl SigV4Signer {
     /// A signer for `region` and the `s3` service.
     pub fn new(credentials: Credentials, region: impl Into<String>) -> Self {
+        let region: Arc<str> = region.into().into();
+        let service: Arc<str> = "s3".into();
         Self {
+            query_credential: QueryCredential::new(credentials.access_key(), &region, &service),
             credentials: Arc::new(credentials),
-            region: region.into().into(),
-            service: "s3".into(),
+            region,
+            service,
             cache: Arc::new(SigningKeyCache::new()),
         }
     }
@@ -169,14 +218,22 @@ impl SigV4Signer {
     #[must_use]
     pub fn with_service(mut self, service: impl Into<String>) -> Self {
         self.service = service.into().into();
+        self.query_credential =
+            QueryCredential::new(self.credentials.access_key(), &self.region, &self.service);
         self
     }
 
     /// The same credentials for another region, sharing the key cache.
     #[must_use]
     pub fn for_region(&self, region: impl Into<String>) -> Self {
+        let region: Arc<str> = region.into().into();
         Self {
-            region: region.into().into(),
+            query_credential: QueryCredential::new(
+                self.credentials.access_key(),
+                &region,
+                &self.service,
+            ),
+            region,
             ..self.clone()
         }
     }
@@ -261,7 +318,7 @@ impl SigV4Signer {
         let overrides = overrides(&date, payload.as_bytes(), token);
         let canonical = CanonicalRequest::new(
             request.method().as_str(),
-            request.uri(),
+            UriParts::of(request.uri()),
             request.headers(),
             &overrides[..if token.is_some() { 3 } else { 2 }],
             |_| true,
@@ -310,6 +367,7 @@ impl SigV4Signer {
         date: &AmzDate,
         payload: &PayloadText,
     ) -> Result<HeaderSignature> {
+        let uri = UriParts::of(uri);
         let token = self.token_bytes();
         let token_value = token
             .map(HeaderValue::from_bytes)
@@ -443,6 +501,107 @@ impl SigV4Signer {
         expires_in: Duration,
         time: SystemTime,
     ) -> Result<String> {
+        let parts = UriParts::of(uri);
+        let authority = parts.authority().ok_or_else(|| {
+            Error::InvalidRequest("a pre-signed URL needs an absolute URI".to_owned())
+        })?;
+        let mut params = QueryParams::new();
+        let signature =
+            self.query_signature(method, parts, headers, expires_in, time, &mut params)?;
+        let (scheme, path, query) = (parts.scheme(), parts.path_or_root(), parts.query());
+        let mut url = String::with_capacity(
+            scheme.len()
+                + authority.len()
+                + path.len()
+                + query.len()
+                + params.as_slice().len()
+                + 90,
+        );
+        url.push_str(scheme);
+        url.push_str("://");
+        url.push_str(authority);
+        url.push_str(path);
+        url.push('?');
+        url.push_str(query);
+        if !query.is_empty() {
+            url.push('&');
+        }
+        append_query_signature(&mut url, &params, &signature)?;
+        Ok(url)
+    }
+
+    /// [`presign_at`](Self::presign_at) for a URL in text (`https://host/path?query`), as
+    /// pre-signers that assemble the URL themselves have it: no `http::Uri` is built, and a
+    /// `String` passed in is extended in place.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use http::{HeaderMap, Method};
+    /// use sos_auth::{Credentials, SigV4Signer};
+    ///
+    /// let signer = SigV4Signer::new(Credentials::new("EXO_KEY", "secret"), "ch-gva-2");
+    /// let url = signer.presign_url_at(
+    ///     &Method::GET,
+    ///     "https://sos-ch-gva-2.exo.io/bucket/report%202026.pdf",
+    ///     &HeaderMap::new(),
+    ///     Duration::from_secs(600),
+    ///     UNIX_EPOCH + Duration::from_secs(1_767_323_045),
+    /// )?;
+    /// assert!(url.starts_with("https://sos-ch-gva-2.exo.io/bucket/report%202026.pdf?X-Amz-Algorithm="));
+    /// assert!(url.contains("&X-Amz-Expires=600&"));
+    /// # Ok::<(), sos_auth::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As `presign_at`; [`Error::InvalidRequest`] also for text that is not an absolute URL
+    /// of visible ASCII characters (percent-encode the rest) or that has a `#fragment`.
+    pub fn presign_url_at(
+        &self,
+        method: &Method,
+        url: impl Into<String>,
+        headers: &HeaderMap,
+        expires_in: Duration,
+        time: SystemTime,
+    ) -> Result<String> {
+        let mut url = url.into();
+        let mut params = QueryParams::new();
+        let (signature, root_at, separator) = {
+            let parts = UriParts::parse_absolute(&url)?;
+            let signature =
+                self.query_signature(method, parts, headers, expires_in, time, &mut params)?;
+            // `https://host` is sent (and signed) as `https://host/`.
+            let root_at = parts.path().is_empty().then(|| {
+                parts.scheme().len() + "://".len() + parts.authority().map_or(0, str::len)
+            });
+            let separator = if !parts.query().is_empty() {
+                "&"
+            } else if url.ends_with('?') {
+                ""
+            } else {
+                "?"
+            };
+            (signature, root_at, separator)
+        };
+        url.reserve(params.as_slice().len() + 90);
+        if let Some(at) = root_at {
+            url.insert(at, '/');
+        }
+        url.push_str(separator);
+        append_query_signature(&mut url, &params, &signature)?;
+        Ok(url)
+    }
+
+    /// Writes the `X-Amz-*` parameters of a pre-signed URL (all but the signature) to
+    /// `params` and returns the signature.
+    fn query_signature(
+        &self,
+        method: &Method,
+        uri: UriParts<'_>,
+        headers: &HeaderMap,
+        expires_in: Duration,
+        time: SystemTime,
+        params: &mut QueryParams,
+    ) -> Result<[u8; 64]> {
         let seconds = expires_in.as_secs();
         if !(1..=MAX_PRESIGN_EXPIRY.as_secs()).contains(&seconds) || expires_in.subsec_nanos() != 0
         {
@@ -451,6 +610,11 @@ impl SigV4Signer {
                 min: 1,
                 max: MAX_PRESIGN_EXPIRY.as_secs(),
             });
+        }
+        if uri.authority().is_none() {
+            return Err(Error::InvalidRequest(
+                "a pre-signed URL needs an absolute URI".to_owned(),
+            ));
         }
         let date = AmzDate::new(time);
         let canonical = CanonicalRequest::new(
@@ -461,68 +625,31 @@ impl SigV4Signer {
             |_| true,
             b"UNSIGNED-PAYLOAD",
         )?;
-
-        // scheme://authority/path?query&X-Amz-...&X-Amz-Signature=..., built as bytes (all
-        // ASCII by construction) and checked once at the end.
-        let authority = uri.authority().ok_or_else(|| {
-            Error::InvalidRequest("a pre-signed URL needs an absolute URI".to_owned())
-        })?;
-        let scheme = uri.scheme_str().unwrap_or("https");
-        let path = uri.path();
-        let query = uri.query().unwrap_or("");
-        let access_key = self.credentials.access_key();
-        let token = self.credentials.session_token().map(|t| t.expose_secret());
-        let mut url: Vec<u8> = Vec::with_capacity(
-            scheme.len()
-                + authority.as_str().len()
-                + path.len()
-                + query.len()
-                + 330
-                + access_key.len() * 3
-                + token.map_or(0, |t| t.len() * 3),
-        );
-        url.extend_from_slice(scheme.as_bytes());
-        url.extend_from_slice(b"://");
-        url.extend_from_slice(authority.as_str().as_bytes());
-        url.extend_from_slice(if path.is_empty() {
-            b"/"
-        } else {
-            path.as_bytes()
-        });
-        url.push(b'?');
-        url.extend_from_slice(query.as_bytes());
-        if !query.is_empty() {
-            url.push(b'&');
+        params.push(b"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=");
+        params.push(&self.query_credential.before_date);
+        params.push(date.date().as_bytes());
+        params.push(&self.query_credential.after_date);
+        params.push(b"&X-Amz-Date=");
+        params.push(date.as_bytes());
+        params.push(b"&X-Amz-Expires=");
+        params.push(itoa(seconds, &mut [0u8; 20]));
+        if let Some(token) = self.credentials.session_token() {
+            params.push(b"&X-Amz-Security-Token=");
+            encode_raw(token.expose_secret().as_bytes(), params);
         }
-        let params_start = url.len();
-        {
-            let mut push = |p: &[u8]| url.extend_from_slice(p);
-            push(b"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=");
-            encode_raw(access_key.as_bytes(), &mut push);
-            push(b"%2F");
-            write_scope(&date, &self.region, &self.service, &mut |p: &[u8]| {
-                encode_raw(p, &mut push);
-            });
-            push(b"&X-Amz-Date=");
-            push(date.as_bytes());
-            push(b"&X-Amz-Expires=");
-            push(itoa(seconds, &mut [0u8; 20]));
-            if let Some(token) = token {
-                push(b"&X-Amz-Security-Token=");
-                encode_raw(token.as_bytes(), &mut push);
-            }
-            push(b"&X-Amz-SignedHeaders=");
-            canonical.write_signed_headers(&mut |p: &[u8]| {
-                encode_raw(p, &mut push);
-            });
-        }
-        let params = std::str::from_utf8(&url[params_start..])
+        params.push(b"&X-Amz-SignedHeaders=");
+        canonical.write_signed_headers(&mut |p: &[u8]| encode_raw(p, params));
+        // All ASCII by construction; checked once, as the canonical query needs text.
+        let text = std::str::from_utf8(params.as_slice())
             .map_err(|_| Error::InvalidRequest("the URI is not ASCII".to_owned()))?;
-        let hash = canonical_request_hash(&canonical, params);
-        let sig = signature(&self.mac(&date), &date, &self.region, &self.service, &hash);
-        url.extend_from_slice(b"&X-Amz-Signature=");
-        url.extend_from_slice(&sig);
-        String::from_utf8(url).map_err(|_| Error::InvalidRequest("the URI is not ASCII".to_owned()))
+        let hash = canonical_request_hash(&canonical, text);
+        Ok(signature(
+            &self.mac(&date),
+            &date,
+            &self.region,
+            &self.service,
+            &hash,
+        ))
     }
 
     /// Signs a streaming upload (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`) and returns the

@@ -14,6 +14,7 @@ use subtle::ConstantTimeEq;
 
 use crate::encoding::{Component, percent_decode};
 use crate::time::AmzDate;
+use crate::uri_parts::UriParts;
 use crate::v2::{StringToSign, bucket_from_host, sign_v2};
 use crate::v4::{
     ALGORITHM, CanonicalRequest, MAX_PRESIGN_EXPIRY, PayloadHash, SigningKey,
@@ -358,7 +359,7 @@ impl Verifier {
         let secret = self.secret(scope.access_key)?;
         let canonical = CanonicalRequest::new(
             request.method().as_str(),
-            request.uri(),
+            UriParts::of(request.uri()),
             request.headers(),
             &[],
             |n| names.contains(&n),
@@ -400,7 +401,7 @@ impl Verifier {
         let attempt = |uri: &Uri| -> Result<()> {
             let sts = StringToSign::for_headers(
                 request.method(),
-                uri,
+                UriParts::of(uri),
                 headers,
                 &[],
                 "",
@@ -416,7 +417,7 @@ impl Verifier {
                 // accept it too.
                 let alternate = StringToSign::for_headers(
                     request.method(),
-                    uri,
+                    UriParts::of(uri),
                     headers,
                     &[("x-amz-date", b"")],
                     amz_date,
@@ -469,7 +470,7 @@ impl Verifier {
         self.attempt_v2(request, |uri| {
             let sts = StringToSign::for_headers(
                 request.method(),
-                uri,
+                UriParts::of(uri),
                 request.headers(),
                 &overrides,
                 expires_text,
