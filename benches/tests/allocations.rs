@@ -97,6 +97,37 @@ fn v4_presigning_allocates_at_most_three_times() {
     });
     eprintln!("V4 pre-signing: {n} allocations");
     assert!(n <= 3, "{n} allocations");
+
+    // From URL text, as `Presigner` does: the URL passed in is extended in place.
+    let n = count(|| {
+        let _ = signer
+            .presign_url_at(
+                &Method::GET,
+                URL.to_owned(),
+                &headers,
+                Duration::from_secs(3600),
+                t,
+            )
+            .unwrap();
+    });
+    eprintln!("V4 pre-signing from text: {n} allocations");
+    assert!(n <= 2, "{n} allocations");
+
+    // The whole builder: the URL is built once and signed in place.
+    let presigner = sos_presign::Presigner::new(
+        creds(),
+        sos_presign::Endpoint::parse("https://sos-ch-gva-2.exo.io").unwrap(),
+    );
+    let presign = || {
+        let _ = presigner
+            .get_object("examplebucket", "photos/2026/puppy dog.jpg")
+            .sign_at(t)
+            .unwrap();
+    };
+    presign(); // warm the key cache
+    let n = count(presign);
+    eprintln!("Presigner::get_object: {n} allocations");
+    assert!(n <= 1, "{n} allocations");
 }
 
 #[test]

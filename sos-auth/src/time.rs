@@ -101,24 +101,40 @@ impl std::fmt::Debug for AmzDate {
 
 /// Writes `value` (below 100) as two digits.
 fn put_two_digits(out: &mut [u8], value: u64) {
-    out[0] = b'0' + (value / 10 % 10) as u8;
-    out[1] = b'0' + (value % 10) as u8;
+    const PAIRS: [u8; 200] = {
+        let mut table = [0u8; 200];
+        let mut i = 0;
+        while i < 100 {
+            table[2 * i] = b'0' + (i / 10) as u8;
+            table[2 * i + 1] = b'0' + (i % 10) as u8;
+            i += 1;
+        }
+        table
+    };
+    let i = (value % 100) as usize * 2;
+    out[..2].copy_from_slice(&PAIRS[i..i + 2]);
 }
 
-/// Howard Hinnant's `civil_from_days` for days since 1970-01-01 (never negative) to (year,
-/// month, day), in unsigned arithmetic: its divisions by constants compile to
-/// multiplications, and signing calls it on every request.
+/// Days since 1970-01-01 to (year, month, day): Neri and Schneider's algorithm ("Euclidean
+/// affine functions and their application to calendar algorithms", 2022), a short chain of
+/// multiplications and shifts instead of a long one of divisions; signing calls it on every
+/// request. Valid far beyond the years an `AmzDate` can show.
 fn civil_from_unix_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
+    const SHIFT: u64 = 82;
+    const K: u64 = 719_468 + 146_097 * SHIFT;
+    const L: u64 = 400 * SHIFT;
+    let n = days + K;
+    let n1 = 4 * n + 3;
+    let century = n1 / 146_097;
+    let n2 = (n1 % 146_097) | 3;
+    let p2 = 2_939_745 * n2;
+    let z = p2 >> 32;
+    let day_of_year = (p2 & 0xffff_ffff) / 2_939_745 / 4;
+    let n3 = 2141 * day_of_year + 197_913;
+    let (month, day) = (n3 >> 16, (n3 & 0xffff) / 2141);
+    let january_or_february = u64::from(day_of_year >= 306);
+    let year = 100 * century + z + january_or_february - L;
+    (year, month - 12 * january_or_february, day + 1)
 }
 
 fn days_in_month(year: u64, month: u64) -> u64 {
@@ -180,7 +196,11 @@ mod tests {
         const MONTHS: [&str; 12] = [
             "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
         ];
-        for day in (0..146_097 + 31).step_by(3) {
+        // Every third day of four centuries, then a sample up to the last day of 9999.
+        for day in (0..146_097 + 31)
+            .step_by(3)
+            .chain((146_097..2_932_897).step_by(97))
+        {
             let t = UNIX_EPOCH + Duration::from_secs(day * 86_400 + 86_399);
             let theirs = http_date(t);
             let parts: Vec<&str> = theirs.split(' ').collect();

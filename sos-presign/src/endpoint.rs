@@ -207,11 +207,23 @@ impl Endpoint {
     /// a bucket name with dots (the endpoint's wildcard certificate covers one label only).
     /// botocore does the same.
     pub fn object_url(&self, bucket: &str, key: &str) -> Result<String> {
+        self.object_url_with_room(bucket, key, 0)
+    }
+
+    /// [`object_url`](Self::object_url) in a buffer with `room` more bytes reserved, for
+    /// what the caller appends (a query, a signature) without growing it.
+    pub(crate) fn object_url_with_room(
+        &self,
+        bucket: &str,
+        key: &str,
+        room: usize,
+    ) -> Result<String> {
         let addressing = self.addressing_for(bucket);
         crate::key::check_bucket(bucket, addressing)?;
         // One buffer, sized for a key that needs a few escapes.
-        let mut url =
-            String::with_capacity(self.host.len() + bucket.len() + key.len() + key.len() / 2 + 16);
+        let mut url = String::with_capacity(
+            self.host.len() + bucket.len() + key.len() + key.len() / 2 + 16 + room,
+        );
         url.push_str(self.scheme());
         url.push_str("://");
         match addressing {

@@ -271,7 +271,19 @@ impl PresignRequest<'_> {
         if !self.key.is_empty() {
             check_key(self.key)?;
         }
-        let mut url = self.presigner.endpoint.object_url(self.bucket, self.key)?;
+        // Room for the query below and the signature's parameters (about 330 bytes with
+        // a short access key), so that signing extends this buffer without moving it.
+        let room = 400
+            + self.presigner.v4.credentials().access_key().len() * 3
+            + self
+                .query
+                .iter()
+                .map(|(k, v)| 3 * (k.len() + v.len()) + 2)
+                .sum::<usize>();
+        let mut url = self
+            .presigner
+            .endpoint
+            .object_url_with_room(self.bucket, self.key, room)?;
         for (i, (k, v)) in self.query.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
             encode_component(k, &mut url);

@@ -77,9 +77,11 @@ impl<'a> CanonicalRequest<'a> {
         payload_hash: &'a [u8],
     ) -> Result<Self> {
         let mut headers = InlineList::<Header<'a>, 12>::new();
+        let mut has_host = false;
         // One pass over the map: values come with their names, no lookups by name later.
         for (name, value) in map {
             let n = name.as_str();
+            has_host |= name == http::header::HOST;
             if !is_signable(n) || !filter(n) || overrides.iter().any(|(o, _)| *o == n) {
                 continue;
             }
@@ -88,7 +90,7 @@ impl<'a> CanonicalRequest<'a> {
                 value: value.as_bytes(),
             });
         }
-        if !map.contains_key(http::header::HOST) && !overrides.iter().any(|(o, _)| *o == "host") {
+        if !has_host && !overrides.iter().any(|(o, _)| *o == "host") {
             let host = uri.host().ok_or_else(|| {
                 Error::InvalidRequest("the URI has no host and there is no Host header".to_owned())
             })?;

@@ -154,7 +154,7 @@ pub struct SigV4Signer {
     region: Arc<str>,
     service: Arc<str>,
     cache: Arc<SigningKeyCache>,
-    query_credential: Arc<QueryCredential>,
+    credential_text: Arc<CredentialText>,
 }
 
 /// The `X-Amz-*` parameters of a pre-signed URL, written on the stack (a session token
@@ -174,28 +174,49 @@ fn append_query_signature(
     Ok(())
 }
 
-/// The `X-Amz-Credential` value of pre-signed URLs on both sides of its date, encoded once
-/// per signer rather than on every URL: `{access key}%2F` and
-/// `%2F{region}%2F{service}%2Faws4_request`.
+/// The credential (`{access key}/{date}/{region}/{service}/aws4_request`) on both sides of
+/// its date, written once per signer rather than on every request: as the `Authorization`
+/// header has it, and percent-encoded as the `X-Amz-Credential` of pre-signed URLs.
 #[derive(Debug)]
-struct QueryCredential {
-    before_date: Vec<u8>,
-    after_date: Vec<u8>,
+struct CredentialText {
+    /// `AWS4-HMAC-SHA256 Credential={access key}/`
+    header_before_date: Vec<u8>,
+    /// `/{region}/{service}/aws4_request, SignedHeaders=`
+    header_after_date: Vec<u8>,
+    /// `{access key}%2F`
+    query_before_date: Vec<u8>,
+    /// `%2F{region}%2F{service}%2Faws4_request`
+    query_after_date: Vec<u8>,
 }
 
-impl QueryCredential {
+impl CredentialText {
     fn new(access_key: &str, region: &str, service: &str) -> Arc<Self> {
-        let mut before_date = Vec::with_capacity(access_key.len() + 3);
-        encode_raw(access_key.as_bytes(), &mut before_date);
-        before_date.extend_from_slice(b"%2F");
-        let mut after_date = Vec::with_capacity(region.len() + service.len() + 24);
-        for piece in [b"/".as_slice(), region.as_bytes(), b"/", service.as_bytes()] {
-            encode_raw(piece, &mut after_date);
+        let after: [&[u8]; 5] = [
+            b"/",
+            region.as_bytes(),
+            b"/",
+            service.as_bytes(),
+            b"/aws4_request",
+        ];
+        let mut header_before_date = Vec::with_capacity(access_key.len() + 30);
+        header_before_date.extend_from_slice(ALGORITHM.as_bytes());
+        header_before_date.extend_from_slice(b" Credential=");
+        header_before_date.extend_from_slice(access_key.as_bytes());
+        header_before_date.push(b'/');
+        let mut header_after_date = after.concat();
+        header_after_date.extend_from_slice(b", SignedHeaders=");
+        let mut query_before_date = Vec::with_capacity(access_key.len() + 3);
+        encode_raw(access_key.as_bytes(), &mut query_before_date);
+        query_before_date.extend_from_slice(b"%2F");
+        let mut query_after_date = Vec::with_capacity(region.len() + service.len() + 24);
+        for piece in after {
+            encode_raw(piece, &mut query_after_date);
         }
-        encode_raw(b"/aws4_request", &mut after_date);
         Arc::new(Self {
-            before_date,
-            after_date,
+            header_before_date,
+            header_after_date,
+            query_before_date,
+            query_after_date,
         })
     }
 }
@@ -206,7 +227,7 @@ impl SigV4Signer {
         let region: Arc<str> = region.into().into();
         let service: Arc<str> = "s3".into();
         Self {
-            query_credential: QueryCredential::new(credentials.access_key(), &region, &service),
+            credential_text: CredentialText::new(credentials.access_key(), &region, &service),
             credentials: Arc::new(credentials),
             region,
             service,
@@ -218,8 +239,8 @@ impl SigV4Signer {
     #[must_use]
     pub fn with_service(mut self, service: impl Into<String>) -> Self {
         self.service = service.into().into();
-        self.query_credential =
-            QueryCredential::new(self.credentials.access_key(), &self.region, &self.service);
+        self.credential_text =
+            CredentialText::new(self.credentials.access_key(), &self.region, &self.service);
         self
     }
 
@@ -228,7 +249,7 @@ impl SigV4Signer {
     pub fn for_region(&self, region: impl Into<String>) -> Self {
         let region: Arc<str> = region.into().into();
         Self {
-            query_credential: QueryCredential::new(
+            credential_text: CredentialText::new(
                 self.credentials.access_key(),
                 &region,
                 &self.service,
@@ -388,30 +409,19 @@ impl SigV4Signer {
         let mac = self.mac(date);
         let sig = signature(&mac, date, &self.region, &self.service, &hash);
 
-        let access_key = self.credentials.access_key();
-        // Exact capacity: `HeaderValue::try_from(String)` then takes the buffer without a copy.
-        let capacity = ALGORITHM.len()
-            + " Credential=".len()
-            + access_key.len()
-            + "/YYYYMMDD/".len()
-            + self.region.len()
-            + 1
-            + self.service.len()
-            + "/aws4_request".len()
-            + ", SignedHeaders=".len()
+        // Exact capacity: `HeaderValue::try_from(Vec)` then takes the buffer without a copy.
+        let text = &self.credential_text;
+        let capacity = text.header_before_date.len()
+            + 8
+            + text.header_after_date.len()
             + canonical.signed_headers_len()
             + ", Signature=".len()
             + 64;
         // Built as bytes: every piece is ASCII, and the header value checks them once.
         let mut auth: Vec<u8> = Vec::with_capacity(capacity);
-        auth.extend_from_slice(ALGORITHM.as_bytes());
-        auth.extend_from_slice(b" Credential=");
-        auth.extend_from_slice(access_key.as_bytes());
-        auth.push(b'/');
-        write_scope(date, &self.region, &self.service, &mut |p: &[u8]| {
-            auth.extend_from_slice(p)
-        });
-        auth.extend_from_slice(b", SignedHeaders=");
+        auth.extend_from_slice(&text.header_before_date);
+        auth.extend_from_slice(&date.as_bytes()[..8]);
+        auth.extend_from_slice(&text.header_after_date);
         canonical.write_signed_headers(&mut |p: &[u8]| auth.extend_from_slice(p));
         auth.extend_from_slice(b", Signature=");
         auth.extend_from_slice(&sig);
@@ -626,9 +636,9 @@ impl SigV4Signer {
             b"UNSIGNED-PAYLOAD",
         )?;
         params.push(b"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=");
-        params.push(&self.query_credential.before_date);
+        params.push(&self.credential_text.query_before_date);
         params.push(date.date().as_bytes());
-        params.push(&self.query_credential.after_date);
+        params.push(&self.credential_text.query_after_date);
         params.push(b"&X-Amz-Date=");
         params.push(date.as_bytes());
         params.push(b"&X-Amz-Expires=");
