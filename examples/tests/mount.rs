@@ -150,6 +150,26 @@ fn seed_session_through_a_real_mount() {
     );
     // md5sum of the mounted file is the source's.
     assert_eq!(md5(&mount.path("photo.jpg")), md5(&source));
+    // Read with O_DIRECT (no page cache, as Mountpoint): the same bytes.
+    let direct = work.path().join("direct.jpg");
+    let out = run(
+        "dd",
+        &[
+            &format!("if={}", mount.path("photo.jpg").display()),
+            &format!("of={}", direct.display()),
+            "iflag=direct",
+            "bs=1M",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::read(&direct).unwrap() == data,
+        "O_DIRECT read differs"
+    );
     // The aws CLI reads what was written through the mount.
     let downloaded = work.path().join("via-aws.jpg");
     aws.run(&[

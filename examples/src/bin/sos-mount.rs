@@ -79,15 +79,69 @@ struct Args {
     /// Permission bits of files, octal.
     #[arg(long, value_parser = octal, default_value = "644")]
     file_mode: u16,
-    /// Cache metadata this many seconds (default 0: every lookup asks the bucket).
-    #[arg(long, default_value_t = 0)]
-    metadata_ttl: u64,
+    /// How long metadata is cached, as Mountpoint's option: `minimal` (the default: every
+    /// lookup asks the bucket; the kernel keeps attributes 100 ms for files and 1 s for
+    /// directories, as a TTL of exactly zero makes it look every entry of a listing up
+    /// again), a number of seconds (lookups are served from the cache that long), or
+    /// `indefinite`.
+    #[arg(long, value_parser = metadata_ttl, default_value = "minimal")]
+    metadata_ttl: MetadataTtl,
     /// Part size of uploads, in MiB.
     #[arg(long, default_value_t = 8)]
     part_size_mib: u64,
     /// Stay in the foreground (and log to stderr).
     #[arg(short, long)]
     foreground: bool,
+}
+
+/// `--metadata-ttl`: how long lookups are served from the cache, and how long the kernel
+/// keeps what it was told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct MetadataTtl {
+    /// Lookups served from the VFS cache this long (zero: every lookup asks the bucket).
+    lookups: Duration,
+    /// The kernel keeps a file's attributes and name this long.
+    file: Duration,
+    /// The kernel keeps a directory's attributes and name this long.
+    dir: Duration,
+}
+
+impl MetadataTtl {
+    /// Mountpoint's `minimal`: nothing served from a cache, short kernel TTLs.
+    const MINIMAL: Self = Self {
+        lookups: Duration::ZERO,
+        file: Duration::from_millis(100),
+        dir: Duration::from_secs(1),
+    };
+
+    fn uniform(ttl: Duration) -> Self {
+        Self {
+            lookups: ttl,
+            file: ttl,
+            dir: ttl,
+        }
+    }
+
+    fn for_kind(&self, kind: FileKind) -> Duration {
+        match kind {
+            FileKind::Directory => self.dir,
+            _ => self.file,
+        }
+    }
+}
+
+fn metadata_ttl(text: &str) -> Result<MetadataTtl, String> {
+    match text {
+        "minimal" => Ok(MetadataTtl::MINIMAL),
+        // A hundred years: longer than any mount, and far from overflowing a deadline.
+        "indefinite" => Ok(MetadataTtl::uniform(Duration::from_secs(
+            100 * 365 * 86_400,
+        ))),
+        seconds => seconds
+            .parse::<u64>()
+            .map(|s| MetadataTtl::uniform(Duration::from_secs(s)))
+            .map_err(|_| format!("`{text}` is not `minimal`, `indefinite` or a number of seconds")),
+    }
 }
 
 fn octal(text: &str) -> Result<u16, String> {
@@ -243,7 +297,7 @@ fn mount(args: Args) -> Result<(), String> {
         .with_gid(args.gid.unwrap_or(gid))
         .with_dir_mode(args.dir_mode)
         .with_file_mode(args.file_mode)
-        .with_metadata_ttl(Duration::from_secs(args.metadata_ttl))
+        .with_metadata_ttl(args.metadata_ttl.lookups)
         .with_part_size(args.part_size_mib * 1024 * 1024);
     if let Some(prefix) = &args.prefix {
         options = options.with_prefix(prefix.clone());
@@ -254,7 +308,7 @@ fn mount(args: Args) -> Result<(), String> {
         vfs: Arc::new(vfs),
         runtime: runtime.handle().clone(),
         read_only: args.read_only,
-        ttl: Duration::from_secs(args.metadata_ttl),
+        ttl: args.metadata_ttl,
         writers: Arc::new(Mutex::new(HashMap::new())),
         readers: Arc::new(Mutex::new(HashMap::new())),
     };
@@ -287,7 +341,7 @@ struct SosFs {
     vfs: Arc<Vfs<SosStorage>>,
     runtime: tokio::runtime::Handle,
     read_only: bool,
-    ttl: Duration,
+    ttl: MetadataTtl,
     /// Handles being written → the process that created them: its `close` (flush)
     /// completes the upload, so the file exists when `close` returns.
     writers: Arc<Mutex<HashMap<u64, u32>>>,
@@ -359,7 +413,7 @@ impl SosFs {
         let ttl = self.ttl;
         self.spawn(async move {
             match job.await {
-                Ok(attr) => reply.entry(&ttl, &fuse_attr(&attr), Generation(0)),
+                Ok(attr) => reply.entry(&ttl.for_kind(attr.kind), &fuse_attr(&attr), Generation(0)),
                 Err(e) => reply.error(errno(&e)),
             }
         });
@@ -374,7 +428,7 @@ impl SosFs {
         let ttl = self.ttl;
         self.spawn(async move {
             match job.await {
-                Ok(attr) => reply.attr(&ttl, &fuse_attr(&attr)),
+                Ok(attr) => reply.attr(&ttl.for_kind(attr.kind), &fuse_attr(&attr)),
                 Err(e) => reply.error(errno(&e)),
             }
         });
@@ -510,6 +564,13 @@ impl Filesystem for SosFs {
         if self.read_only && writes {
             return reply.error(Errno::EROFS);
         }
+        // As Mountpoint: `O_DIRECT` bypasses the kernel's page cache, so every read comes
+        // here (no stale pages, no copy into the cache; reads as large as the caller's).
+        let open_flags = if flags.0 & libc::O_DIRECT != 0 {
+            FopenFlags::FOPEN_DIRECT_IO
+        } else {
+            FopenFlags::empty()
+        };
         let (vfs, readers) = (self.vfs.clone(), self.readers.clone());
         self.spawn(async move {
             match vfs.open(ino.0, flags.0).await {
@@ -530,7 +591,7 @@ impl Filesystem for SosFs {
                             }
                         });
                     }
-                    reply.opened(FileHandle(fh), FopenFlags::empty());
+                    reply.opened(FileHandle(fh), open_flags);
                 }
                 Err(e) => reply.error(errno(&e)),
             }
@@ -563,7 +624,7 @@ impl Filesystem for SosFs {
                         .unwrap_or_else(PoisonError::into_inner)
                         .insert(fh, pid);
                     reply.created(
-                        &ttl,
+                        &ttl.for_kind(attr.kind),
                         &fuse_attr(&attr),
                         Generation(0),
                         FileHandle(fh),
@@ -771,5 +832,32 @@ impl Filesystem for SosFs {
         reply: ReplyEmpty,
     ) {
         reply.error(Errno::ENOTSUP);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_ttl_values() {
+        let minimal = metadata_ttl("minimal").unwrap();
+        assert_eq!(minimal, MetadataTtl::MINIMAL);
+        assert_eq!(minimal.lookups, Duration::ZERO);
+        assert_eq!(minimal.for_kind(FileKind::File), Duration::from_millis(100));
+        assert_eq!(
+            minimal.for_kind(FileKind::Directory),
+            Duration::from_secs(1)
+        );
+        let five = metadata_ttl("5").unwrap();
+        assert_eq!(five.lookups, Duration::from_secs(5));
+        assert_eq!(five.for_kind(FileKind::File), Duration::from_secs(5));
+        assert!(metadata_ttl("indefinite").unwrap().lookups > Duration::from_secs(1 << 30));
+        for bad in ["", "-1", "1.5", "forever"] {
+            assert!(metadata_ttl(bad).is_err(), "{bad}");
+        }
+        // The default is Mountpoint's.
+        let args = Args::try_parse_from(["sos-mount", "bucket", "/mnt"]).unwrap();
+        assert_eq!(args.metadata_ttl, MetadataTtl::MINIMAL);
     }
 }
