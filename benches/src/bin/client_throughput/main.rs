@@ -683,11 +683,26 @@ fn parse_options(args: &[String]) -> Res<Options> {
     Ok(options)
 }
 
-/// The best of the repeats of one label of one tool.
+/// The repeats of one label of one tool: the best, and every run's wall time (for the
+/// median, which one lucky or unlucky run does not move).
 #[derive(Clone, Debug)]
 struct Outcome {
     best: Measure,
+    all_secs: Vec<f64>,
     peak_rss_kib: u64,
+}
+
+impl Outcome {
+    /// The median run's wall time (the mean of the two middle ones for an even count).
+    fn median_secs(&self) -> f64 {
+        let mut secs = self.all_secs.clone();
+        secs.sort_by(f64::total_cmp);
+        match secs.len() {
+            0 => self.best.secs,
+            n if n % 2 == 1 => secs[n / 2],
+            n => (secs[n / 2 - 1] + secs[n / 2]) / 2.0,
+        }
+    }
 }
 
 type Results = Vec<((Tool, &'static str), Result<Outcome, String>)>;
@@ -835,12 +850,16 @@ fn parent(args: &[String]) -> Res<()> {
                                 hwm / 1024
                             );
                             let peak = slot.as_ref().map_or(hwm, |o| o.peak_rss_kib.max(hwm));
+                            let mut all_secs =
+                                slot.as_ref().map_or_else(Vec::new, |o| o.all_secs.clone());
+                            all_secs.push(m.secs);
                             let best = match slot.take() {
                                 Some(o) if o.best.secs <= m.secs => o.best,
                                 _ => m,
                             };
                             *slot = Some(Outcome {
                                 best,
+                                all_secs,
                                 peak_rss_kib: peak,
                             });
                         }
@@ -1175,7 +1194,7 @@ fn report(
     );
     let _ = writeln!(
         out,
-        "- best of {} run(s) per cell; curl {}\n",
+        "- {} run(s) per cell: throughput best (median), CPU and RSS of the best; curl {}\n",
         options.repeat,
         curl.unwrap_or("not found")
     );
@@ -1215,7 +1234,10 @@ fn report(
             .map(|(_, o)| o)
     };
 
-    let _ = writeln!(out, "Throughput, MiB/s (small objects: objects/s):\n");
+    let _ = writeln!(
+        out,
+        "Throughput, MiB/s (small objects: objects/s), best (median) of the runs:\n"
+    );
     header(&mut out, "case");
     for (label, title) in &rows {
         if !results.iter().any(|((_, l), _)| l == label) {
@@ -1227,11 +1249,15 @@ fn report(
                 None => "–".to_owned(),
                 Some(Err(_)) => "failed".to_owned(),
                 Some(Ok(o)) if label.starts_with("small") => format!(
-                    "{:.0}/s ({:.1} MiB/s)",
+                    "{:.0}/s ({:.0}/s)",
                     o.best.ops as f64 / o.best.secs.max(1e-9),
-                    mib_per_s(&o.best)
+                    o.best.ops as f64 / o.median_secs().max(1e-9)
                 ),
-                Some(Ok(o)) => format!("{:.0}", mib_per_s(&o.best)),
+                Some(Ok(o)) => format!(
+                    "{:.0} ({:.0})",
+                    mib_per_s(&o.best),
+                    o.best.bytes as f64 / MIB as f64 / o.median_secs().max(1e-9)
+                ),
             };
             let _ = write!(out, " {cell} |");
         }
