@@ -460,21 +460,26 @@ impl Download<'_> {
     /// # Errors
     /// `NoSuchKey`, `PreconditionFailed` (the object changed), file and transport errors.
     pub async fn to_file(self, path: impl AsRef<Path>) -> Result<ObjectInfo> {
-        let path = path.as_ref().to_owned();
-        let temp = temp_path(&path);
-        let result = self.to_temp(&temp).await;
-        match result {
-            Ok(info) => {
-                tokio::fs::rename(&temp, &path)
-                    .await
-                    .map_err(|e| Error::io(path.clone(), e))?;
-                Ok(info)
-            }
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&temp).await;
-                Err(e)
+        /// Removes the temporary file unless the download got to its rename: also when the
+        /// download is dropped half way.
+        struct Partial(Option<PathBuf>);
+        impl Drop for Partial {
+            fn drop(&mut self) {
+                if let Some(path) = &self.0 {
+                    let _ = std::fs::remove_file(path);
+                }
             }
         }
+        let path = path.as_ref().to_owned();
+        let temp = temp_path(&path);
+        let mut partial = Partial(Some(temp.clone()));
+        let info = self.to_temp(&temp).await?;
+        tokio::fs::rename(&temp, &path)
+            .await
+            .map_err(|e| Error::io(path.clone(), e))?;
+        // Renamed: nothing left to remove.
+        partial.0 = None;
+        Ok(info)
     }
 
     async fn to_temp(&self, temp: &Path) -> Result<ObjectInfo> {
@@ -486,21 +491,22 @@ impl Download<'_> {
         file.set_len(size).await.map_err(|e| Error::io(temp, e))?;
         // One handle for every part: each writes at its own offsets.
         let file = Arc::new(file.into_std().await);
+        let temp: Arc<Path> = temp.into();
         let counter = Arc::new(Counter::new(Some(size), self.tuning.progress.clone()));
+        let source = self.source(&info);
         let part_size = self.tuning.part_size;
         let parts = size.div_ceil(part_size).max(1);
-        let etag = info.etag.clone();
         futures_util::stream::iter(0..parts)
             .map(|i| {
-                let counter = counter.clone();
-                let etag = etag.clone();
-                let file = file.clone();
-                async move {
-                    let offset = i * part_size;
-                    let len = part_size.min(size - offset);
-                    self.part_to_file(&file, temp, offset, len, etag.as_deref(), &counter)
-                        .await
-                }
+                let offset = i * part_size;
+                let len = part_size.min(size - offset);
+                spawn_part(source.clone().part_to_file(
+                    file.clone(),
+                    temp.clone(),
+                    offset,
+                    len,
+                    counter.clone(),
+                ))
             })
             .buffer_unordered(self.tuning.concurrency)
             .try_collect::<Vec<()>>()
@@ -508,19 +514,77 @@ impl Download<'_> {
         Ok(info)
     }
 
+    /// What the parts of this download read, owned by each part's task.
+    fn source(&self, info: &ObjectInfo) -> Source {
+        Source {
+            client: self.client.clone(),
+            bucket: self.bucket.into(),
+            key: self.key.into(),
+            etag: info.etag.as_deref().map(Arc::from),
+        }
+    }
+
+    /// Downloads into `writer`, in order, with up to `concurrency` parts fetched ahead
+    /// (memory: part size × concurrency).
+    ///
+    /// # Errors
+    /// As [`to_file`](Self::to_file); a part that breaks is retried whole.
+    pub async fn to_writer<W: AsyncWrite + Unpin>(self, mut writer: W) -> Result<ObjectInfo> {
+        let info = self.client.head_object(self.bucket, self.key).await?;
+        let size = info.content_length;
+        let counter = Counter::new(Some(size), self.tuning.progress.clone());
+        let part_size = self.tuning.part_size;
+        let parts = size.div_ceil(part_size);
+        let source = self.source(&info);
+        let mut stream = futures_util::stream::iter(0..parts)
+            .map(|i| {
+                let offset = i * part_size;
+                let len = part_size.min(size - offset);
+                spawn_part(source.clone().part_bytes(offset, len))
+            })
+            .buffered(self.tuning.concurrency);
+        while let Some(part) = stream.next().await {
+            let part = part?;
+            writer.write_all(&part).await.map_err(|e| Error::Io {
+                path: None,
+                source: e,
+            })?;
+            counter.add(part.len() as u64);
+        }
+        writer.flush().await.map_err(|e| Error::Io {
+            path: None,
+            source: e,
+        })?;
+        Ok(info)
+    }
+}
+
+/// The object a download reads, owned: each part runs as a task of its own, so that body
+/// pieces are taken on the runtime's workers, next to the connection that reads them, and
+/// not on the caller's thread (a `block_on` thread is woken across threads for each piece,
+/// which costs more CPU than the transfer itself), and parts use every worker.
+#[derive(Clone)]
+struct Source {
+    client: Client,
+    bucket: Arc<str>,
+    key: Arc<str>,
+    /// The ETag seen first: every part is conditional on it.
+    etag: Option<Arc<str>>,
+}
+
+impl Source {
     /// Fetches `[offset, offset+len)` into the file, retrying the part when the body
     /// breaks mid-way.
     async fn part_to_file(
-        &self,
-        file: &Arc<std::fs::File>,
-        temp: &Path,
+        self,
+        file: Arc<std::fs::File>,
+        temp: Arc<Path>,
         offset: u64,
         len: u64,
-        etag: Option<&str>,
-        counter: &Counter,
+        counter: Arc<Counter>,
     ) -> Result<()> {
         self.retrying(offset, || {
-            self.try_part_to_file(file, temp, offset, len, etag, counter)
+            self.try_part_to_file(&file, &temp, offset, len, &counter)
         })
         .await
     }
@@ -548,12 +612,12 @@ impl Download<'_> {
 
     /// The GET of `[offset, offset+len)` (the whole object when it is empty), conditional on
     /// the ETag seen first.
-    fn ranged_get(&self, offset: u64, len: u64, etag: Option<&str>) -> crate::GetObject<'_> {
-        let mut get = self.client.get_object(self.bucket, self.key);
+    fn ranged_get(&self, offset: u64, len: u64) -> crate::GetObject<'_> {
+        let mut get = self.client.get_object(&self.bucket, &self.key);
         if len > 0 {
             get = get.range(offset..offset + len);
         }
-        if let Some(etag) = etag {
+        if let Some(etag) = &self.etag {
             get = get.if_match(etag);
         }
         get
@@ -565,10 +629,9 @@ impl Download<'_> {
         temp: &Path,
         offset: u64,
         len: u64,
-        etag: Option<&str>,
         counter: &Counter,
     ) -> Result<()> {
-        let mut object = self.ranged_get(offset, len, etag).send().await?;
+        let mut object = self.ranged_get(offset, len).send().await?;
         // The body's pieces (tens of KiB) are gathered into batches of about 1 MiB, each
         // written by one blocking task at its offset: a thread hand-off per MiB rather than
         // one per piece, and no copy into an intermediate buffer.
@@ -596,48 +659,10 @@ impl Download<'_> {
         Ok(())
     }
 
-    /// Downloads into `writer`, in order, with up to `concurrency` parts fetched ahead
-    /// (memory: part size × concurrency).
-    ///
-    /// # Errors
-    /// As [`to_file`](Self::to_file); a part that breaks is retried whole.
-    pub async fn to_writer<W: AsyncWrite + Unpin>(self, mut writer: W) -> Result<ObjectInfo> {
-        let info = self.client.head_object(self.bucket, self.key).await?;
-        let size = info.content_length;
-        let counter = Counter::new(Some(size), self.tuning.progress.clone());
-        let part_size = self.tuning.part_size;
-        let parts = size.div_ceil(part_size);
-        let etag = info.etag.clone();
-        let this = &self;
-        let mut stream = futures_util::stream::iter(0..parts)
-            .map(|i| {
-                let etag = etag.clone();
-                async move {
-                    let offset = i * part_size;
-                    let len = part_size.min(size - offset);
-                    this.part_bytes(offset, len, etag.as_deref()).await
-                }
-            })
-            .buffered(self.tuning.concurrency);
-        while let Some(part) = stream.next().await {
-            let part = part?;
-            writer.write_all(&part).await.map_err(|e| Error::Io {
-                path: None,
-                source: e,
-            })?;
-            counter.add(part.len() as u64);
-        }
-        writer.flush().await.map_err(|e| Error::Io {
-            path: None,
-            source: e,
-        })?;
-        Ok(info)
-    }
-
-    async fn part_bytes(&self, offset: u64, len: u64, etag: Option<&str>) -> Result<Bytes> {
+    async fn part_bytes(self, offset: u64, len: u64) -> Result<Bytes> {
         let bytes = self
             .retrying(offset, || async {
-                self.ranged_get(offset, len, etag)
+                self.ranged_get(offset, len)
                     .send()
                     .await?
                     .body
@@ -652,6 +677,31 @@ impl Download<'_> {
             )));
         }
         Ok(bytes)
+    }
+}
+
+/// Runs a part as a task of its own; dropping the returned future (a download dropped or
+/// failed) aborts the task, and with it the part's request.
+fn spawn_part<T: Send + 'static>(
+    part: impl std::future::Future<Output = Result<T>> + Send + 'static,
+) -> impl std::future::Future<Output = Result<T>> {
+    /// Aborts the task when dropped before it finished.
+    struct AbortOnDrop<T>(tokio::task::JoinHandle<Result<T>>);
+    impl<T> Drop for AbortOnDrop<T> {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let mut task = AbortOnDrop(tokio::spawn(part));
+    async move {
+        match (&mut task.0).await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(Error::Transport {
+                message: format!("a download part was cancelled: {e}"),
+                source: None,
+            }),
+        }
     }
 }
 

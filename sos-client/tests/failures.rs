@@ -570,3 +570,51 @@ async fn traces_name_requests_and_hold_no_secret() {
         "no Authorization header in the log"
     );
 }
+
+/// A download dropped half way (its future cancelled) leaves neither the file nor its
+/// temporary partial file, and its parts stop: the same download then completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_download_leaves_no_partial_file() {
+    let target = common::embedded();
+    let direct = target.client();
+    let bucket = target.bucket(&direct, "sos-dropdl").await;
+    let big = data(6 * MIB, 21);
+    direct
+        .put_object(&bucket, "big")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    let proxy = FaultProxy::start(&target.endpoint).await.unwrap();
+    let client = proxied(&target, &proxy, RetryConfig::disabled());
+    proxy.push_fault(Fault::Delay(Duration::ZERO)); // the HEAD
+    proxy.push_fault(Fault::Delay(Duration::from_secs(3))); // the first part: slow
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big");
+    let download = client
+        .download(&bucket, "big")
+        .part_size(2 * MIB as u64)
+        .concurrency(1)
+        .to_file(&file);
+    let dropped = tokio::time::timeout(Duration::from_millis(500), download).await;
+    assert!(
+        dropped.is_err(),
+        "the download should still have been running"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+    client
+        .download(&bucket, "big")
+        .part_size(2 * MIB as u64)
+        .to_file(&file)
+        .await
+        .unwrap();
+    assert!(
+        std::fs::read(&file).unwrap() == big,
+        "downloaded bytes differ"
+    );
+    remove_bucket(&direct, &bucket).await;
+}
