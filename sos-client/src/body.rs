@@ -153,6 +153,12 @@ pub(crate) fn aws_chunked(
 
 /// The body of a download: a stream of [`Bytes`] as they arrive.
 ///
+/// Received outside any task (in the future that `block_on` or `#[tokio::main]` runs), the
+/// body is read by a task of its own on the runtime's workers and handed over in batches of
+/// what has arrived (at most 256 KiB each, two ahead): taking each piece across threads
+/// would cost more CPU than the transfer. Inside a task it is read directly. Dropping the
+/// stream stops the reading and closes the connection.
+///
 /// ```no_run
 /// # async fn f(client: sos_client::Client) -> sos_client::Result<()> {
 /// use futures_util::StreamExt;
@@ -176,12 +182,16 @@ impl std::fmt::Debug for ByteStream {
 
 impl ByteStream {
     pub(crate) fn from_response(response: reqwest::Response) -> Self {
-        Self {
-            inner: response
-                .bytes_stream()
-                .map(|r| r.map_err(Error::transport))
-                .boxed(),
-        }
+        let body = response.bytes_stream().map(|r| r.map_err(Error::transport));
+        // Outside any task (the future a `block_on` runs, as `#[tokio::main]` does), the body
+        // is read by a task of its own; inside one, where it is already on the workers,
+        // directly.
+        let inner = if tokio::task::try_id().is_none() {
+            pumped(body).boxed()
+        } else {
+            body.boxed()
+        };
+        Self { inner }
     }
 
     /// Reads the whole body into memory.
@@ -212,4 +222,109 @@ impl Stream for ByteStream {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.inner.poll_next_unpin(cx)
     }
+}
+
+/// At most this many bytes of a body are handed over at once (see [`pumped`]).
+const PUMP_BATCH: usize = 256 * 1024;
+
+/// What the task reading a body hands over.
+enum Pumped {
+    Pieces(Vec<Bytes>),
+    Failed(Error),
+    End,
+}
+
+/// Reads `body` in a task of its own, on the runtime's workers next to the connection that
+/// receives it, and hands its pieces over in batches of what has arrived (up to
+/// [`PUMP_BATCH`], two batches ahead at most). A body read on a `block_on` thread (what
+/// `#[tokio::main]` runs) was otherwise woken across threads for each piece of tens of KiB,
+/// which cost more CPU than the transfer. Dropping the stream stops the task, and with it
+/// the response (its connection is closed, as for any body not read to the end).
+fn pumped(
+    body: impl Stream<Item = Result<Bytes>> + Send + 'static,
+) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
+    use futures_util::FutureExt;
+
+    /// Aborts the task when the stream is dropped.
+    struct AbortOnDrop(tokio::task::JoinHandle<()>);
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+
+    let (tx, rx) = tokio::sync::mpsc::channel::<Pumped>(2);
+    let task = tokio::spawn(async move {
+        let mut body = std::pin::pin!(body);
+        let mut ended = false;
+        while !ended {
+            let mut batch = match body.next().await {
+                Some(Ok(piece)) => vec![piece],
+                Some(Err(e)) => {
+                    let _ = tx.send(Pumped::Failed(e)).await;
+                    return;
+                }
+                None => break,
+            };
+            let mut size = batch[0].len();
+            let mut failed = None;
+            // Let the connection read what is already there, and take it along.
+            while size < PUMP_BATCH {
+                tokio::task::yield_now().await;
+                match body.next().now_or_never() {
+                    Some(Some(Ok(piece))) => {
+                        size += piece.len();
+                        batch.push(piece);
+                    }
+                    Some(Some(Err(e))) => {
+                        failed = Some(e);
+                        break;
+                    }
+                    Some(None) => {
+                        ended = true;
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            if tx.send(Pumped::Pieces(batch)).await.is_err() {
+                return;
+            }
+            if let Some(e) = failed {
+                let _ = tx.send(Pumped::Failed(e)).await;
+                return;
+            }
+        }
+        let _ = tx.send(Pumped::End).await;
+    });
+    let state = (
+        rx,
+        std::collections::VecDeque::new(),
+        AbortOnDrop(task),
+        false,
+    );
+    futures_util::stream::unfold(state, |(mut rx, mut queue, task, done)| async move {
+        if done {
+            return None;
+        }
+        loop {
+            if let Some(piece) = queue.pop_front() {
+                return Some((Ok(piece), (rx, queue, task, false)));
+            }
+            match rx.recv().await {
+                Some(Pumped::Pieces(batch)) => queue.extend(batch),
+                Some(Pumped::Failed(e)) => return Some((Err(e), (rx, queue, task, true))),
+                Some(Pumped::End) => return None,
+                // The task stopped without saying so (it panicked): never a silently short
+                // body.
+                None => {
+                    let e = Error::Transport {
+                        message: "the task reading the response body stopped".to_owned(),
+                        source: None,
+                    };
+                    return Some((Err(e), (rx, queue, task, true)));
+                }
+            }
+        }
+    })
 }

@@ -618,3 +618,56 @@ async fn a_dropped_download_leaves_no_partial_file() {
     );
     remove_bucket(&direct, &bucket).await;
 }
+
+/// A body cut short is an error at the end of the stream, never short data: read where
+/// `#[tokio::test]` runs it (outside any task: the body comes through its own reading task)
+/// and inside a spawned task (read directly).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_cut_short_is_an_error_in_and_outside_tasks() {
+    let target = common::embedded();
+    let direct = target.client();
+    let bucket = target.bucket(&direct, "sos-cut").await;
+    let big = data(3 * MIB, 22);
+    direct
+        .put_object(&bucket, "big")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    let proxy = FaultProxy::start(&target.endpoint).await.unwrap();
+    let client = proxied(&target, &proxy, RetryConfig::disabled());
+    async fn read(client: sos_client::Client, bucket: String) -> (usize, Option<String>) {
+        let mut object = client.get_object(&bucket, "big").send().await.unwrap();
+        let mut n = 0;
+        while let Some(piece) = object.body.next().await {
+            match piece {
+                Ok(piece) => n += piece.len(),
+                Err(e) => return (n, Some(e.to_string())),
+            }
+        }
+        (n, None)
+    }
+    proxy.push_fault(Fault::TruncateResponse(1_000_000));
+    let (n, error) = read(client.clone(), bucket.clone()).await;
+    assert!(
+        n < big.len() && error.is_some(),
+        "outside a task: {n} bytes, {error:?}"
+    );
+    proxy.push_fault(Fault::TruncateResponse(1_000_000));
+    let (n, error) = tokio::spawn(read(client.clone(), bucket.clone()))
+        .await
+        .unwrap();
+    assert!(
+        n < big.len() && error.is_some(),
+        "in a task: {n} bytes, {error:?}"
+    );
+    // Whole bodies, both ways.
+    let (n, error) = read(client.clone(), bucket.clone()).await;
+    assert_eq!((n, error), (big.len(), None));
+    let (n, error) = tokio::spawn(read(client.clone(), bucket.clone()))
+        .await
+        .unwrap();
+    assert_eq!((n, error), (big.len(), None));
+    assert!(client.get_object(&bucket, "big").bytes().await.unwrap() == big);
+    remove_bucket(&direct, &bucket).await;
+}
