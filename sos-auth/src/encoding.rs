@@ -19,13 +19,19 @@ pub(crate) enum Component {
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 
+/// The RFC 3986 rule for unreserved characters, without branches (so that a fold over a
+/// slice of it compiles to a vector loop). Byte by byte, [`is_unreserved`]'s table is faster.
+#[inline]
+const fn unreserved_by_rule(c: u8) -> bool {
+    c.is_ascii_alphanumeric() | (c == b'-') | (c == b'_') | (c == b'.') | (c == b'~')
+}
+
 /// RFC 3986 unreserved characters, as a table: this test runs on every byte signed.
 const UNRESERVED: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
     while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.' || c == b'~';
+        table[b] = unreserved_by_rule(b as u8);
         b += 1;
     }
     table
@@ -116,9 +122,9 @@ fn emit_byte(b: u8, raw: bool, emit: &mut impl ByteSink) {
 pub(crate) fn encode_raw(input: &[u8], emit: &mut impl ByteSink) {
     // Access keys, dates and regions have nothing to escape: one branch-free (vectorised)
     // scan, then one copy.
-    let escapes = input.iter().fold(false, |any, &b| {
-        any | !(b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_') | (b == b'.') | (b == b'~'))
-    });
+    let escapes = input
+        .iter()
+        .fold(false, |any, &b| any | !unreserved_by_rule(b));
     if !escapes {
         emit.put(input);
         return;

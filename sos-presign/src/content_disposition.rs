@@ -30,7 +30,7 @@ pub fn attachment(filename: &str) -> String {
         if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
             encoded.push(char::from(b));
         } else {
-            encoded.push_str(&format!("%{b:02X}"));
+            crate::percent::push_escaped(b, &mut encoded);
         }
     }
     format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")

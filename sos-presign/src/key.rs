@@ -1,5 +1,6 @@
 //! Object keys and bucket names in URLs.
 
+use crate::percent::{is_unreserved, push_escaped};
 use crate::{Addressing, Error, Result};
 
 /// Encodes an object key for a URL path, once: every byte but `A-Z a-z 0-9 - _ . ~` and `/`
@@ -19,7 +20,6 @@ pub fn encode_key(key: &str) -> String {
 
 /// [`encode_key`] appended to `out`, in one pass over the bytes.
 pub(crate) fn encode_key_into(key: &str, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let bytes = key.as_bytes();
     // `key[run..]` is pending: only unreserved bytes and `/`, copied whole when the next
     // escape (or the end) comes. Non-ASCII characters are escaped byte by byte, so `run`
@@ -37,14 +37,12 @@ pub(crate) fn encode_key_into(key: &str, out: &mut String) {
         if b == b'/' {
             dots(out, &mut run, segment, j);
             segment = j + 1;
-        } else if !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')) {
+        } else if !is_unreserved(b) {
             if run < j {
                 // A run of ASCII: both ends are character boundaries.
                 out.push_str(&key[run..j]);
             }
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
+            push_escaped(b, out);
             run = j + 1;
         }
     }

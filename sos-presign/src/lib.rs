@@ -34,6 +34,7 @@ mod content_disposition;
 mod endpoint;
 mod error;
 mod key;
+mod percent;
 mod post_policy;
 mod presigner;
 

@@ -7,6 +7,7 @@ use http::{HeaderMap, Method};
 use sos_auth::{Credentials, MAX_PRESIGN_EXPIRY, SigV2Signer, SigV4Signer};
 
 use crate::key::check_key;
+use crate::percent::{is_unreserved, push_escaped};
 use crate::{Endpoint, Error, Result};
 
 /// Which signature a URL carries.
@@ -330,13 +331,10 @@ impl PresignRequest<'_> {
 /// Percent-encodes a query name or value (everything but unreserved characters).
 fn encode_component(text: &str, out: &mut String) {
     for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+        if is_unreserved(b) {
             out.push(char::from(b));
         } else {
-            const HEX: &[u8; 16] = b"0123456789ABCDEF";
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
+            push_escaped(b, out);
         }
     }
 }

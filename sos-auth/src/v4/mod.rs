@@ -161,17 +161,13 @@ pub struct SigV4Signer {
 /// may spill them to the heap).
 type QueryParams = StackBuf<384>;
 
-/// Appends `params` and `&X-Amz-Signature={signature}` to a URL that ends with `?` or `&`.
-fn append_query_signature(
-    url: &mut String,
-    params: &QueryParams,
-    signature: &[u8; 64],
-) -> Result<()> {
-    let not_ascii = || Error::InvalidRequest("the URI is not ASCII".to_owned());
-    url.push_str(std::str::from_utf8(params.as_slice()).map_err(|_| not_ascii())?);
+/// Appends the `X-Amz-*` parameters (as [`SigV4Signer::query_signature`] wrote them) and
+/// `&X-Amz-Signature={signature}` to a URL that ends with `?` or `&`.
+fn append_query_signature(url: &mut String, params: &str, signature: &[u8; 64]) {
+    url.push_str(params);
     url.push_str("&X-Amz-Signature=");
-    url.push_str(std::str::from_utf8(signature).map_err(|_| not_ascii())?);
-    Ok(())
+    // Lower-case hex digits, one char each.
+    url.extend(signature.iter().map(|&b| char::from(b)));
 }
 
 /// The credential (`{access key}/{date}/{region}/{service}/aws4_request`) on both sides of
@@ -516,16 +512,11 @@ impl SigV4Signer {
             Error::InvalidRequest("a pre-signed URL needs an absolute URI".to_owned())
         })?;
         let mut params = QueryParams::new();
-        let signature =
+        let (params, signature) =
             self.query_signature(method, parts, headers, expires_in, time, &mut params)?;
         let (scheme, path, query) = (parts.scheme(), parts.path_or_root(), parts.query());
         let mut url = String::with_capacity(
-            scheme.len()
-                + authority.len()
-                + path.len()
-                + query.len()
-                + params.as_slice().len()
-                + 90,
+            scheme.len() + authority.len() + path.len() + query.len() + params.len() + 90,
         );
         url.push_str(scheme);
         url.push_str("://");
@@ -536,7 +527,7 @@ impl SigV4Signer {
         if !query.is_empty() {
             url.push('&');
         }
-        append_query_signature(&mut url, &params, &signature)?;
+        append_query_signature(&mut url, params, &signature);
         Ok(url)
     }
 
@@ -575,9 +566,9 @@ impl SigV4Signer {
     ) -> Result<String> {
         let mut url = url.into();
         let mut params = QueryParams::new();
-        let (signature, root_at, separator) = {
+        let (params, signature, root_at, separator) = {
             let parts = UriParts::parse_absolute(&url)?;
-            let signature =
+            let (params, signature) =
                 self.query_signature(method, parts, headers, expires_in, time, &mut params)?;
             // `https://host` is sent (and signed) as `https://host/`.
             let root_at = parts.path().is_empty().then(|| {
@@ -590,28 +581,29 @@ impl SigV4Signer {
             } else {
                 "?"
             };
-            (signature, root_at, separator)
+            (params, signature, root_at, separator)
         };
-        url.reserve(params.as_slice().len() + 90);
+        url.reserve(params.len() + 90);
         if let Some(at) = root_at {
             url.insert(at, '/');
         }
         url.push_str(separator);
-        append_query_signature(&mut url, &params, &signature)?;
+        append_query_signature(&mut url, params, &signature);
         Ok(url)
     }
 
     /// Writes the `X-Amz-*` parameters of a pre-signed URL (all but the signature) to
-    /// `params` and returns the signature.
-    fn query_signature(
+    /// `params` and returns them as text, with the signature. `uri` is absolute (both
+    /// callers have checked its authority).
+    fn query_signature<'p>(
         &self,
         method: &Method,
         uri: UriParts<'_>,
         headers: &HeaderMap,
         expires_in: Duration,
         time: SystemTime,
-        params: &mut QueryParams,
-    ) -> Result<[u8; 64]> {
+        params: &'p mut QueryParams,
+    ) -> Result<(&'p str, [u8; 64])> {
         let seconds = expires_in.as_secs();
         if !(1..=MAX_PRESIGN_EXPIRY.as_secs()).contains(&seconds) || expires_in.subsec_nanos() != 0
         {
@@ -620,11 +612,6 @@ impl SigV4Signer {
                 min: 1,
                 max: MAX_PRESIGN_EXPIRY.as_secs(),
             });
-        }
-        if uri.authority().is_none() {
-            return Err(Error::InvalidRequest(
-                "a pre-signed URL needs an absolute URI".to_owned(),
-            ));
         }
         let date = AmzDate::new(time);
         let canonical = CanonicalRequest::new(
@@ -653,13 +640,8 @@ impl SigV4Signer {
         let text = std::str::from_utf8(params.as_slice())
             .map_err(|_| Error::InvalidRequest("the URI is not ASCII".to_owned()))?;
         let hash = canonical_request_hash(&canonical, text);
-        Ok(signature(
-            &self.mac(&date),
-            &date,
-            &self.region,
-            &self.service,
-            &hash,
-        ))
+        let signature = signature(&self.mac(&date), &date, &self.region, &self.service, &hash);
+        Ok((text, signature))
     }
 
     /// Signs a streaming upload (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`) and returns the
