@@ -9,6 +9,7 @@ use futures_util::stream::{BoxStream, Stream, StreamExt};
 use sos_auth::ChunkSigner;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
+use crate::task::AbortingTask;
 use crate::{Error, Result};
 
 /// Read size for files: large enough for few syscalls, small enough to bound memory.
@@ -253,16 +254,8 @@ fn pumped(
 ) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
     use futures_util::FutureExt;
 
-    /// Aborts the task when the stream is dropped.
-    struct AbortOnDrop(tokio::task::JoinHandle<()>);
-    impl Drop for AbortOnDrop {
-        fn drop(&mut self) {
-            self.0.abort();
-        }
-    }
-
     let (tx, rx) = tokio::sync::mpsc::channel::<Pumped>(2);
-    let task = tokio::spawn(async move {
+    let task = AbortingTask::spawn(async move {
         let mut body = std::pin::pin!(body);
         let mut ended = false;
         while !ended {
@@ -316,12 +309,7 @@ fn pumped(
         }
         let _ = tx.send(Pumped::End).await;
     });
-    let state = (
-        rx,
-        std::collections::VecDeque::new(),
-        AbortOnDrop(task),
-        false,
-    );
+    let state = (rx, std::collections::VecDeque::new(), task, false);
     futures_util::stream::unfold(state, |(mut rx, mut queue, task, done)| async move {
         if done {
             return None;

@@ -60,6 +60,7 @@ mod metadata;
 mod multipart;
 mod object;
 mod retry;
+mod task;
 mod transfer;
 mod xml;
 

@@ -16,6 +16,7 @@ use crate::client::Client;
 use crate::metadata::{Metadata, ObjectInfo};
 use crate::multipart::{CompletedPart, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, MultipartUpload};
 use crate::object::PutObjectOutput;
+use crate::task::AbortingTask;
 use crate::{Error, Result};
 
 /// Default part size: 8 MiB.
@@ -685,16 +686,9 @@ impl Source {
 fn spawn_part<T: Send + 'static>(
     part: impl std::future::Future<Output = Result<T>> + Send + 'static,
 ) -> impl std::future::Future<Output = Result<T>> {
-    /// Aborts the task when dropped before it finished.
-    struct AbortOnDrop<T>(tokio::task::JoinHandle<Result<T>>);
-    impl<T> Drop for AbortOnDrop<T> {
-        fn drop(&mut self) {
-            self.0.abort();
-        }
-    }
-    let mut task = AbortOnDrop(tokio::spawn(part));
+    let task = AbortingTask::spawn(part);
     async move {
-        match (&mut task.0).await {
+        match task.await {
             Ok(result) => result,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
             Err(e) => Err(Error::Transport {

@@ -571,14 +571,21 @@ async fn traces_name_requests_and_hold_no_secret() {
     );
 }
 
-/// A download dropped half way (its future cancelled) leaves neither the file nor its
-/// temporary partial file, and its parts stop: the same download then completes.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dropped_download_leaves_no_partial_file() {
+/// An object `big` of pseudo-random bytes in a new bucket of the embedded server, and a
+/// client that reaches it through a fault proxy, without retries.
+struct BigBehindProxy {
+    direct: Client,
+    bucket: String,
+    big: Vec<u8>,
+    proxy: FaultProxy,
+    client: Client,
+}
+
+async fn big_behind_proxy(bucket_name: &str, size: usize, seed: u64) -> BigBehindProxy {
     let target = common::embedded();
     let direct = target.client();
-    let bucket = target.bucket(&direct, "sos-dropdl").await;
-    let big = data(6 * MIB, 21);
+    let bucket = target.bucket(&direct, bucket_name).await;
+    let big = data(size, seed);
     direct
         .put_object(&bucket, "big")
         .body(big.clone())
@@ -587,6 +594,26 @@ async fn a_dropped_download_leaves_no_partial_file() {
         .unwrap();
     let proxy = FaultProxy::start(&target.endpoint).await.unwrap();
     let client = proxied(&target, &proxy, RetryConfig::disabled());
+    BigBehindProxy {
+        direct,
+        bucket,
+        big,
+        proxy,
+        client,
+    }
+}
+
+/// A download dropped half way (its future cancelled) leaves neither the file nor its
+/// temporary partial file, and its parts stop: the same download then completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_download_leaves_no_partial_file() {
+    let BigBehindProxy {
+        direct,
+        bucket,
+        big,
+        proxy,
+        client,
+    } = big_behind_proxy("sos-dropdl", 6 * MIB, 21).await;
     proxy.push_fault(Fault::Delay(Duration::ZERO)); // the HEAD
     proxy.push_fault(Fault::Delay(Duration::from_secs(3))); // the first part: slow
     let dir = tempfile::tempdir().unwrap();
@@ -624,18 +651,13 @@ async fn a_dropped_download_leaves_no_partial_file() {
 /// and inside a spawned task (read directly).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_cut_short_is_an_error_in_and_outside_tasks() {
-    let target = common::embedded();
-    let direct = target.client();
-    let bucket = target.bucket(&direct, "sos-cut").await;
-    let big = data(3 * MIB, 22);
-    direct
-        .put_object(&bucket, "big")
-        .body(big.clone())
-        .send()
-        .await
-        .unwrap();
-    let proxy = FaultProxy::start(&target.endpoint).await.unwrap();
-    let client = proxied(&target, &proxy, RetryConfig::disabled());
+    let BigBehindProxy {
+        direct,
+        bucket,
+        big,
+        proxy,
+        client,
+    } = big_behind_proxy("sos-cut", 3 * MIB, 22).await;
     async fn read(client: sos_client::Client, bucket: String) -> (usize, Option<String>) {
         let mut object = client.get_object(&bucket, "big").send().await.unwrap();
         let mut n = 0;
