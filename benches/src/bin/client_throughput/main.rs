@@ -1227,42 +1227,52 @@ fn report(
         }
         out.push('\n');
     };
-    let find = |tool: Tool, label: &str| {
-        results
-            .iter()
-            .find(|((t, l), _)| *t == tool && *l == label)
-            .map(|(_, o)| o)
+    // One table: a row per case that has results, a cell per tool (`–` for none, `failed`,
+    // or what `cell` makes of the outcome; `None` from it is `–` too).
+    let table = |out: &mut String,
+                 rows: &[(&str, String)],
+                 cell: &dyn Fn(&str, &Outcome) -> Option<String>| {
+        header(out, "case");
+        for (label, title) in rows {
+            if !results.iter().any(|((_, l), _)| l == label) {
+                continue;
+            }
+            let _ = write!(out, "| {title} |");
+            for &t in &tools {
+                let found = results
+                    .iter()
+                    .find(|((tool, l), _)| *tool == t && l == label)
+                    .map(|(_, o)| o);
+                let text = match found {
+                    Some(Err(_)) => "failed".to_owned(),
+                    Some(Ok(o)) => cell(label, o).unwrap_or_else(|| "–".to_owned()),
+                    None => "–".to_owned(),
+                };
+                let _ = write!(out, " {text} |");
+            }
+            out.push('\n');
+        }
     };
 
     let _ = writeln!(
         out,
         "Throughput, MiB/s (small objects: objects/s), best (median) of the runs:\n"
     );
-    header(&mut out, "case");
-    for (label, title) in &rows {
-        if !results.iter().any(|((_, l), _)| l == label) {
-            continue;
-        }
-        let _ = write!(out, "| {title} |");
-        for &t in &tools {
-            let cell = match find(t, label) {
-                None => "–".to_owned(),
-                Some(Err(_)) => "failed".to_owned(),
-                Some(Ok(o)) if label.starts_with("small") => format!(
-                    "{:.0}/s ({:.0}/s)",
-                    o.best.ops as f64 / o.best.secs.max(1e-9),
-                    o.best.ops as f64 / o.median_secs().max(1e-9)
-                ),
-                Some(Ok(o)) => format!(
-                    "{:.0} ({:.0})",
-                    mib_per_s(&o.best),
-                    o.best.bytes as f64 / MIB as f64 / o.median_secs().max(1e-9)
-                ),
-            };
-            let _ = write!(out, " {cell} |");
-        }
-        out.push('\n');
-    }
+    table(&mut out, &rows, &|label, o| {
+        Some(if label.starts_with("small") {
+            format!(
+                "{:.0}/s ({:.0}/s)",
+                o.best.ops as f64 / o.best.secs.max(1e-9),
+                o.best.ops as f64 / o.median_secs().max(1e-9)
+            )
+        } else {
+            format!(
+                "{:.0} ({:.0})",
+                mib_per_s(&o.best),
+                o.best.bytes as f64 / MIB as f64 / o.median_secs().max(1e-9)
+            )
+        })
+    });
 
     let server_cpu = if server.starts_with("embedded") {
         "the embedded server's"
@@ -1274,63 +1284,42 @@ fn report(
         "\nCPU time, client / server (user + system, seconds per GiB moved; small objects: \
          µs per object); the server's is {server_cpu}:\n"
     );
-    header(&mut out, "case");
-    for (label, title) in &rows {
-        if !results.iter().any(|((_, l), _)| l == label) {
-            continue;
-        }
-        let _ = write!(out, "| {title} |");
-        for &t in &tools {
-            let cell = match find(t, label) {
-                None => "–".to_owned(),
-                Some(Err(_)) => "failed".to_owned(),
-                Some(Ok(o)) if label.starts_with("small") => {
-                    let per = 1e6 / o.best.ops.max(1) as f64;
-                    format!("{:.0} / {:.0}", o.best.cpu * per, o.best.server_cpu * per)
-                }
-                Some(Ok(o)) => {
-                    let per = (1u64 << 30) as f64 / o.best.bytes.max(1) as f64;
-                    format!("{:.2} / {:.2}", o.best.cpu * per, o.best.server_cpu * per)
-                }
-            };
-            let _ = write!(out, " {cell} |");
-        }
-        out.push('\n');
-    }
+    table(&mut out, &rows, &|label, o| {
+        Some(if label.starts_with("small") {
+            let per = 1e6 / o.best.ops.max(1) as f64;
+            format!("{:.0} / {:.0}", o.best.cpu * per, o.best.server_cpu * per)
+        } else {
+            let per = (1u64 << 30) as f64 / o.best.bytes.max(1) as f64;
+            format!("{:.2} / {:.2}", o.best.cpu * per, o.best.server_cpu * per)
+        })
+    });
 
     let _ = writeln!(
         out,
         "\nPeak RSS of the client process (VmHWM; curl: GNU time), MiB:\n"
     );
-    header(&mut out, "case");
-    for (label, title) in &rows {
-        if *label == "small-get" || !results.iter().any(|((_, l), _)| l == label) {
-            continue;
-        }
-        let title = if *label == "small-put" {
-            format!("{title}, then GET")
-        } else {
-            title.clone()
-        };
-        let _ = write!(out, "| {title} |");
-        for &t in &tools {
-            let cell = match find(t, label) {
-                Some(Ok(o)) if o.peak_rss_kib > 0 => {
-                    let peak = o.peak_rss_kib * 1024;
-                    let mark = if matches!(*label, "upload" | "download") {
-                        if peak <= budget { " ✓" } else { " ✗" }
-                    } else {
-                        ""
-                    };
-                    format!("{}{mark}", peak / MIB)
-                }
-                Some(Err(_)) => "failed".to_owned(),
-                _ => "–".to_owned(),
+    // The small objects' one process does both: one row for them.
+    let rss_rows: Vec<(&str, String)> = rows
+        .iter()
+        .filter(|(label, _)| *label != "small-get")
+        .map(|(label, title)| {
+            let title = if *label == "small-put" {
+                format!("{title}, then GET")
+            } else {
+                title.clone()
             };
-            let _ = write!(out, " {cell} |");
-        }
-        out.push('\n');
-    }
+            (*label, title)
+        })
+        .collect();
+    table(&mut out, &rss_rows, &|label, o| {
+        let peak = o.peak_rss_kib * 1024;
+        let mark = match label {
+            "upload" | "download" if peak <= budget => " ✓",
+            "upload" | "download" => " ✗",
+            _ => "",
+        };
+        (o.peak_rss_kib > 0).then(|| format!("{}{mark}", peak / MIB))
+    });
     let failures: Vec<String> = results
         .iter()
         .filter_map(|((t, l), o)| o.as_ref().err().map(|e| format!("{} {l}: {e}", t.name())))
