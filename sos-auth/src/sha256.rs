@@ -101,6 +101,40 @@ impl HmacKey {
         let inner = finish(self.inner, BLOCK as u64, message);
         finish(self.outer, BLOCK as u64, &inner)
     }
+
+    /// The inner state once `block`, the first 64 bytes of messages to come, is absorbed:
+    /// messages that start alike skip that compression ([`mac_after`](Self::mac_after)).
+    pub(crate) fn absorb_block(&self, block: &[u8; BLOCK]) -> MacPrefix {
+        let mut inner = self.inner;
+        compress(&mut inner, block);
+        MacPrefix { inner }
+    }
+
+    /// `HMAC(key, first block ‖ rest)`, the first block absorbed in `prefix` by
+    /// [`absorb_block`](Self::absorb_block) of this same key.
+    pub(crate) fn mac_after(&self, prefix: &MacPrefix, rest: &[u8]) -> [u8; 32] {
+        let inner = finish(prefix.inner, 2 * BLOCK as u64, rest);
+        finish(self.outer, BLOCK as u64, &inner)
+    }
+}
+
+/// An HMAC inner state with the key and a message's first block absorbed (see
+/// [`HmacKey::absorb_block`]). Derived from the key: zeroed on drop, never printed.
+#[derive(Clone)]
+pub(crate) struct MacPrefix {
+    inner: [u32; 8],
+}
+
+impl Drop for MacPrefix {
+    fn drop(&mut self) {
+        self.inner.zeroize();
+    }
+}
+
+impl std::fmt::Debug for MacPrefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MacPrefix(<redacted>)")
+    }
 }
 
 impl Drop for HmacKey {
@@ -142,6 +176,21 @@ mod tests {
             )),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
         );
+    }
+
+    #[test]
+    fn mac_after_a_stored_first_block_is_the_mac_of_the_whole() {
+        let key = HmacKey::new(b"a key");
+        let message: Vec<u8> = (0..200u8).collect();
+        let prefix = key.absorb_block(message[..64].try_into().unwrap());
+        for len in [64, 65, 119, 120, 127, 128, 200] {
+            assert_eq!(
+                key.mac_after(&prefix, &message[64..len]),
+                key.mac(&message[..len]),
+                "{len} bytes"
+            );
+        }
+        assert_eq!(format!("{prefix:?}"), "MacPrefix(<redacted>)");
     }
 
     #[test]

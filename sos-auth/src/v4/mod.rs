@@ -18,7 +18,8 @@ pub use streaming::ChunkSigner;
 
 pub(crate) use canonical_request::{CanonicalRequest, is_signable};
 pub(crate) use string_to_sign::{
-    ALGORITHM, canonical_request_hash, signature, write_scope, write_string_to_sign,
+    ALGORITHM, StringToSignKey, canonical_request_hash, signature, write_scope,
+    write_string_to_sign,
 };
 
 use std::sync::Arc;
@@ -402,8 +403,8 @@ impl SigV4Signer {
             payload.as_bytes(),
         )?;
         let hash = canonical_request_hash(&canonical, "");
-        let mac = self.mac(date);
-        let sig = signature(&mac, date, &self.region, &self.service, &hash);
+        let key = self.string_to_sign_key(date);
+        let sig = signature(&key, date, &self.region, &self.service, &hash);
 
         // Exact capacity: `HeaderValue::try_from(Vec)` then takes the buffer without a copy.
         let text = &self.credential_text;
@@ -438,6 +439,16 @@ impl SigV4Signer {
         self.cache.mac(
             self.credentials.secret_key(),
             &date.as_bytes()[..8],
+            &self.region,
+            &self.service,
+        )
+    }
+
+    /// The key for this signer's strings to sign at `date` (see [`StringToSignKey`]).
+    fn string_to_sign_key(&self, date: &AmzDate) -> StringToSignKey {
+        self.cache.string_to_sign_key(
+            self.credentials.secret_key(),
+            date,
             &self.region,
             &self.service,
         )
@@ -640,7 +651,8 @@ impl SigV4Signer {
         let text = std::str::from_utf8(params.as_slice())
             .map_err(|_| Error::InvalidRequest("the URI is not ASCII".to_owned()))?;
         let hash = canonical_request_hash(&canonical, text);
-        let signature = signature(&self.mac(&date), &date, &self.region, &self.service, &hash);
+        let key = self.string_to_sign_key(&date);
+        let signature = signature(&key, &date, &self.region, &self.service, &hash);
         Ok((text, signature))
     }
 

@@ -3,14 +3,18 @@
 //! Deriving the key costs four HMAC-SHA256 runs; it depends only on the secret and on the
 //! (date, region, service) scope, so a signer keeps it for the day. The cache stores the
 //! HMAC *keyed state* (inner and outer pads already absorbed), so signing with a cached key
-//! costs two compressions fewer than re-keying each time.
+//! costs two compressions fewer than re-keying each time, and for the latest second signed
+//! in, the state with the first block of that second's strings to sign absorbed: one
+//! compression fewer again for every signature after the first of a second.
 
 use std::sync::Mutex;
 
 use zeroize::Zeroize;
 
+use super::string_to_sign::{StringToSignKey, first_block};
 use crate::Secret;
-use crate::sha256::HmacKey;
+use crate::sha256::{HmacKey, MacPrefix};
+use crate::time::AmzDate;
 
 /// How many (date, region, service) scopes one cache keeps.
 const CACHE_CAPACITY: usize = 16;
@@ -82,6 +86,8 @@ struct Entry {
     region: Box<str>,
     service: Box<str>,
     key: SigningKey,
+    /// The latest second signed in, with the first block of its strings to sign absorbed.
+    second: Option<([u8; 16], MacPrefix)>,
 }
 
 /// Signing keys by (date, region, service), shared by the signers made from one
@@ -108,22 +114,65 @@ impl SigningKeyCache {
 
     /// The keyed MAC for the scope, derived on a miss.
     pub(crate) fn mac(&self, secret: &Secret, date: &[u8], region: &str, service: &str) -> HmacKey {
+        self.with_entry(secret, date, region, service, |e| e.key.mac().clone())
+    }
+
+    /// The key for the strings to sign at `date` in the scope: the day's key, with the
+    /// first block of the strings of this second absorbed (kept for the latest second
+    /// seen, so that the signatures of one second after the first skip that compression).
+    pub(crate) fn string_to_sign_key(
+        &self,
+        secret: &Secret,
+        date: &AmzDate,
+        region: &str,
+        service: &str,
+    ) -> StringToSignKey {
+        self.with_entry(secret, &date.as_bytes()[..8], region, service, |e| {
+            let key = e.key.mac().clone();
+            if let Some((second, prefix)) = &e.second
+                && second == date.as_bytes()
+            {
+                return StringToSignKey::with_first_block(key, prefix.clone());
+            }
+            match first_block(date, region, service) {
+                Some(block) => {
+                    let prefix = key.absorb_block(&block);
+                    e.second = Some((*date.as_bytes(), prefix.clone()));
+                    StringToSignKey::with_first_block(key, prefix)
+                }
+                None => StringToSignKey::new(key),
+            }
+        })
+    }
+
+    /// Runs `f` on the scope's entry, derived and inserted on a miss.
+    fn with_entry<R>(
+        &self,
+        secret: &Secret,
+        date: &[u8],
+        region: &str,
+        service: &str,
+        f: impl FnOnce(&mut Entry) -> R,
+    ) -> R {
         let date_bytes: [u8; 8] = date.try_into().unwrap_or([b'0'; 8]);
         let date = std::str::from_utf8(date).unwrap_or("00000000");
+        let fresh = || Entry {
+            date: date_bytes,
+            region: region.into(),
+            service: service.into(),
+            key: SigningKey::derive(secret, date, region, service),
+            second: None,
+        };
         let Ok(mut entries) = self.entries.lock() else {
             // A poisoned lock only means another thread panicked mid-insert; derive afresh.
-            return SigningKey::derive(secret, date, region, service)
-                .mac()
-                .clone();
+            return f(&mut fresh());
         };
-        if let Some(e) = entries
+        if let Some(i) = entries
             .iter()
-            .find(|e| e.date == date_bytes && &*e.region == region && &*e.service == service)
+            .position(|e| e.date == date_bytes && &*e.region == region && &*e.service == service)
         {
-            return e.key.mac().clone();
+            return f(&mut entries[i]);
         }
-        let key = SigningKey::derive(secret, date, region, service);
-        let mac = key.mac().clone();
         if entries.len() >= CACHE_CAPACITY {
             // Evict the oldest date: yesterday's keys are the ones that will not come back.
             if let Some(oldest) = entries
@@ -135,13 +184,9 @@ impl SigningKeyCache {
                 entries.swap_remove(oldest);
             }
         }
-        entries.push(Entry {
-            date: date_bytes,
-            region: region.into(),
-            service: service.into(),
-            key,
-        });
-        mac
+        entries.push(fresh());
+        let last = entries.len() - 1;
+        f(&mut entries[last])
     }
 
     /// Number of cached scopes.
@@ -173,6 +218,38 @@ mod tests {
             std::str::from_utf8(&hex).unwrap(),
             "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
         );
+    }
+
+    #[test]
+    fn the_stored_first_block_gives_the_signature_of_the_full_string_to_sign() {
+        use super::super::string_to_sign::signature;
+        let secret = Secret::from("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+        let cache = SigningKeyCache::new();
+        let hash = [b'a'; 64];
+        // Long enough scopes (the block is kept) and short ones (it is not).
+        for (region, service) in [("us-east-1", "s3"), ("ch-gva-2", "s3"), ("x", "s3")] {
+            for unix in [1_767_323_045, 1_767_323_045, 1_767_323_046, 1_767_323_045] {
+                let date =
+                    AmzDate::new(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix));
+                let day = std::str::from_utf8(&date.as_bytes()[..8]).unwrap();
+                let plain = StringToSignKey::new(
+                    SigningKey::derive(&secret, day, region, service)
+                        .mac()
+                        .clone(),
+                );
+                let cached = cache.string_to_sign_key(&secret, &date, region, service);
+                assert_eq!(
+                    signature(&cached, &date, region, service, &hash),
+                    signature(&plain, &date, region, service, &hash),
+                    "{region} {service} {unix}"
+                );
+            }
+            let kept = cache.with_entry(&secret, b"20260102", region, service, |e| {
+                e.second.as_ref().map(|(second, _)| *second)
+            });
+            let expected = (region != "x").then_some(*b"20260102T030405Z");
+            assert_eq!(kept, expected, "{region}");
+        }
     }
 
     #[test]

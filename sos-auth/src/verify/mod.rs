@@ -17,7 +17,7 @@ use crate::time::AmzDate;
 use crate::uri_parts::UriParts;
 use crate::v2::{StringToSign, bucket_from_host, sign_v2};
 use crate::v4::{
-    ALGORITHM, CanonicalRequest, MAX_PRESIGN_EXPIRY, PayloadHash, SigningKey,
+    ALGORITHM, CanonicalRequest, MAX_PRESIGN_EXPIRY, PayloadHash, SigningKey, StringToSignKey,
     canonical_request_hash, signature,
 };
 use crate::{Credentials, Error, Result, Secret};
@@ -372,7 +372,8 @@ impl Verifier {
         };
         let hash = canonical_request_hash(&canonical, "");
         let key = SigningKey::derive(&secret, scope.date, scope.region, scope.service);
-        let expected = signature(key.mac(), date, scope.region, scope.service, &hash);
+        let key = StringToSignKey::new(key.mac().clone());
+        let expected = signature(&key, date, scope.region, scope.service, &hash);
         if bool::from(expected.ct_eq(sig.as_bytes())) {
             Ok(())
         } else {
