@@ -29,12 +29,25 @@ pub struct EmbeddedS3 {
 }
 
 impl EmbeddedS3 {
-    /// Starts a server on `127.0.0.1:0`.
+    /// Starts a server on `127.0.0.1:0`, its data in a new directory under the system's
+    /// temporary directory.
     ///
     /// # Errors
     /// The temporary directory, the runtime or the listener could not be created.
     pub fn start() -> std::io::Result<Self> {
-        let root = tempfile::tempdir()?;
+        Self::start_in(&std::env::temp_dir())
+    }
+
+    /// Starts a server on `127.0.0.1:0`, its data in a new directory under `parent` (for
+    /// example a memory file system, so that benchmarks measure the clients rather than the
+    /// disk's journal).
+    ///
+    /// # Errors
+    /// The directory, the runtime or the listener could not be created.
+    pub fn start_in(parent: &std::path::Path) -> std::io::Result<Self> {
+        let root = tempfile::Builder::new()
+            .prefix("sos-embedded-s3-")
+            .tempdir_in(parent)?;
         let fs = s3s_fs::FileSystem::new(root.path())
             .map_err(|e| std::io::Error::other(format!("s3s-fs: {e:?}")))?;
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
