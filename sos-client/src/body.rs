@@ -113,43 +113,94 @@ fn file_stream(
 }
 
 /// Frames a body as `aws-chunked`, every chunk signed: fixed-size chunks (the length on the
-/// wire was announced from that size), then the final empty chunk.
+/// wire was announced from that size), then the final empty chunk. Each chunk goes out as
+/// its header, its data and `\r\n`: data that arrives in pieces of the chunk size or more
+/// (a body in memory, a file read 256 KiB at a time) is sent from its own buffer, not copied.
 pub(crate) fn aws_chunked(
     body: BoxStream<'static, std::io::Result<Bytes>>,
     signer: ChunkSigner,
 ) -> impl Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    use std::collections::VecDeque;
+
     struct State {
         body: BoxStream<'static, std::io::Result<Bytes>>,
+        body_ended: bool,
         signer: ChunkSigner,
-        pending: BytesMut,
+        /// Body pieces read, not yet framed, and their total length.
+        pieces: VecDeque<Bytes>,
+        buffered: usize,
+        /// The frame being sent: header, data, `\r\n`.
+        frame: VecDeque<Bytes>,
         done: bool,
     }
     let size = signer.chunk_size();
     let state = State {
         body,
+        body_ended: false,
         signer,
-        pending: BytesMut::with_capacity(size),
+        pieces: VecDeque::new(),
+        buffered: 0,
+        frame: VecDeque::with_capacity(3),
         done: false,
     };
     futures_util::stream::try_unfold(state, move |mut s| async move {
-        if s.done {
-            return Ok(None);
-        }
-        while s.pending.len() < size {
-            match s.body.next().await {
-                Some(piece) => s.pending.extend_from_slice(&piece?),
-                None => break,
+        loop {
+            if let Some(part) = s.frame.pop_front() {
+                return Ok(Some((part, s)));
             }
+            if s.done {
+                return Ok(None);
+            }
+            while !s.body_ended && s.buffered < size {
+                match s.body.next().await {
+                    Some(piece) => {
+                        let piece = piece?;
+                        s.buffered += piece.len();
+                        s.pieces.push_back(piece);
+                    }
+                    None => s.body_ended = true,
+                }
+            }
+            let take = s.buffered.min(size);
+            let data = take_front(&mut s.pieces, take);
+            s.buffered -= take;
+            let mut header = Vec::with_capacity(96);
+            s.signer.write_chunk_header(&data, &mut header);
+            s.frame.push_back(Bytes::from(header));
+            if take == 0 {
+                s.done = true;
+            } else {
+                s.frame.push_back(data);
+            }
+            s.frame.push_back(Bytes::from_static(b"\r\n"));
         }
-        let take = s.pending.len().min(size);
-        let chunk = s.pending.split_to(take);
-        let mut out = Vec::with_capacity(take + 100);
-        s.signer.write_chunk(&chunk, &mut out);
-        if take == 0 {
-            s.done = true;
-        }
-        Ok(Some((Bytes::from(out), s)))
     })
+}
+
+/// The first `n` bytes of `pieces` (which hold at least `n`), removed from them: a slice
+/// of the first piece when it is long enough, else a copy gathered across pieces.
+fn take_front(pieces: &mut std::collections::VecDeque<Bytes>, n: usize) -> Bytes {
+    if let Some(first) = pieces.front_mut()
+        && first.len() >= n
+    {
+        let out = first.split_to(n);
+        if first.is_empty() {
+            pieces.pop_front();
+        }
+        return out;
+    }
+    let mut out = BytesMut::with_capacity(n);
+    while out.len() < n {
+        let Some(first) = pieces.front_mut() else {
+            break;
+        };
+        let k = (n - out.len()).min(first.len());
+        out.extend_from_slice(&first.split_to(k));
+        if first.is_empty() {
+            pieces.pop_front();
+        }
+    }
+    out.freeze()
 }
 
 /// The body of a download: a stream of [`Bytes`] as they arrive.

@@ -395,7 +395,12 @@ impl Client {
                             .sign_at(&mut signing, PayloadHash::EMPTY, now)?;
                         into_reqwest_body(&op.body, body)
                     }
-                    RequestBody::Bytes(bytes) => {
+                    // Over plain http, a body in memory of more than one chunk goes with
+                    // chunk signatures, like a file: each chunk is hashed as the one before
+                    // it is sent, instead of the whole body before the request starts.
+                    RequestBody::Bytes(bytes)
+                        if unsigned || https || bytes.len() <= SIGNED_CHUNK_SIZE =>
+                    {
                         let hash = if unsigned {
                             PayloadHash::Unsigned
                         } else {
@@ -413,7 +418,9 @@ impl Client {
                             futures_util::stream::empty().boxed(),
                         ))
                     }
-                    RequestBody::File { .. } | RequestBody::Stream { .. } => {
+                    RequestBody::Bytes(_)
+                    | RequestBody::File { .. }
+                    | RequestBody::Stream { .. } => {
                         let signer = self.inner.v4.sign_streaming_at(
                             &mut signing,
                             len,

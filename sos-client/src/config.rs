@@ -20,7 +20,10 @@ use crate::{Client, Error, Result};
 pub enum PayloadSigning {
     /// Bodies in memory are hashed and the hash signed. Files and streams are sent with
     /// chunk signatures (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`) over plain http and
-    /// `UNSIGNED-PAYLOAD` over https, where TLS already protects them.
+    /// `UNSIGNED-PAYLOAD` over https, where TLS already protects them. Over plain http, a
+    /// body in memory of more than 256 KiB goes with chunk signatures too: each chunk is
+    /// hashed while the one before it is on its way, rather than the whole body before the
+    /// request starts.
     #[default]
     Auto,
     /// `UNSIGNED-PAYLOAD` always (fastest; integrity rests on TLS and Content-MD5).

@@ -259,10 +259,11 @@ async fn empty_objects_and_streams() {
                 .unwrap()
                 .is_empty()
         );
-        // A stream of known length, and a file (chunk-signed over http with V4).
+        // A stream of known length, and a file (chunk-signed over http with V4). The pieces
+        // straddle the 256 KiB signed chunks.
         let data = common::data(700_001, 7);
         let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = data
-            .chunks(65_536)
+            .chunks(100_003)
             .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
             .collect();
         client
@@ -298,6 +299,18 @@ async fn empty_objects_and_streams() {
             "{}",
             target.name
         );
+        // Bodies in memory around the chunk size (above it, chunk-signed over http).
+        for len in [262_143, 262_144, 262_145, 524_295] {
+            let body = bytes::Bytes::copy_from_slice(&data[..len]);
+            client
+                .put_object(&bucket, "in-memory")
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{}: {len} bytes: {e}", target.name));
+            let got = client.get_object(&bucket, "in-memory").bytes().await;
+            assert!(got.unwrap() == body, "{}: {len} bytes", target.name);
+        }
         remove_bucket(&client, &bucket).await;
     }
 }

@@ -94,7 +94,41 @@ impl ChunkSigner {
     /// Appends the framed, signed `data` to `out`. An empty `data` writes the final chunk.
     pub fn write_chunk(&mut self, data: &[u8], out: &mut Vec<u8>) {
         out.reserve(data.len() + 90);
-        out.extend_from_slice(format!("{:x}", data.len()).as_bytes());
+        self.write_chunk_header(data, out);
+        out.extend_from_slice(data);
+        out.extend_from_slice(b"\r\n");
+    }
+
+    /// Signs `data` and appends only its frame header, `hex(len);chunk-signature=SIG\r\n`,
+    /// to `out`: the caller sends the data itself and then `\r\n` (so a chunk already in a
+    /// buffer of its own is not copied). An empty `data` is the final chunk, whose header is
+    /// followed by `\r\n` alone.
+    ///
+    /// ```
+    /// # use std::time::{Duration, UNIX_EPOCH};
+    /// # use sos_auth::{Credentials, SigV4Signer};
+    /// # let signer = SigV4Signer::new(Credentials::new("AK", "secret"), "ch-gva-2");
+    /// # let mut request = http::Request::put("https://sos-ch-gva-2.exo.io/b/k").body(()).unwrap();
+    /// # let time = UNIX_EPOCH + Duration::from_secs(1_767_323_045);
+    /// let mut chunks = signer.sign_streaming_at(&mut request, 3, 65_536, time)?;
+    /// let mut header = Vec::new();
+    /// chunks.write_chunk_header(b"abc", &mut header);
+    /// assert!(header.starts_with(b"3;chunk-signature=") && header.ends_with(b"\r\n"));
+    /// # Ok::<(), sos_auth::Error>(())
+    /// ```
+    pub fn write_chunk_header(&mut self, data: &[u8], out: &mut Vec<u8>) {
+        let mut digits = [0u8; 16];
+        let mut start = digits.len();
+        let mut len = data.len();
+        loop {
+            start -= 1;
+            digits[start] = b"0123456789abcdef"[len % 16];
+            len /= 16;
+            if len == 0 {
+                break;
+            }
+        }
+        out.extend_from_slice(&digits[start..]);
         out.extend_from_slice(CHUNK_SIGNATURE);
         let sig = *self
             .sign_chunk(data)
@@ -102,8 +136,6 @@ impl ChunkSigner {
             .first_chunk::<64>()
             .unwrap_or(&[b'0'; 64]);
         out.extend_from_slice(&sig);
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(data);
         out.extend_from_slice(b"\r\n");
     }
 
@@ -134,5 +166,38 @@ impl ChunkSigner {
         let full = decoded_length / chunk_size;
         let rest = decoded_length % chunk_size;
         full * frame(chunk_size) + if rest > 0 { frame(rest) } else { 0 } + frame(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use crate::{Credentials, SigV4Signer};
+
+    #[test]
+    fn a_header_with_its_data_is_the_whole_chunk() {
+        let signer = SigV4Signer::new(Credentials::new("AK", "secret"), "ch-gva-2");
+        let time = UNIX_EPOCH + Duration::from_secs(1_767_323_045);
+        let sizes = [1usize, 15, 16, 255, 256, 4096, 65_536, 0];
+        let total = sizes.iter().sum::<usize>() as u64;
+        let start = || {
+            let mut request = http::Request::put("http://127.0.0.1/b/k").body(()).unwrap();
+            signer
+                .sign_streaming_at(&mut request, total, 65_536, time)
+                .unwrap()
+        };
+        let (mut whole, mut split) = (start(), start());
+        for size in sizes {
+            let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            let mut expected = Vec::new();
+            whole.write_chunk(&data, &mut expected);
+            let mut got = Vec::new();
+            split.write_chunk_header(&data, &mut got);
+            assert!(got.starts_with(format!("{size:x};chunk-signature=").as_bytes()));
+            got.extend_from_slice(&data);
+            got.extend_from_slice(b"\r\n");
+            assert_eq!(got, expected, "{size} bytes");
+        }
     }
 }
