@@ -205,8 +205,9 @@ fn take_front(pieces: &mut std::collections::VecDeque<Bytes>, n: usize) -> Bytes
 
 /// The body of a download: a stream of [`Bytes`] as they arrive.
 ///
-/// Received outside any task (in the future that `block_on` or `#[tokio::main]` runs), the
-/// body is read by a task of its own on the runtime's workers and handed over in batches
+/// Received outside any task (in the future that `block_on` or `#[tokio::main]` runs) on a
+/// multi-threaded runtime, the body is read by a task of its own on the runtime's workers and
+/// handed over in batches
 /// (up to 256 KiB, or what came within 2 ms; two ahead): taking each piece across threads
 /// would cost more CPU than the transfer. Inside a task it is read directly. Dropping the
 /// stream stops the reading and closes the connection.
@@ -235,10 +236,13 @@ impl std::fmt::Debug for ByteStream {
 impl ByteStream {
     pub(crate) fn from_response(response: reqwest::Response) -> Self {
         let body = response.bytes_stream().map(|r| r.map_err(Error::transport));
-        // Outside any task (the future a `block_on` runs, as `#[tokio::main]` does), the body
-        // is read by a task of its own; inside one, where it is already on the workers,
-        // directly.
-        let inner = if tokio::task::try_id().is_none() {
+        // Outside any task (the future a `block_on` runs, as `#[tokio::main]` does) on a
+        // multi-threaded runtime, the body is read by a task of its own; inside a task, where
+        // it is already on the workers, or on a single-threaded runtime, where everything
+        // runs on the caller's thread anyway, directly.
+        let single_threaded = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread);
+        let inner = if tokio::task::try_id().is_none() && !single_threaded {
             pumped(body).boxed()
         } else {
             body.boxed()
