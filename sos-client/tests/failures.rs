@@ -658,27 +658,16 @@ async fn a_body_cut_short_is_an_error_in_and_outside_tasks() {
         proxy,
         client,
     } = big_behind_proxy("sos-cut", 3 * MIB, 22).await;
-    proxy.push_fault(Fault::TruncateResponse(1_000_000));
-    let (n, error) = read(client.clone(), bucket.clone()).await;
-    assert!(
-        n < big.len() && error.is_some(),
-        "outside a task: {n} bytes, {error:?}"
-    );
-    proxy.push_fault(Fault::TruncateResponse(1_000_000));
-    let (n, error) = tokio::spawn(read(client.clone(), bucket.clone()))
-        .await
-        .unwrap();
-    assert!(
-        n < big.len() && error.is_some(),
-        "in a task: {n} bytes, {error:?}"
-    );
-    // Whole bodies, both ways.
-    let (n, error) = read(client.clone(), bucket.clone()).await;
-    assert_eq!((n, error), (big.len(), None));
-    let (n, error) = tokio::spawn(read(client.clone(), bucket.clone()))
-        .await
-        .unwrap();
-    assert_eq!((n, error), (big.len(), None));
+    cut_then_whole(&proxy, big.len(), "outside a task", || {
+        read(client.clone(), bucket.clone())
+    })
+    .await;
+    cut_then_whole(&proxy, big.len(), "in a task", || async {
+        tokio::spawn(read(client.clone(), bucket.clone()))
+            .await
+            .unwrap()
+    })
+    .await;
     assert!(client.get_object(&bucket, "big").bytes().await.unwrap() == big);
     remove_bucket(&direct, &bucket).await;
 }
@@ -697,6 +686,20 @@ async fn read(client: sos_client::Client, bucket: String) -> (usize, Option<Stri
     (n, None)
 }
 
+/// With `proxy` cutting the next answer short, `read` gets fewer than `len` bytes and an
+/// error; the answer after it arrives whole.
+async fn cut_then_whole<F, Fut>(proxy: &FaultProxy, len: usize, label: &str, read: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = (usize, Option<String>)>,
+{
+    proxy.push_fault(Fault::TruncateResponse(1_000_000));
+    let (n, error) = read().await;
+    assert!(n < len && error.is_some(), "{label}: {n} bytes, {error:?}");
+    let (n, error) = read().await;
+    assert_eq!((n, error), (len, None), "{label}");
+}
+
 /// On a single-threaded runtime (the default of `#[tokio::test]`) the body is read directly
 /// on the caller's thread: a body cut short is an error there too, a whole one arrives whole.
 #[tokio::test]
@@ -708,11 +711,10 @@ async fn a_body_cut_short_is_an_error_on_a_single_threaded_runtime() {
         proxy,
         client,
     } = big_behind_proxy("sos-cut1", 3 * MIB, 23).await;
-    proxy.push_fault(Fault::TruncateResponse(1_000_000));
-    let (n, error) = read(client.clone(), bucket.clone()).await;
-    assert!(n < big.len() && error.is_some(), "{n} bytes, {error:?}");
-    let (n, error) = read(client.clone(), bucket.clone()).await;
-    assert_eq!((n, error), (big.len(), None));
+    cut_then_whole(&proxy, big.len(), "single-threaded", || {
+        read(client.clone(), bucket.clone())
+    })
+    .await;
     assert!(client.get_object(&bucket, "big").bytes().await.unwrap() == big);
     remove_bucket(&direct, &bucket).await;
 }

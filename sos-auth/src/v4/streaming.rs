@@ -117,18 +117,9 @@ impl ChunkSigner {
     /// # Ok::<(), sos_auth::Error>(())
     /// ```
     pub fn write_chunk_header(&mut self, data: &[u8], out: &mut Vec<u8>) {
-        let mut digits = [0u8; 16];
-        let mut start = digits.len();
-        let mut len = data.len();
-        loop {
-            start -= 1;
-            digits[start] = b"0123456789abcdef"[len % 16];
-            len /= 16;
-            if len == 0 {
-                break;
-            }
-        }
-        out.extend_from_slice(&digits[start..]);
+        use std::io::Write;
+        // Writing into a `Vec` cannot fail.
+        let _ = write!(out, "{:x}", data.len());
         out.extend_from_slice(CHUNK_SIGNATURE);
         let sig = *self
             .sign_chunk(data)

@@ -41,13 +41,19 @@ pub(crate) fn write_string_to_sign(
     request_hash: &[u8; 64],
     emit: &mut impl ByteSink,
 ) {
+    write_before_hash(date, region, service, emit);
+    emit.put(request_hash);
+}
+
+/// The part of the string to sign before the request hash: the same for every request
+/// signed at `date` (to the second) in the scope.
+fn write_before_hash(date: &AmzDate, region: &str, service: &str, emit: &mut impl ByteSink) {
     emit.put(ALGORITHM.as_bytes());
     emit.put(b"\n");
     emit.put(date.as_bytes());
     emit.put(b"\n");
     write_scope(date, region, service, emit);
     emit.put(b"\n");
-    emit.put(request_hash);
 }
 
 /// The first 64 bytes of every string to sign at `date` (to the second) in `region` and
@@ -55,12 +61,7 @@ pub(crate) fn write_string_to_sign(
 /// and service name of more than five letters together: `us-east-1` and `s3` make 68).
 pub(crate) fn first_block(date: &AmzDate, region: &str, service: &str) -> Option<[u8; 64]> {
     let mut buf = StackBuf::<128>::new();
-    buf.push(ALGORITHM.as_bytes());
-    buf.push(b"\n");
-    buf.push(date.as_bytes());
-    buf.push(b"\n");
-    write_scope(date, region, service, &mut buf);
-    buf.push(b"\n");
+    write_before_hash(date, region, service, &mut buf);
     buf.as_slice().get(..64)?.try_into().ok()
 }
 
