@@ -14,7 +14,17 @@ use crate::common::{self, Target, data, remove_bucket};
 const MIB: usize = 1024 * 1024;
 
 /// A client of `target` whose requests go through `proxy`.
+/// A client that goes through `proxy`, with the default read timeout (60 s): a loaded
+/// gateway may take seconds to answer a part, and only the retry test wants a short one.
 fn proxied(target: &Target, proxy: &FaultProxy, retry: RetryConfig) -> Client {
+    proxied_builder(target, proxy, retry).build().unwrap()
+}
+
+fn proxied_builder(
+    target: &Target,
+    proxy: &FaultProxy,
+    retry: RetryConfig,
+) -> sos_client::ClientBuilder {
     Client::builder()
         .endpoint(
             sos_client::Endpoint::parse(&proxy.endpoint())
@@ -23,9 +33,6 @@ fn proxied(target: &Target, proxy: &FaultProxy, retry: RetryConfig) -> Client {
         )
         .credentials(target.credentials())
         .retry(retry)
-        .read_timeout(Duration::from_secs(2))
-        .build()
-        .unwrap()
 }
 
 fn fast_retries() -> RetryConfig {
@@ -216,7 +223,12 @@ async fn retries_through_faults(target: &Target) {
     let direct = target.client();
     let bucket = target.bucket(&direct, "sos-retry").await;
     let proxy = FaultProxy::start(&target.endpoint).await.unwrap();
-    let client = proxied(target, &proxy, fast_retries());
+    // A read timeout short enough for the test, long enough for a loaded server to answer
+    // a 5 MiB part (a timed-out part is retried, which would shift the faults queued below).
+    let client = proxied_builder(target, &proxy, fast_retries())
+        .read_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
     let body = Bytes::from(data(300_000, 11));
 
     // Throttled twice, then through.
@@ -242,7 +254,7 @@ async fn retries_through_faults(target: &Target) {
     assert_eq!(proxy.faults_injected(), 4, "{name}");
 
     // A slow answer: the read timeout fires, the retry succeeds.
-    proxy.push_fault(Fault::Delay(Duration::from_secs(4)));
+    proxy.push_fault(Fault::Delay(Duration::from_secs(8)));
     let info = client.head_object(&bucket, "a").await.unwrap();
     assert_eq!(info.content_length, body.len() as u64, "{name}");
 
