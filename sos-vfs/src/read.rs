@@ -52,11 +52,15 @@ const MAX_IN_FLIGHT: usize = 3;
 
 /// A ranged GET whose body arrives in a channel, piece by piece.
 struct Ahead {
-    /// The offset of the next byte to come out of `pieces`.
+    /// The offset of the next byte to come out of `received`, then `pieces`.
     next: u64,
     /// The end of the range.
     end: u64,
     pieces: mpsc::UnboundedReceiver<Result<Bytes>>,
+    /// Pieces taken out of `pieces` by [`Reader::try_read`] and not read yet, with their
+    /// total length (an error, if one came, is last).
+    received: VecDeque<Result<Bytes>>,
+    received_len: u64,
     task: JoinHandle<()>,
 }
 
@@ -87,7 +91,41 @@ impl Ahead {
             next: start,
             end,
             pieces,
+            received: VecDeque::new(),
+            received_len: 0,
             task,
+        }
+    }
+
+    /// Takes what has arrived so far into `received`, without waiting; returns where the
+    /// bytes ready in order end (an error or a closed channel stops them).
+    fn gather(&mut self) -> u64 {
+        while !matches!(self.received.back(), Some(Err(_)))
+            && self.next + self.received_len < self.end
+        {
+            match self.pieces.try_recv() {
+                Ok(piece) => {
+                    if let Ok(bytes) = &piece {
+                        self.received_len += bytes.len() as u64;
+                    }
+                    self.received.push_back(piece);
+                }
+                Err(_) => break,
+            }
+        }
+        self.next + self.received_len
+    }
+
+    /// The next piece: one gathered before, else the next to arrive.
+    async fn next_piece(&mut self) -> Option<Result<Bytes>> {
+        match self.received.pop_front() {
+            Some(piece) => {
+                if let Ok(bytes) = &piece {
+                    self.received_len -= bytes.len() as u64;
+                }
+                Some(piece)
+            }
+            None => self.pieces.recv().await,
         }
     }
 }
@@ -217,7 +255,7 @@ impl<S: Storage + 'static> Reader<S> {
                 "no request in flight",
             ));
         };
-        let piece = match front.pieces.recv().await {
+        let piece = match front.next_piece().await {
             Some(Ok(piece)) => piece,
             Some(Err(e)) => return Err(e),
             // The body ended before the range did: a shorter object than at `open`,
@@ -334,6 +372,49 @@ impl<S: Storage + 'static> Reader<S> {
                 out.freeze()
             }
         })
+    }
+
+    /// Serves the read at once when its bytes are already here: in the piece being read, or
+    /// received from the GETs in flight. `None` when it would have to wait (for the network,
+    /// or any read that is not the next in sequence), the prefetch state unchanged.
+    pub(crate) fn try_read(&mut self, offset: u64, len: u32) -> Option<Result<Bytes>> {
+        let end = offset.saturating_add(u64::from(len)).min(self.size);
+        let buffered = self
+            .buffer
+            .as_ref()
+            .is_some_and(|c| c.start <= offset && end <= c.end());
+        if offset < end && !buffered {
+            if self.window == 0 || offset != self.next_offset {
+                return None;
+            }
+            // Where the bytes ready from `offset` on end: the piece being read, then the
+            // pieces received of each GET in flight, in order, without a gap.
+            let mut ready = match &self.buffer {
+                Some(c) if c.start <= offset && offset <= c.end() => c.end(),
+                _ => offset,
+            };
+            for ahead in &mut self.ahead {
+                if ready >= end {
+                    break;
+                }
+                if ahead.next != ready {
+                    return None;
+                }
+                ready = ahead.gather().min(ahead.end);
+                if ready < ahead.end {
+                    break;
+                }
+            }
+            if ready < end {
+                return None;
+            }
+        }
+        // Every piece `read` needs is here: it completes without waiting, in one poll.
+        let read = std::pin::pin!(self.read(offset, len));
+        match read.poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+            std::task::Poll::Ready(result) => Some(result),
+            std::task::Poll::Pending => None,
+        }
     }
 
     /// Records a read served, and starts the next GETs ahead of the reader once reads
@@ -490,6 +571,52 @@ impl<S: Storage + 'static> Vfs<S> {
                 fh,
                 operation: "reading",
             }),
+        }
+    }
+
+    /// [`read`](Self::read) without waiting: the read when its bytes are already here
+    /// (prefetched and received), `None` when it would wait for the network, for another
+    /// read of the handle, or is not the next read in sequence; call `read` then. Nothing
+    /// is lost either way.
+    ///
+    /// For a FUSE layer whose request thread can answer at once instead of handing each
+    /// read to a task: the reads of a sequential stream mostly find their bytes here. Call
+    /// it inside the runtime's context ([`tokio::runtime::Handle::enter`]) so that the
+    /// prefetcher can start its next GETs; reads of one handle must keep their order (do
+    /// not answer one here while earlier ones wait for `read`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use sos_vfs::{MemoryStorage, Storage, Vfs, VfsOptions, ROOT_INO};
+    ///
+    /// let bucket = MemoryStorage::new();
+    /// bucket.put("data.bin", vec![7u8; 1 << 20].into()).await?;
+    /// let vfs = Vfs::new(bucket, VfsOptions::default())?;
+    /// let ino = vfs.lookup(ROOT_INO, "data.bin").await?.ino;
+    /// let fh = vfs.open(ino, libc::O_RDONLY).await?;
+    /// // Nothing was fetched yet: the first read has to wait.
+    /// assert!(vfs.try_read(ino, fh, 0, 4096).is_none());
+    /// let first = vfs.read(ino, fh, 0, 4096).await?;
+    /// // The rest of the first GET's range is here now.
+    /// let next = vfs.try_read(ino, fh, 4096, 4096).expect("buffered")?;
+    /// assert_eq!((first.len(), next.len()), (4096, 4096));
+    /// # vfs.release(ino, fh).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn try_read(&self, ino: u64, fh: u64, offset: u64, size: u32) -> Option<Result<Bytes>> {
+        let handle = match self.handle(fh, "reading") {
+            Ok(handle) => handle,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut handle = handle.try_lock().ok()?;
+        match &mut *handle {
+            Handle::Reader(r) if r.ino == ino => r.try_read(offset, size),
+            _ => Some(Err(Error::BadHandle {
+                fh,
+                operation: "reading",
+            })),
         }
     }
 }

@@ -272,3 +272,79 @@ async fn reads_a_little_out_of_order_keep_the_stream() {
         "{fetched} bytes fetched for a {size}-byte file: {gets:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_answered_at_once_keep_the_stream_going() {
+    // A FUSE layer answers reads with `try_read` when their bytes are here: once two
+    // sequential reads have started the prefetcher, a whole file read that way arrives
+    // intact, the prefetcher keeps fetching ahead (nothing else asks it to), and nothing is
+    // fetched twice.
+    let size = 3 * MIB as usize + 100;
+    let (storage, vfs, contents) = setup(size, MIB).await;
+    storage.record.piece_size.store(10_000, Ordering::SeqCst);
+    let file = vfs.lookup(ROOT_INO, "file").await.unwrap();
+    let fh = vfs.open(file.ino, libc::O_RDONLY).await.unwrap();
+    assert!(
+        vfs.try_read(file.ino, fh, 0, 4096).is_none(),
+        "nothing is fetched yet"
+    );
+    let mut out = vfs.read(file.ino, fh, 0, 4096).await.unwrap().to_vec();
+    out.extend_from_slice(&vfs.read(file.ino, fh, 4096, 4096).await.unwrap());
+    let len = 128 * KIB as u32;
+    let mut waits = 0;
+    while out.len() < size {
+        match vfs.try_read(file.ino, fh, out.len() as u64, len) {
+            Some(chunk) => out.extend_from_slice(&chunk.unwrap()),
+            None => {
+                waits += 1;
+                assert!(waits < 10_000, "the prefetcher stalled at {}", out.len());
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        }
+    }
+    assert!(out == contents, "the bytes differ");
+    let at_end = vfs.try_read(file.ino, fh, size as u64, len);
+    assert!(at_end.unwrap().unwrap().is_empty());
+    // Not the next read in sequence: it would wait (for an exact GET), and changes nothing.
+    assert!(vfs.try_read(file.ino, fh, 1000, 10).is_none());
+    vfs.release(file.ino, fh).await.unwrap();
+    let mut gets = storage.take_gets();
+    gets.sort_by_key(|r| r.start);
+    assert_eq!(gets[0].start, 0);
+    assert!(gets.windows(2).all(|w| w[0].end == w[1].start), "{gets:?}");
+    assert_eq!(gets.last().unwrap().end, size as u64);
+    // A handle released (or never opened) is refused at once.
+    let released = vfs.try_read(file.ino, fh, 0, 1).unwrap();
+    assert_eq!(errno(&released), libc::EBADF);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_answered_at_once_is_the_same_as_one_awaited() {
+    // Reads of random sizes, each tried at once first and awaited when it would wait:
+    // the bytes are the file's, whichever way each read went, pieces and ranges crossed.
+    let size = 2 * MIB as usize + 777;
+    let (storage, vfs, contents) = setup(size, MIB).await;
+    storage.record.piece_size.store(3000, Ordering::SeqCst);
+    let file = vfs.lookup(ROOT_INO, "file").await.unwrap();
+    let fh = vfs.open(file.ino, libc::O_RDONLY).await.unwrap();
+    let (mut out, mut at_once, mut seed) = (Vec::new(), 0, 12345u64);
+    while out.len() < size {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let len = 1 + (seed >> 33) as u32 % (200 * KIB as u32);
+        let offset = out.len() as u64;
+        let chunk = match vfs.try_read(file.ino, fh, offset, len) {
+            Some(chunk) => {
+                at_once += 1;
+                chunk.unwrap()
+            }
+            None => vfs.read(file.ino, fh, offset, len).await.unwrap(),
+        };
+        assert!(!chunk.is_empty());
+        out.extend_from_slice(&chunk);
+    }
+    assert!(out == contents, "the bytes differ");
+    assert!(at_once > 0, "no read was answered at once");
+    vfs.release(file.ino, fh).await.unwrap();
+}
