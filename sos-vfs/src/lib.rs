@@ -47,7 +47,8 @@
 //!
 //! Files:
 //! - Reads can be random; sequential reads are prefetched (growing ranged GETs, at most
-//!   [`VfsOptions::prefetch_window`] bytes held per file).
+//!   [`VfsOptions::prefetch_window`] bytes held per file). [`Vfs::try_read`] answers a
+//!   read whose bytes are already prefetched without waiting (for a FUSE request thread).
 //! - Writes make new files, sequentially; the file is uploaded (one PUT, or a multipart
 //!   upload of [`VfsOptions::part_size`] parts) and appears when released. An
 //!   out-of-order write fails (`EINVAL`) and aborts the upload; a failed or abandoned
