@@ -16,7 +16,22 @@ pub struct AmzDate {
 impl AmzDate {
     /// The time stamp of `time` (whole seconds, UTC). Times before 1970 are clamped to 1970.
     pub fn new(time: SystemTime) -> Self {
+        // The last one made on this thread: requests signed within one second share it.
+        thread_local! {
+            static LAST: std::cell::Cell<Option<AmzDate>> = const { std::cell::Cell::new(None) };
+        }
         let unix = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        if let Some(last) = LAST.get()
+            && last.unix == unix
+        {
+            return last;
+        }
+        let date = Self::format(unix);
+        LAST.set(Some(date));
+        date
+    }
+
+    fn format(unix: u64) -> Self {
         let (year, month, day) = civil_from_unix_days(unix / 86_400);
         let secs = unix % 86_400;
         let mut text = *b"00000000T000000Z";
@@ -218,5 +233,28 @@ mod tests {
             assert_eq!(AmzDate::parse(d.as_str()).map(|p| p.system_time()), Some(t));
             assert_eq!(httpdate::parse_http_date(&http_date(t)).ok(), Some(t));
         }
+    }
+
+    #[test]
+    fn the_date_kept_for_a_second_is_never_stale() {
+        let at = |s| AmzDate::new(UNIX_EPOCH + Duration::from_secs(s));
+        for (secs, text) in [
+            (1_369_353_600, "20130524T000000Z"),
+            (1_369_353_600, "20130524T000000Z"),
+            (1_369_353_601, "20130524T000001Z"),
+            (1_369_353_600, "20130524T000000Z"),
+            (0, "19700101T000000Z"),
+            (1_369_353_600, "20130524T000000Z"),
+        ] {
+            let d = at(secs);
+            assert_eq!((d.as_str(), d.unix_seconds()), (text, secs));
+        }
+        // Sub-second parts of one second share the date; other threads have their own.
+        let t = UNIX_EPOCH + Duration::from_millis(1_369_353_600_999);
+        assert_eq!(AmzDate::new(t).as_str(), "20130524T000000Z");
+        let other = std::thread::spawn(move || AmzDate::new(t + Duration::from_millis(1)))
+            .join()
+            .map(|d| d.as_str().to_owned());
+        assert_eq!(other.ok().as_deref(), Some("20130524T000001Z"));
     }
 }

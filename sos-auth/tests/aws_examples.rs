@@ -23,6 +23,38 @@ fn auth(req: &Request<()>) -> &str {
     req.headers()["authorization"].to_str().unwrap()
 }
 
+/// Requests signed one after the other at different seconds each carry their own date (the
+/// signer keeps the last date it formatted), and the example's signature is unchanged.
+#[test]
+fn v4_dates_of_successive_requests() {
+    let signer = v4();
+    for secs in [0u64, 1, 0, 86_400, 0] {
+        let mut req = Request::get("https://examplebucket.s3.amazonaws.com/test.txt")
+            .header("range", "bytes=0-9")
+            .body(())
+            .unwrap();
+        signer
+            .sign_at(
+                &mut req,
+                PayloadHash::EMPTY,
+                may_24_2013() + Duration::from_secs(secs),
+            )
+            .unwrap();
+        let expected = match secs {
+            0 => "20130524T000000Z",
+            1 => "20130524T000001Z",
+            _ => "20130525T000000Z",
+        };
+        assert_eq!(req.headers()["x-amz-date"], expected);
+        assert!(auth(&req).contains(&format!("/{}/", &expected[..8])));
+        if secs == 0 {
+            assert!(auth(&req).ends_with(
+                "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+            ));
+        }
+    }
+}
+
 #[test]
 fn v4_get_object_with_range() {
     let mut req = Request::get("https://examplebucket.s3.amazonaws.com/test.txt")

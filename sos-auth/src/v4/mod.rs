@@ -731,8 +731,26 @@ fn overrides<'a>(
     ]
 }
 
+/// The `x-amz-date` header value of `date`. The last one made on this thread is kept:
+/// requests signed within one second share it (a reference count instead of an
+/// allocation, a copy and a check per request).
 fn date_value(date: &AmzDate) -> HeaderValue {
-    HeaderValue::from_bytes(date.as_bytes()).unwrap_or(HeaderValue::from_static("19700101T000000Z"))
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(u64, HeaderValue)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((unix, value)) = &*last
+            && *unix == date.unix_seconds()
+        {
+            return value.clone();
+        }
+        let value = HeaderValue::from_bytes(date.as_bytes())
+            .unwrap_or(HeaderValue::from_static("19700101T000000Z"));
+        *last = Some((date.unix_seconds(), value.clone()));
+        value
+    })
 }
 
 /// Decimal digits of `n` in `buf`, without allocating.
