@@ -13,8 +13,7 @@ use crate::common::{self, Target, data, remove_bucket};
 
 const MIB: usize = 1024 * 1024;
 
-/// A client of `target` whose requests go through `proxy`.
-/// A client that goes through `proxy`, with the default read timeout (60 s): a loaded
+/// A client of `target` whose requests go through `proxy`, with the default read timeout (60 s): a loaded
 /// gateway may take seconds to answer a part, and only the retry test wants a short one.
 fn proxied(target: &Target, proxy: &FaultProxy, retry: RetryConfig) -> Client {
     proxied_builder(target, proxy, retry).build().unwrap()
@@ -255,8 +254,14 @@ async fn retries_through_faults(target: &Target) {
 
     // A slow answer: the read timeout fires, the retry succeeds.
     proxy.push_fault(Fault::Delay(Duration::from_secs(8)));
+    let seen = proxy.requests_seen();
     let info = client.head_object(&bucket, "a").await.unwrap();
     assert_eq!(info.content_length, body.len() as u64, "{name}");
+    assert_eq!(
+        proxy.requests_seen(),
+        seen + 2,
+        "{name}: timed out, then retried"
+    );
 
     // More failures than attempts: the error comes back, typed.
     for _ in 0..4 {

@@ -395,7 +395,7 @@ async fn abandoned_write_leaves_nothing<S: Backend>(f: &Fixture<S>) {
         .unwrap();
     assert_eq!(f.pending_uploads().await.len(), 1);
     drop(vfs);
-    // The abort runs in the background; a loaded server may take seconds (bounded: 15 s).
+    // The abort runs in the background; a loaded server may take seconds (750 tries 20 ms apart).
     for _ in 0..750 {
         if f.pending_uploads().await.is_empty() {
             break;

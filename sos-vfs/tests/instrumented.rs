@@ -21,6 +21,9 @@ pub(crate) struct Record {
     pub(crate) short_by: AtomicUsize,
     /// `get_into` fails after handing over half of the range.
     pub(crate) fail_get_midway: AtomicBool,
+    /// `get_into` yields to the runtime after each piece: bodies arrive a piece at a time,
+    /// so readers see ranges partly received.
+    pub(crate) trickle: AtomicBool,
 }
 
 /// [`MemoryStorage`] with a [`Record`].
@@ -107,6 +110,9 @@ impl Storage for Instrumented {
             let next = (at + piece).min(data.len());
             sink(data.slice(at..next));
             at = next;
+            if r.trickle.load(Ordering::SeqCst) {
+                tokio::task::yield_now().await;
+            }
         }
         Ok(())
     }

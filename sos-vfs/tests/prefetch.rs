@@ -305,8 +305,11 @@ async fn reads_answered_at_once_keep_the_stream_going() {
     assert!(out == contents, "the bytes differ");
     let at_end = vfs.try_read(file.ino, fh, size as u64, len);
     assert!(at_end.unwrap().unwrap().is_empty());
-    // Not the next read in sequence: it would wait (for an exact GET), and changes nothing.
+    // Not the next read in sequence: it would wait (for an exact GET), and changes nothing:
+    // the end of the file still comes at once, from the stream.
     assert!(vfs.try_read(file.ino, fh, 1000, 10).is_none());
+    let last = vfs.try_read(file.ino, fh, size as u64 - 1, 1);
+    assert_eq!(last.unwrap().unwrap(), contents[size - 1..]);
     vfs.release(file.ino, fh).await.unwrap();
     let mut gets = storage.take_gets();
     gets.sort_by_key(|r| r.start);
@@ -346,5 +349,68 @@ async fn a_read_answered_at_once_is_the_same_as_one_awaited() {
     }
     assert!(out == contents, "the bytes differ");
     assert!(at_once > 0, "no read was answered at once");
+    vfs.release(file.ino, fh).await.unwrap();
+    // The stream was never restarted: nothing fetched twice.
+    let mut gets = storage.take_gets();
+    gets.sort_by_key(|r| r.start);
+    assert!(gets.windows(2).all(|w| w[0].end == w[1].start), "{gets:?}");
+    assert_eq!(gets.last().map(|r| r.end), Some(size as u64));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_answered_at_once_while_bodies_trickle_in() {
+    // Bodies arrive a piece at a time: reads are tried at once while ranges are partly
+    // received, and awaited when they would wait. Same bytes, nothing fetched twice; a body
+    // that fails half way is an error, whichever way the read that meets it goes.
+    let size = 3 * MIB as usize + 4321;
+    let (storage, vfs, contents) = setup(size, MIB).await;
+    storage.record.piece_size.store(7000, Ordering::SeqCst);
+    storage.record.trickle.store(true, Ordering::SeqCst);
+    let file = vfs.lookup(ROOT_INO, "file").await.unwrap();
+    let fh = vfs.open(file.ino, libc::O_RDONLY).await.unwrap();
+    let (mut out, mut at_once, mut waited) = (Vec::new(), 0, 0);
+    while out.len() < size {
+        let offset = out.len() as u64;
+        let chunk = match vfs.try_read(file.ino, fh, offset, 128 * KIB as u32) {
+            Some(chunk) => {
+                at_once += 1;
+                chunk.unwrap()
+            }
+            None => {
+                waited += 1;
+                vfs.read(file.ino, fh, offset, 128 * KIB as u32)
+                    .await
+                    .unwrap()
+            }
+        };
+        out.extend_from_slice(&chunk);
+    }
+    vfs.release(file.ino, fh).await.unwrap();
+    assert!(out == contents, "the bytes differ");
+    assert!(
+        at_once > 0 && waited > 0,
+        "{at_once} at once, {waited} waited"
+    );
+    let mut gets = storage.take_gets();
+    gets.sort_by_key(|r| r.start);
+    assert!(gets.windows(2).all(|w| w[0].end == w[1].start), "{gets:?}");
+    assert_eq!(gets.last().map(|r| r.end), Some(size as u64));
+
+    storage.record.fail_get_midway.store(true, Ordering::SeqCst);
+    let fh = vfs.open(file.ino, libc::O_RDONLY).await.unwrap();
+    let mut at = 0u64;
+    let e = loop {
+        let result = match vfs.try_read(file.ino, fh, at, 128 * KIB as u32) {
+            Some(result) => result,
+            None => vfs.read(file.ino, fh, at, 128 * KIB as u32).await,
+        };
+        match result {
+            Ok(chunk) if chunk.is_empty() => panic!("read to the end despite the failure"),
+            Ok(chunk) => at += chunk.len() as u64,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(e.errno(), libc::EIO, "{e}");
+    assert!(e.to_string().contains("injected"), "{e}");
     vfs.release(file.ino, fh).await.unwrap();
 }

@@ -326,7 +326,9 @@ fn mount(args: Args) -> Result<(), String> {
             MountOption::RW
         },
     ];
-    // One thread receives the kernel's requests in order; each becomes a task at once.
+    // One thread receives the kernel's requests in order; each becomes a task at once, or is
+    // answered there (a read already prefetched). Reads keep their order because this one
+    // thread both answers at once and queues (see `read`): keep it at one.
     config.n_threads = Some(1);
     fuser::mount(fs, &args.directory, &config).map_err(|e| {
         format!(

@@ -739,18 +739,26 @@ fn date_value(date: &AmzDate) -> HeaderValue {
         static LAST: std::cell::RefCell<Option<(u64, HeaderValue)>> =
             const { std::cell::RefCell::new(None) };
     }
-    LAST.with(|last| {
-        let mut last = last.borrow_mut();
+    let make = || {
+        HeaderValue::from_bytes(date.as_bytes())
+            .unwrap_or(HeaderValue::from_static("19700101T000000Z"))
+    };
+    // `try_with`: a thread being torn down (signing from another thread-local's
+    // destructor) has no cache any more; the value is made afresh then.
+    LAST.try_with(|last| {
+        let Ok(mut last) = last.try_borrow_mut() else {
+            return make();
+        };
         if let Some((unix, value)) = &*last
             && *unix == date.unix_seconds()
         {
             return value.clone();
         }
-        let value = HeaderValue::from_bytes(date.as_bytes())
-            .unwrap_or(HeaderValue::from_static("19700101T000000Z"));
+        let value = make();
         *last = Some((date.unix_seconds(), value.clone()));
         value
     })
+    .unwrap_or_else(|_| make())
 }
 
 /// Decimal digits of `n` in `buf`, without allocating.
