@@ -156,6 +156,8 @@ pub(crate) struct Reader<S: Storage + 'static> {
     buffer: Option<Chunk>,
     /// In order: each starts where the previous one ends, the first where `buffer` ends.
     ahead: VecDeque<Ahead>,
+    /// Where reads spanning several pieces are joined (see `read`).
+    joined: BytesMut,
 }
 
 /// Names the file, not the key, in the errors a reader reports.
@@ -218,6 +220,7 @@ impl<S: Storage + 'static> Reader<S> {
             streak: 0,
             buffer: None,
             ahead: VecDeque::new(),
+            joined: BytesMut::new(),
         }
     }
 
@@ -365,11 +368,15 @@ impl<S: Storage + 'static> Reader<S> {
         Ok(match pieces.len() {
             1 => pieces.swap_remove(0),
             _ => {
-                let mut out = BytesMut::with_capacity((end - offset) as usize);
+                // Joined in the reader's own buffer: once the caller has dropped the
+                // previous read's bytes, `reserve` takes that allocation back, so a stream
+                // of reads reuses one buffer instead of allocating (and the kernel zeroing)
+                // fresh pages for every read.
+                self.joined.reserve((end - offset) as usize);
                 for piece in pieces {
-                    out.extend_from_slice(&piece);
+                    self.joined.extend_from_slice(&piece);
                 }
-                out.freeze()
+                self.joined.split().freeze()
             }
         })
     }
