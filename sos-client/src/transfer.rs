@@ -635,21 +635,31 @@ impl Source {
         let mut object = self.ranged_get(offset, len).send().await?;
         // The body's pieces (tens of KiB) are gathered into batches of about 1 MiB, each
         // written by one blocking task at its offset: a thread hand-off per MiB rather than
-        // one per piece, and no copy into an intermediate buffer.
+        // one per piece, and no copy into an intermediate buffer. The body is read on while
+        // a batch is written (one write in flight): the connection never waits for the disk.
         let mut batch: Vec<Bytes> = Vec::new();
         let (mut batch_len, mut at) = (0u64, offset);
+        let mut writing: Option<BatchWrite> = None;
         while let Some(chunk) = object.body.next().await {
             let chunk = chunk?;
             batch_len += chunk.len() as u64;
             counter.add(chunk.len() as u64);
             batch.push(chunk);
             if batch_len >= WRITE_BATCH {
-                write_batch(file, temp, at, std::mem::take(&mut batch)).await?;
+                if let Some(previous) = writing.take() {
+                    previous.finish(temp).await?;
+                }
+                writing = BatchWrite::start(file, at, std::mem::take(&mut batch));
                 at += batch_len;
                 batch_len = 0;
             }
         }
-        write_batch(file, temp, at, batch).await?;
+        if let Some(previous) = writing.take() {
+            previous.finish(temp).await?;
+        }
+        if let Some(last) = BatchWrite::start(file, at, batch) {
+            last.finish(temp).await?;
+        }
         let written = at + batch_len - offset;
         if written != len {
             return Err(Error::Transport {
@@ -702,28 +712,35 @@ fn spawn_part<T: Send + 'static>(
 /// Bytes of a download gathered before they are written (see `try_part_to_file`).
 const WRITE_BATCH: u64 = 1024 * 1024;
 
-/// Writes `pieces` one after the other into `file` from `offset` on, in a blocking task.
-async fn write_batch(
-    file: &Arc<std::fs::File>,
-    path: &Path,
-    offset: u64,
-    pieces: Vec<Bytes>,
-) -> Result<()> {
-    if pieces.is_empty() {
-        return Ok(());
-    }
-    let file = file.clone();
-    let written = tokio::task::spawn_blocking(move || {
-        let mut at = offset;
-        for piece in &pieces {
-            write_all_at(&file, piece, at)?;
-            at += piece.len() as u64;
+/// A batch of body pieces being written into the file at its offset, in a blocking task.
+/// Dropped unfinished (a part cancelled or failed), the write still completes: the same
+/// bytes at the same place, in a file that is removed or written again.
+struct BatchWrite(tokio::task::JoinHandle<std::io::Result<()>>);
+
+impl BatchWrite {
+    /// Starts writing `pieces` one after the other from `offset` on (none: nothing to do).
+    fn start(file: &Arc<std::fs::File>, offset: u64, pieces: Vec<Bytes>) -> Option<Self> {
+        if pieces.is_empty() {
+            return None;
         }
-        Ok::<(), std::io::Error>(())
-    })
-    .await
-    .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
-    written.map_err(|e| Error::io(path, e))
+        let file = file.clone();
+        Some(Self(tokio::task::spawn_blocking(move || {
+            let mut at = offset;
+            for piece in &pieces {
+                write_all_at(&file, piece, at)?;
+                at += piece.len() as u64;
+            }
+            Ok(())
+        })))
+    }
+
+    /// Waits for the write; its error names `path`.
+    async fn finish(self, path: &Path) -> Result<()> {
+        self.0
+            .await
+            .map_err(|e| Error::io(path, std::io::Error::other(e)))?
+            .map_err(|e| Error::io(path, e))
+    }
 }
 
 /// `pwrite` until all of `buf` is written.
