@@ -209,8 +209,11 @@ fn take_front(pieces: &mut std::collections::VecDeque<Bytes>, n: usize) -> Bytes
 /// multi-threaded runtime, the body is read by a task of its own on the runtime's workers and
 /// handed over in batches
 /// (up to 256 KiB, or what came within 2 ms; two ahead): taking each piece across threads
-/// would cost more CPU than the transfer. Inside a task it is read directly. Dropping the
-/// stream stops the reading and closes the connection.
+/// would cost more CPU than the transfer. Inside a task it is read directly, which is
+/// cheaper still: for a bulk download, read the body in a spawned task (a 512 MiB GET from
+/// a local RADOS Gateway took 0.30-0.38 CPU-s per GiB read in a task, 0.46-0.60 read from
+/// `#[tokio::main]`'s future, where the batches keep the connection's read buffers from
+/// being reused). Dropping the stream stops the reading and closes the connection.
 ///
 /// ```no_run
 /// # async fn f(client: sos_client::Client) -> sos_client::Result<()> {
