@@ -207,13 +207,13 @@ fn take_front(pieces: &mut std::collections::VecDeque<Bytes>, n: usize) -> Bytes
 ///
 /// Received outside any task (in the future that `block_on` or `#[tokio::main]` runs) on a
 /// multi-threaded runtime, the body is read by a task of its own on the runtime's workers and
-/// handed over in batches
-/// (up to 256 KiB, or what came within 2 ms; two ahead): taking each piece across threads
-/// would cost more CPU than the transfer. Inside a task it is read directly, which is
-/// cheaper still: for a bulk download, read the body in a spawned task (a 512 MiB GET from
-/// a local RADOS Gateway took 0.30-0.38 CPU-s per GiB read in a task, 0.46-0.60 read from
-/// `#[tokio::main]`'s future, where the batches keep the connection's read buffers from
-/// being reused). Dropping the stream stops the reading and closes the connection.
+/// handed over in batches (up to 256 KiB, or what came within 2 ms; two ahead, in a few
+/// buffers that are used again once dropped): taking each piece across threads would cost
+/// more CPU than the transfer. Inside a task it is read directly, which is cheaper still:
+/// for a bulk download, read the body in a spawned task (a 512 MiB GET from a local RADOS
+/// Gateway took 0.24-0.42 CPU-s per GiB read in a task, 0.38-0.60 read from
+/// `#[tokio::main]`'s future). Dropping the stream stops the reading and closes the
+/// connection.
 ///
 /// ```no_run
 /// # async fn f(client: sos_client::Client) -> sos_client::Result<()> {
@@ -291,36 +291,69 @@ const PUMP_MAX_WAIT: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// What the task reading a body hands over.
 enum Pumped {
-    Pieces(Vec<Bytes>),
+    /// Pieces joined into one buffer (or one large piece as it came).
+    Batch(Bytes),
     Failed(Error),
     End,
 }
 
+/// The capacity of a batch buffer: room for a batch and the largest pieces a connection
+/// reads at once.
+const PUMP_BUFFER: usize = 2 * PUMP_BATCH;
+
+/// Batch buffers the reader is done with, kept to be handed back to the task (a few: the
+/// reader may keep the bytes it got).
+const PUMP_SPARES: usize = 4;
+
 /// Reads `body` in a task of its own, on the runtime's workers next to the connection that
-/// receives it, and hands its pieces over in batches: gathered until [`PUMP_BATCH`] bytes,
+/// receives it, and hands it over in batches: gathered until [`PUMP_BATCH`] bytes,
 /// [`PUMP_MAX_WAIT`] after the first piece, or the end, two batches ahead at most (a bulk
 /// transfer of 256 MiB went from some 40 000 hand-overs to 1 000). A body read on a
 /// `block_on` thread (what `#[tokio::main]` runs) was otherwise woken across threads for
-/// each piece of tens of KiB, which cost more CPU than the transfer. Dropping the stream
-/// stops the task, and with it the response (its connection is closed, as for any body not
-/// read to the end).
+/// each piece of tens of KiB, which cost more CPU than the transfer.
+///
+/// Each piece is copied into the batch as it comes and let go at once: pieces held until
+/// their batch was read kept the connection's read buffer from being reused, and every
+/// buffer it took instead was fresh memory, a page fault per 4 KiB. Batch buffers come back
+/// to the task once the reader has dropped their bytes, so they are not fresh memory either.
+/// Dropping the stream stops the task, and with it the response (its connection is closed,
+/// as for any body not read to the end).
 fn pumped(
     body: impl Stream<Item = Result<Bytes>> + Send + 'static,
 ) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
     let (tx, rx) = tokio::sync::mpsc::channel::<Pumped>(2);
+    let (spare_tx, spare_rx) = std::sync::mpsc::channel::<BytesMut>();
     let task = AbortingTask::spawn(async move {
         let mut body = std::pin::pin!(body);
         let mut ended = false;
+        // A piece that did not fit in the previous batch's buffer: the next batch's first.
+        let mut carried: Option<Bytes> = None;
         while !ended {
-            let mut batch = match body.next().await {
-                Some(Ok(piece)) => vec![piece],
+            let next = match carried.take() {
+                Some(piece) => Some(Ok(piece)),
+                None => body.next().await,
+            };
+            let first = match next {
+                Some(Ok(piece)) => piece,
                 Some(Err(e)) => {
                     let _ = tx.send(Pumped::Failed(e)).await;
                     return;
                 }
                 None => break,
             };
-            let mut size = batch[0].len();
+            if first.len() > PUMP_BUFFER {
+                // Larger than a batch buffer holds: handed over as it came.
+                if tx.send(Pumped::Batch(first)).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            let mut joined = spare_rx
+                .try_recv()
+                .unwrap_or_else(|_| BytesMut::with_capacity(PUMP_BUFFER));
+            joined.clear();
+            joined.extend_from_slice(&first);
+            drop(first);
             let mut failed = None;
             // Take along what follows closely (a bulk transfer's pieces come every few tens
             // of microseconds); the batch's age hands it over, so that a body that trickles
@@ -328,7 +361,7 @@ fn pumped(
             // and cancelled at every wait (a pause rule) cost about 5 % of the CPU of a GET.
             let deadline = tokio::time::sleep(PUMP_MAX_WAIT);
             let mut deadline = std::pin::pin!(deadline);
-            while size < PUMP_BATCH {
+            while joined.len() < PUMP_BATCH {
                 // The body first: a piece ready already never arms the timer.
                 let next = tokio::select! {
                     biased;
@@ -336,10 +369,12 @@ fn pumped(
                     () = &mut deadline => Err(()),
                 };
                 match next {
-                    Ok(Some(Ok(piece))) => {
-                        size += piece.len();
-                        batch.push(piece);
+                    // Never grown: a buffer that grows is fresh memory again.
+                    Ok(Some(Ok(piece))) if piece.len() > joined.capacity() - joined.len() => {
+                        carried = Some(piece);
+                        break;
                     }
+                    Ok(Some(Ok(piece))) => joined.extend_from_slice(&piece),
                     Ok(Some(Err(e))) => {
                         failed = Some(e);
                         break;
@@ -351,7 +386,7 @@ fn pumped(
                     Err(()) => break,
                 }
             }
-            if tx.send(Pumped::Pieces(batch)).await.is_err() {
+            if tx.send(Pumped::Batch(joined.freeze())).await.is_err() {
                 return;
             }
             if let Some(e) = failed {
@@ -361,31 +396,70 @@ fn pumped(
         }
         let _ = tx.send(Pumped::End).await;
     });
-    let state = (rx, std::collections::VecDeque::new(), task, false);
-    futures_util::stream::unfold(state, |(mut rx, mut queue, task, done)| async move {
-        if done {
+    let state = PumpedReader {
+        rx,
+        given: std::collections::VecDeque::new(),
+        spares: spare_tx,
+        _task: task,
+        done: false,
+    };
+    futures_util::stream::unfold(state, |mut state| async move {
+        if state.done {
             return None;
         }
-        loop {
-            if let Some(piece) = queue.pop_front() {
-                return Some((Ok(piece), (rx, queue, task, false)));
+        state.recycle();
+        let item = match state.rx.recv().await {
+            Some(Pumped::Batch(batch)) => {
+                if state.given.len() == PUMP_SPARES {
+                    state.given.pop_front();
+                }
+                state.given.push_back(batch.clone());
+                Ok(batch)
             }
-            match rx.recv().await {
-                Some(Pumped::Pieces(batch)) => queue.extend(batch),
-                Some(Pumped::Failed(e)) => return Some((Err(e), (rx, queue, task, true))),
-                Some(Pumped::End) => return None,
-                // The task stopped without saying so (it panicked): never a silently short
-                // body.
-                None => {
-                    let e = Error::Transport {
-                        message: "the task reading the response body stopped".to_owned(),
-                        source: None,
-                    };
-                    return Some((Err(e), (rx, queue, task, true)));
+            Some(Pumped::Failed(e)) => {
+                state.done = true;
+                Err(e)
+            }
+            Some(Pumped::End) => return None,
+            // The task stopped without saying so (it panicked): never a silently short body.
+            None => {
+                state.done = true;
+                Err(Error::Transport {
+                    message: "the task reading the response body stopped".to_owned(),
+                    source: None,
+                })
+            }
+        };
+        Some((item, state))
+    })
+}
+
+/// The reader's side of [`pumped`].
+struct PumpedReader {
+    rx: tokio::sync::mpsc::Receiver<Pumped>,
+    /// The batches handed to the reader, oldest first, kept to take their buffers back.
+    given: std::collections::VecDeque<Bytes>,
+    spares: std::sync::mpsc::Sender<BytesMut>,
+    _task: AbortingTask<()>,
+    done: bool,
+}
+
+impl PumpedReader {
+    /// Hands the buffers of the batches the reader has dropped back to the task.
+    fn recycle(&mut self) {
+        while let Some(batch) = self.given.pop_front() {
+            match batch.try_into_mut() {
+                // Only this copy was left: the reader is done with it.
+                Ok(buffer) => {
+                    let _ = self.spares.send(buffer);
+                }
+                Err(batch) => {
+                    self.given.push_front(batch);
+                    return;
                 }
             }
         }
-    })
+    }
 }
 
 #[cfg(test)]
@@ -425,17 +499,95 @@ mod tests {
         let mut body = std::pin::pin!(pumped(trickle(400, Duration::from_micros(500))));
         let first = body.next().await.unwrap().unwrap();
         let waited = started.elapsed();
-        assert_eq!(first.len(), 1024);
+        assert!(first.len() >= 1024 && first.len() % 1024 == 0);
         assert!(
             waited < Duration::from_millis(60),
             "first piece after {waited:?}"
         );
-        let mut n = 1;
+        let mut total = first.len();
         while let Some(piece) = body.next().await {
-            piece.unwrap();
-            n += 1;
+            total += piece.unwrap().len();
         }
-        assert_eq!(n, 400);
+        assert_eq!(total, 400 * 1024);
+    }
+
+    /// Pieces of `size` bytes, `count` of them, numbered in their bytes.
+    fn pieces(count: usize, size: usize) -> impl Stream<Item = Result<Bytes>> + Send {
+        futures_util::stream::iter(0..count)
+            .map(move |i| Ok(Bytes::from(vec![u8::try_from(i % 251).unwrap_or(0); size])))
+    }
+
+    fn expected(count: usize, size: usize) -> Vec<u8> {
+        (0..count)
+            .flat_map(|i| vec![u8::try_from(i % 251).unwrap_or(0); size])
+            .collect()
+    }
+
+    /// A reader that drops each batch gets the same few buffers back again and again, not
+    /// fresh memory for every batch.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn batch_buffers_come_back_once_dropped() {
+        let (count, size) = (640, 16 * 1024);
+        let mut body = std::pin::pin!(pumped(pieces(count, size)));
+        let (mut got, mut batches, mut buffers) = (Vec::new(), 0, std::collections::HashSet::new());
+        while let Some(batch) = body.next().await {
+            let batch = batch.unwrap();
+            buffers.insert(batch.as_ptr() as usize);
+            got.extend_from_slice(&batch);
+            batches += 1;
+        }
+        assert!(got == expected(count, size), "the bytes differ");
+        assert!(batches >= 30, "{batches} batches");
+        assert!(
+            buffers.len() <= 8,
+            "{} buffers for {batches} batches",
+            buffers.len()
+        );
+    }
+
+    /// Batches the reader keeps are never written over: their buffers go back only once
+    /// every copy is dropped.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn batches_kept_by_the_reader_stay_intact() {
+        let (count, size) = (640, 16 * 1024);
+        let kept: Vec<Bytes> = pumped(pieces(count, size))
+            .map(|batch| batch.unwrap())
+            .collect()
+            .await;
+        assert!(
+            kept.concat() == expected(count, size),
+            "a kept batch was written over"
+        );
+        // Some kept, some dropped: the kept ones still hold their bytes at the end.
+        let mut body = std::pin::pin!(pumped(pieces(count, size)));
+        let (mut all, mut kept) = (Vec::new(), Vec::new());
+        let mut i = 0;
+        while let Some(batch) = body.next().await {
+            let batch = batch.unwrap();
+            all.extend_from_slice(&batch);
+            if i % 3 == 0 {
+                kept.push((all.len() - batch.len(), batch));
+            }
+            i += 1;
+        }
+        for (at, batch) in kept {
+            assert!(
+                all[at..at + batch.len()] == batch[..],
+                "batch at {at} changed"
+            );
+        }
+    }
+
+    /// A piece larger than a batch buffer goes through as it came.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_piece_larger_than_a_batch_buffer_goes_through() {
+        let (count, size) = (5, PUMP_BUFFER + 3);
+        let got: Vec<Bytes> = pumped(pieces(count, size))
+            .map(|batch| batch.unwrap())
+            .collect()
+            .await;
+        assert_eq!(got.len(), count);
+        assert!(got.concat() == expected(count, size));
     }
 
     /// An error in the middle comes out after the pieces before it, and ends the stream.
@@ -451,7 +603,12 @@ mod tests {
             Ok(Bytes::from_static(b"never")),
         ]);
         let items: Vec<Result<Bytes>> = pumped(pieces).collect().await;
-        assert_eq!(items.len(), 3, "{items:?}");
-        assert!(items[0].is_ok() && items[1].is_ok() && items[2].is_err());
+        let (last, before) = items.split_last().unwrap();
+        assert!(last.is_err(), "{items:?}");
+        let bytes: Vec<u8> = before
+            .iter()
+            .flat_map(|item| item.as_ref().unwrap().to_vec())
+            .collect();
+        assert_eq!(bytes, b"ab");
     }
 }
