@@ -581,13 +581,7 @@ impl<S: Storage + 'static> Vfs<S> {
     pub async fn read(&self, ino: u64, fh: u64, offset: u64, size: u32) -> Result<Bytes> {
         let handle = self.handle(fh, "reading")?;
         let mut handle = handle.lock().await;
-        match &mut *handle {
-            Handle::Reader(r) if r.ino == ino => r.read(offset, size).await,
-            _ => Err(Error::BadHandle {
-                fh,
-                operation: "reading",
-            }),
-        }
+        reader_of(&mut handle, ino, fh)?.read(offset, size).await
     }
 
     /// [`read`](Self::read) without waiting: the read when its bytes are already here
@@ -627,12 +621,24 @@ impl<S: Storage + 'static> Vfs<S> {
             Err(e) => return Some(Err(e)),
         };
         let mut handle = handle.try_lock().ok()?;
-        match &mut *handle {
-            Handle::Reader(r) if r.ino == ino => r.try_read(offset, size),
-            _ => Some(Err(Error::BadHandle {
-                fh,
-                operation: "reading",
-            })),
+        match reader_of(&mut handle, ino, fh) {
+            Ok(reader) => reader.try_read(offset, size),
+            Err(e) => Some(Err(e)),
         }
+    }
+}
+
+/// The reader behind handle `fh`, when it is one, of `ino`: `EBADF` otherwise.
+fn reader_of<S: Storage + 'static>(
+    handle: &mut Handle<S>,
+    ino: u64,
+    fh: u64,
+) -> Result<&mut Reader<S>> {
+    match handle {
+        Handle::Reader(r) if r.ino == ino => Ok(r),
+        _ => Err(Error::BadHandle {
+            fh,
+            operation: "reading",
+        }),
     }
 }
