@@ -10,7 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use http::{HeaderMap, Method};
@@ -42,6 +42,28 @@ fn ours(c: &mut Criterion) {
             },
             BATCH,
         );
+    });
+    g.bench_function("header/cached_key/two_threads", |b| {
+        // Clones of one signer on two threads at once (a client's runtime workers): the
+        // time per signature of both together. Each thread re-signs one request (the
+        // signer replaces its own headers), so nothing is prepared in the timed loop.
+        b.iter_custom(|iters| {
+            let started = Instant::now();
+            std::thread::scope(|s| {
+                for _ in 0..2 {
+                    let signer = signer.clone();
+                    s.spawn(move || {
+                        let mut req = request();
+                        for _ in 0..iters.div_ceil(2) {
+                            signer
+                                .sign_at(&mut req, black_box(PayloadHash::EMPTY), black_box(t))
+                                .unwrap();
+                        }
+                    });
+                }
+            });
+            started.elapsed()
+        });
     });
     g.bench_function("header/uncached_key", |b| {
         // A new signer each time: its cache is empty, so the key is derived (4 HMACs).
