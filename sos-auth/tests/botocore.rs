@@ -285,3 +285,31 @@ fn v2_vectors() {
         "{bucket_slash_cases} of {n} V2 URLs differ"
     );
 }
+
+/// Found by a differential run against botocore 1.43.11: a V2 `host_base` configured with its
+/// default port (`sos-ch-gva-2.exo.io:443`) must still find the bucket in the host of
+/// `https://my-bucket.sos-ch-gva-2.exo.io:443/k` (URIs drop the default port).
+#[test]
+fn v2_host_base_with_its_default_port() {
+    let creds = Credentials::new("EXO0123456789abcdef", "EXOsecretKEY+/=");
+    let mut req = Request::get("https://my-bucket.sos-ch-gva-2.exo.io:443/k")
+        .body(())
+        .unwrap();
+    let headers = req.headers_mut();
+    headers.insert(
+        "date",
+        HeaderValue::from_static("Fri, 02 Jan 2026 03:04:05 GMT"),
+    );
+    headers.insert(
+        "authorization",
+        // botocore's signature, over the resource `/my-bucket/k`.
+        HeaderValue::from_static("AWS EXO0123456789abcdef:uxBgITXHQLwXWn68B78vjJLlIyM="),
+    );
+    let at = UNIX_EPOCH + Duration::from_secs(1_767_323_045);
+    for base in ["sos-ch-gva-2.exo.io:443", "sos-ch-gva-2.exo.io"] {
+        Verifier::from_credentials([creds.clone()])
+            .with_host_base(base)
+            .verify_at(&req, at)
+            .unwrap_or_else(|e| panic!("host_base {base}: {e}"));
+    }
+}
