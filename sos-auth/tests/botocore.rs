@@ -313,3 +313,71 @@ fn v2_host_base_with_its_default_port() {
             .unwrap_or_else(|e| panic!("host_base {base}: {e}"));
     }
 }
+
+/// Found by a differential run against botocore 1.43.11: a host written in capitals is
+/// signed in lower case (botocore does so; reqwest, browsers and urllib3 send it so), and
+/// the signers hand back the URI or URL with that host, so that curl and hyper, which send
+/// the host as written, send what was signed.
+#[test]
+fn a_host_in_capitals_is_signed_and_sent_in_lower_case() {
+    let creds = Credentials::new("EXO0123456789abcdef", "EXOsecretKEY+/=");
+    let signer = SigV4Signer::new(creds, "ch-gva-2");
+    let at = UNIX_EPOCH + Duration::from_secs(1_767_323_045);
+    let url = "https://SOS-CH-GVA-2.EXO.IO/my-bucket/k";
+
+    let mut req = Request::get(url).body(()).unwrap();
+    signer.sign_at(&mut req, PayloadHash::EMPTY, at).unwrap();
+    let auth = req.headers()["authorization"].to_str().unwrap();
+    assert!(
+        auth.ends_with(
+            "Signature=bc318e342716dff901d4249f0642ad1d9ac43e1a0ddf18bcd37d4222c2768886"
+        ),
+        "{auth}"
+    );
+    assert_eq!(req.uri(), "https://sos-ch-gva-2.exo.io/my-bucket/k");
+
+    let botocore =
+        "X-Amz-Signature=3f3ec16e6dfe137a00b3101f76c24609b940f1253e99ff24593c91100bd6e532";
+    let expiry = Duration::from_secs(3600);
+    let no_headers = HeaderMap::new();
+    let from_uri = signer
+        .presign_at(&Method::GET, &url.parse().unwrap(), &no_headers, expiry, at)
+        .unwrap();
+    let from_text = signer
+        .presign_url_at(&Method::GET, url, &no_headers, expiry, at)
+        .unwrap();
+    for signed in [from_uri, from_text] {
+        assert!(
+            signed.starts_with("https://sos-ch-gva-2.exo.io/my-bucket/k?"),
+            "{signed}"
+        );
+        assert!(signed.ends_with(botocore), "{signed}");
+    }
+    // User info keeps its case; a Host header is signed (and sent) as given.
+    let signed = signer
+        .presign_url_at(
+            &Method::GET,
+            "https://Me@SOS.EXO.IO:8443",
+            &no_headers,
+            expiry,
+            at,
+        )
+        .unwrap();
+    assert!(
+        signed.starts_with("https://Me@sos.exo.io:8443/?"),
+        "{signed}"
+    );
+    let mut req = Request::get(url)
+        .header("host", "SOS-CH-GVA-2.EXO.IO")
+        .body(())
+        .unwrap();
+    let canonical = signer
+        .canonical_request_at(&req, PayloadHash::EMPTY, at)
+        .unwrap();
+    assert!(
+        canonical.contains("\nhost:SOS-CH-GVA-2.EXO.IO\n"),
+        "{canonical}"
+    );
+    signer.sign_at(&mut req, PayloadHash::EMPTY, at).unwrap();
+    assert_eq!(req.uri(), url);
+}

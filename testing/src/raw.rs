@@ -102,7 +102,8 @@ pub fn send(request: &http::Request<Vec<u8>>) -> std::io::Result<RawResponse> {
 
 fn resolve_loopback(host: &str, port: u16) -> std::io::Result<SocketAddr> {
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host == "localhost" || host.ends_with(".localhost") {
+    let lower = host.to_ascii_lowercase(); // host names are case-insensitive
+    if lower == "localhost" || lower.ends_with(".localhost") {
         return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
     }
     let addr = (host, port)

@@ -42,6 +42,8 @@ pub(crate) fn is_signable(name: &str) -> bool {
 pub(crate) struct Header<'a> {
     name: &'a str,
     value: &'a [u8],
+    /// Signed in lower case: a host taken from the URI (see [`CanonicalRequest::new`]).
+    lowercase: bool,
 }
 
 impl Default for Header<'_> {
@@ -49,6 +51,7 @@ impl Default for Header<'_> {
         Self {
             name: "",
             value: b"",
+            lowercase: false,
         }
     }
 }
@@ -88,19 +91,28 @@ impl<'a> CanonicalRequest<'a> {
             headers.push(Header {
                 name: n,
                 value: value.as_bytes(),
+                lowercase: false,
             });
         }
         if !has_host && !overrides.iter().any(|(o, _)| *o == "host") {
             let host = uri.host().ok_or_else(|| {
                 Error::InvalidRequest("the URI has no host and there is no Host header".to_owned())
             })?;
+            // Host names are case-insensitive, and most clients send them in lower case
+            // (reqwest, browsers, urllib3: the WHATWG URL rules); botocore signs them so.
+            // The signers send what they sign: they lower the URI's host as well.
             headers.push(Header {
                 name: "host",
                 value: host.as_bytes(),
+                lowercase: host.bytes().any(|b| b.is_ascii_uppercase()),
             });
         }
         for (name, value) in overrides {
-            headers.push(Header { name, value });
+            headers.push(Header {
+                name,
+                value,
+                lowercase: false,
+            });
         }
         insertion_sort_by(headers.as_mut_slice(), |a, b| a.name < b.name);
         Ok(Self {
@@ -142,7 +154,11 @@ impl<'a> CanonicalRequest<'a> {
                 out.put(b":");
                 previous = h.name;
             }
-            write_trimmed(h.value, out);
+            if h.lowercase {
+                write_lowercase(h.value, out);
+            } else {
+                write_trimmed(h.value, out);
+            }
         }
         if !previous.is_empty() {
             out.put(b"\n");
@@ -180,6 +196,17 @@ impl<'a> CanonicalRequest<'a> {
         let mut out = Vec::with_capacity(256);
         self.write(extra_query, &mut out);
         String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+/// Writes `value` in ASCII lower case.
+fn write_lowercase(value: &[u8], out: &mut impl ByteSink) {
+    let mut buf = [0u8; 64];
+    for chunk in value.chunks(buf.len()) {
+        let lower = &mut buf[..chunk.len()];
+        lower.copy_from_slice(chunk);
+        lower.make_ascii_lowercase();
+        out.put(lower);
     }
 }
 

@@ -316,6 +316,7 @@ impl SigV4Signer {
             headers.insert(X_AMZ_SECURITY_TOKEN, token);
         }
         headers.insert(AUTHORIZATION, signed.authorization);
+        send_signed_host(request);
         Ok(())
     }
 
@@ -531,7 +532,9 @@ impl SigV4Signer {
         );
         url.push_str(scheme);
         url.push_str("://");
+        let at = url.len();
         url.push_str(authority);
+        lowercase_host(&mut url[at..]);
         url.push_str(path);
         url.push('?');
         url.push_str(query);
@@ -577,14 +580,14 @@ impl SigV4Signer {
     ) -> Result<String> {
         let mut url = url.into();
         let mut params = QueryParams::new();
-        let (params, signature, root_at, separator) = {
+        let (params, signature, root_at, separator, authority) = {
             let parts = UriParts::parse_absolute(&url)?;
             let (params, signature) =
                 self.query_signature(method, parts, headers, expires_in, time, &mut params)?;
+            let authority_at = parts.scheme().len() + "://".len();
+            let authority = authority_at..authority_at + parts.authority().map_or(0, str::len);
             // `https://host` is sent (and signed) as `https://host/`.
-            let root_at = parts.path().is_empty().then(|| {
-                parts.scheme().len() + "://".len() + parts.authority().map_or(0, str::len)
-            });
+            let root_at = parts.path().is_empty().then_some(authority.end);
             let separator = if !parts.query().is_empty() {
                 "&"
             } else if url.ends_with('?') {
@@ -592,8 +595,11 @@ impl SigV4Signer {
             } else {
                 "?"
             };
-            (params, signature, root_at, separator)
+            (params, signature, root_at, separator, authority)
         };
+        if let Some(authority) = url.get_mut(authority) {
+            lowercase_host(authority);
+        }
         url.reserve(params.len() + 90);
         if let Some(at) = root_at {
             url.insert(at, '/');
@@ -702,6 +708,7 @@ impl SigV4Signer {
         }
         headers.insert(AUTHORIZATION, signed.authorization);
         *request.headers_mut() = headers;
+        send_signed_host(request);
         Ok(ChunkSigner::new(
             self.mac(&date),
             date,
@@ -717,6 +724,41 @@ struct HeaderSignature {
     authorization: HeaderValue,
     token: Option<HeaderValue>,
     signature: [u8; 64],
+}
+
+/// Lowers the host of `authority` (`[userinfo@]host[:port]`): the signers sign a host taken
+/// from the URI in lower case (see `CanonicalRequest::new`), so the URL they hand out
+/// carries it so, and every client sends the host that was signed.
+fn lowercase_host(authority: &mut str) {
+    let host_at = authority.rfind('@').map_or(0, |i| i + 1);
+    if let Some(host) = authority.get_mut(host_at..) {
+        host.make_ascii_lowercase();
+    }
+}
+
+/// When the host signed came from the request's URI (there is no `Host` header) and has
+/// capitals, sets the URI's host in lower case, as it was signed: curl and hyper send the
+/// host as written, reqwest and browsers in lower case.
+fn send_signed_host<B>(request: &mut Request<B>) {
+    if request.headers().contains_key(http::header::HOST) {
+        return;
+    }
+    let Some(authority) = request.uri().authority() else {
+        return;
+    };
+    if !authority.as_str().bytes().any(|b| b.is_ascii_uppercase()) {
+        return;
+    }
+    let mut lower = authority.as_str().to_owned();
+    lowercase_host(&mut lower);
+    let mut parts = request.uri().clone().into_parts();
+    let Ok(authority) = lower.parse() else {
+        return;
+    };
+    parts.authority = Some(authority);
+    if let Ok(uri) = Uri::from_parts(parts) {
+        *request.uri_mut() = uri;
+    }
 }
 
 fn overrides<'a>(
