@@ -289,7 +289,9 @@ impl SigV4Signer {
     ///
     /// Every header present is signed except hop-by-hop ones and `user-agent`/`expect`.
     /// `Host` is signed from the header if set, else from the URI's authority (default port
-    /// left out, as HTTP clients send it).
+    /// left out, as HTTP clients send it; in lower case, and a URI host written in capitals
+    /// is then set in lower case in the request too, so that every client sends the host
+    /// that was signed).
     ///
     /// # Errors
     /// [`Error::InvalidRequest`] when there is no host, or the access key or token is not a
