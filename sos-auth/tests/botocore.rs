@@ -381,3 +381,74 @@ fn a_host_in_capitals_is_signed_and_sent_in_lower_case() {
     signer.sign_at(&mut req, PayloadHash::EMPTY, at).unwrap();
     assert_eq!(req.uri(), url);
 }
+
+/// Found by a differential run against botocore 1.43.11: its default upload over HTTPS
+/// (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`, an `aws-chunked` body with a CRC32 trailer) is
+/// signed alike by us, and verifies.
+#[test]
+fn the_aws_clis_trailer_upload_signs_and_verifies_alike() {
+    let creds = Credentials::new("EXO0123456789abcdef", "EXOsecretKEY+/=");
+    let at = UNIX_EPOCH + Duration::from_secs(1_767_323_045);
+    let build = || {
+        Request::put("https://my-bucket.sos-ch-gva-2.exo.io/k")
+            .header("content-encoding", "aws-chunked")
+            .header("x-amz-trailer", "x-amz-checksum-crc32")
+            .header("x-amz-decoded-content-length", "5")
+            .header("x-amz-sdk-checksum-algorithm", "CRC32")
+            .body(())
+            .unwrap()
+    };
+    let botocore = "e060e123f74950c6714a1751bbcf9defe42731447ebb3616c562e2ccc2fa0e97";
+    let mut req = build();
+    SigV4Signer::new(creds.clone(), "ch-gva-2")
+        .sign_at(&mut req, PayloadHash::UnsignedTrailer, at)
+        .unwrap();
+    let auth = req.headers()["authorization"].to_str().unwrap();
+    assert!(auth.ends_with(&format!("Signature={botocore}")), "{auth}");
+    assert_eq!(
+        req.headers()["x-amz-content-sha256"],
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+    );
+
+    let mut theirs = build();
+    let headers = theirs.headers_mut();
+    headers.insert("x-amz-date", HeaderValue::from_static("20260102T030405Z"));
+    headers.insert(
+        "x-amz-content-sha256",
+        HeaderValue::from_static("STREAMING-UNSIGNED-PAYLOAD-TRAILER"),
+    );
+    headers.insert(
+        "authorization",
+        format!(
+            "AWS4-HMAC-SHA256 Credential=EXO0123456789abcdef/20260102/ch-gva-2/s3/aws4_request, \
+             SignedHeaders=content-encoding;host;x-amz-content-sha256;x-amz-date;\
+             x-amz-decoded-content-length;x-amz-sdk-checksum-algorithm;x-amz-trailer, \
+             Signature={botocore}"
+        )
+        .parse()
+        .unwrap(),
+    );
+    let verified = Verifier::from_credentials([creds])
+        .verify_at(&theirs, at)
+        .unwrap();
+    assert_eq!(verified.payload, Some(PayloadHash::UnsignedTrailer));
+
+    for (text, hash) in [
+        ("UNSIGNED-PAYLOAD", PayloadHash::Unsigned),
+        ("STREAMING-AWS4-HMAC-SHA256-PAYLOAD", PayloadHash::Streaming),
+        (
+            "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+            PayloadHash::UnsignedTrailer,
+        ),
+        (
+            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+            PayloadHash::StreamingTrailer,
+        ),
+    ] {
+        assert_eq!(PayloadHash::parse(text), Some(hash), "{text}");
+    }
+    assert_eq!(
+        PayloadHash::parse("STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD"),
+        None
+    );
+}

@@ -49,9 +49,14 @@ const EMPTY_SHA256: [u8; 32] = [
     0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
 ];
 const EMPTY_SHA256_HEX: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+const UNSIGNED: &str = "UNSIGNED-PAYLOAD";
+const STREAMING: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD";
+const UNSIGNED_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+const STREAMING_TRAILER: &str = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER";
 
 /// What `x-amz-content-sha256` says about the body.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[non_exhaustive]
 pub enum PayloadHash {
     /// The SHA-256 of the body: the server checks the body against it.
     Sha256([u8; 32]),
@@ -60,6 +65,17 @@ pub enum PayloadHash {
     /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`: the body is `aws-chunked`, each chunk signed
     /// (see [`SigV4Signer::sign_streaming_at`]).
     Streaming,
+    /// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`: the body is `aws-chunked`, chunks unsigned,
+    /// with trailing headers after the last one (a checksum named by `x-amz-trailer`). What
+    /// the `aws` CLI and the AWS SDKs send for uploads over HTTPS.
+    UnsignedTrailer,
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`: signed chunks, then signed trailing
+    /// headers. What the AWS SDKs send for uploads over plain HTTP. The [`Verifier`]
+    /// accepts the header signature of such requests; [`ChunkSigner`] signs chunks but not
+    /// the trailer, so this crate does not send them.
+    ///
+    /// [`Verifier`]: crate::Verifier
+    StreamingTrailer,
 }
 
 impl PayloadHash {
@@ -75,8 +91,10 @@ impl PayloadHash {
     /// Parses the value of an `x-amz-content-sha256` header.
     pub fn parse(value: &str) -> Option<Self> {
         match value {
-            "UNSIGNED-PAYLOAD" => Some(Self::Unsigned),
-            "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" => Some(Self::Streaming),
+            UNSIGNED => Some(Self::Unsigned),
+            STREAMING => Some(Self::Streaming),
+            UNSIGNED_TRAILER => Some(Self::UnsignedTrailer),
+            STREAMING_TRAILER => Some(Self::StreamingTrailer),
             hex if hex.len() == 64 => {
                 let mut out = [0u8; 32];
                 for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
@@ -94,8 +112,10 @@ impl PayloadHash {
         match self {
             Self::Sha256(h) if *h == EMPTY_SHA256 => PayloadText::Static(EMPTY_SHA256_HEX),
             Self::Sha256(h) => PayloadText::Hex(hex32(h)),
-            Self::Unsigned => PayloadText::Static("UNSIGNED-PAYLOAD"),
-            Self::Streaming => PayloadText::Static("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"),
+            Self::Unsigned => PayloadText::Static(UNSIGNED),
+            Self::Streaming => PayloadText::Static(STREAMING),
+            Self::UnsignedTrailer => PayloadText::Static(UNSIGNED_TRAILER),
+            Self::StreamingTrailer => PayloadText::Static(STREAMING_TRAILER),
         }
     }
 }
@@ -116,13 +136,12 @@ impl PayloadText {
     fn header_value(&self) -> HeaderValue {
         // Constants, so the static values are checked at compile time, not on every request.
         const EMPTY: HeaderValue = HeaderValue::from_static(EMPTY_SHA256_HEX);
-        const UNSIGNED: HeaderValue = HeaderValue::from_static("UNSIGNED-PAYLOAD");
-        const STREAMING: HeaderValue =
-            HeaderValue::from_static("STREAMING-AWS4-HMAC-SHA256-PAYLOAD");
+        const UNSIGNED_VALUE: HeaderValue = HeaderValue::from_static(UNSIGNED);
+        const STREAMING_VALUE: HeaderValue = HeaderValue::from_static(STREAMING);
         match self {
             Self::Static(EMPTY_SHA256_HEX) => EMPTY,
-            Self::Static("UNSIGNED-PAYLOAD") => UNSIGNED,
-            Self::Static("STREAMING-AWS4-HMAC-SHA256-PAYLOAD") => STREAMING,
+            Self::Static(UNSIGNED) => UNSIGNED_VALUE,
+            Self::Static(STREAMING) => STREAMING_VALUE,
             Self::Static(s) => HeaderValue::from_static(s),
             Self::Hex(h) => HeaderValue::from_bytes(h).unwrap_or(EMPTY),
         }
