@@ -21,8 +21,9 @@
 //! - [`Credentials`], [`Secret`] and their sources: [`CredentialsChain`] (explicit,
 //!   environment, `~/.aws` profiles, `~/.s3cfg`), [`AwsProfiles`], [`S3cfg`], and the
 //!   [`Environment`] they read through.
-//! - [`SigV4Signer`]: header signing, pre-signed URLs, streaming uploads ([`ChunkSigner`]),
-//!   with a [`SigningKeyCache`].
+//! - [`SigV4Signer`]: header signing, pre-signed URLs, streaming uploads ([`ChunkSigner`],
+//!   with a [`TrailingChecksum`] or not), with a [`SigningKeyCache`]; [`PayloadHash`] says
+//!   how the body is covered.
 //! - [`SigV2Signer`]: the older HMAC-SHA1 signature, header and query forms.
 //! - [`Verifier`]: checks a signed request or pre-signed URL (V4 or V2) as a server does.
 //! - [`AmzDate`]: the time stamp form, and [`Error`], the one error type.
@@ -52,6 +53,6 @@ pub use time::AmzDate;
 pub use v2::SigV2Signer;
 pub use v4::{
     ChunkSigner, MAX_PRESIGN_EXPIRY, PayloadHash, SigV4Signer, SigningKey, SigningKeyCache,
-    X_AMZ_CONTENT_SHA256, X_AMZ_DATE, X_AMZ_SECURITY_TOKEN,
+    TrailingChecksum, X_AMZ_CONTENT_SHA256, X_AMZ_DATE, X_AMZ_SECURITY_TOKEN,
 };
 pub use verify::{SignatureVersion, VerifiedRequest, Verifier};

@@ -553,12 +553,16 @@ fn streaming_upload_accepted() {
     }
 }
 
-/// `STREAMING-UNSIGNED-PAYLOAD-TRAILER`, the `aws` CLI's upload over HTTPS: an `aws-chunked`
-/// body of unsigned chunks and a CRC32 trailer, under a header signature of ours. (The
-/// gateway of the tests, Ceph 16, predates trailers: it answers `XAmzContentSHA256Mismatch`
-/// to any such upload.)
+/// Uploads that end with a trailing CRC32: `STREAMING-UNSIGNED-PAYLOAD-TRAILER` (the `aws`
+/// CLI over HTTPS: unsigned chunks) and `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER` (the AWS
+/// SDKs over plain HTTP: signed chunks, signed trailer), under signatures of ours, are stored;
+/// a wrong secret or a tampered trailer signature is refused. Unsigned: s3s-fs and Garage;
+/// signed: s3s-fs (Garage 2.5 signs the trailer with the chunk algorithm line
+/// `AWS4-HMAC-SHA256-PAYLOAD` chained on the last data chunk, not on the final empty one,
+/// so it refuses what the AWS example and the SDKs send). The gateway of the tests, Ceph 16,
+/// predates trailers: it answers `XAmzContentSHA256Mismatch` to both.
 #[test]
-fn unsigned_trailer_upload_accepted() {
+fn trailer_uploads_accepted() {
     let server = sos_testing::EmbeddedS3::start().expect("start the embedded S3 server");
     let mut targets = vec![Target::embedded(&server)];
     if let Some(s) = sos_testing::garage() {
@@ -572,48 +576,147 @@ fn unsigned_trailer_upload_accepted() {
             bad_signature_code: "AccessDenied",
         });
     }
+    // CRC32 of `hello`: 0x3610a686.
+    const CRC32: &str = "NhCmhg==";
+    let data: Vec<u8> = (0..150_000u32).map(|i| (i % 251) as u8).collect();
+    let data_crc32 = {
+        // Bitwise CRC-32 (IEEE), enough for a test body.
+        let mut crc = !0u32;
+        for &b in &data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        let bytes = (!crc).to_be_bytes();
+        let table = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let n = u32::from_be_bytes(bytes);
+        let c = |shift: u32| table[((n >> shift) & 63) as usize] as char;
+        format!(
+            "{}{}{}{}{}{}==",
+            c(26),
+            c(20),
+            c(14),
+            c(8),
+            c(2),
+            table[((n & 3) << 4) as usize] as char
+        )
+    };
     for t in targets {
         let bucket = sos_testing::unique_name("auth-trailer");
         create_bucket(&t, &bucket);
-        let signer = SigV4Signer::new(
-            Credentials::new(t.access_key.clone(), t.secret_key.clone()),
-            t.region.clone(),
-        );
-        // CRC32 of `hello`: 0x3610a686.
-        let body = b"5\r\nhello\r\n0\r\nx-amz-checksum-crc32:NhCmhg==\r\n\r\n".to_vec();
-        let mut req = Request::put(format!("http://{}/{bucket}/trailer", t.authority))
-            .header("content-encoding", "aws-chunked")
-            .header("x-amz-decoded-content-length", "5")
-            .header("x-amz-trailer", "x-amz-checksum-crc32")
-            .header("content-length", body.len())
-            .body(body)
-            .unwrap();
-        let mut wrong = req.clone();
-        signer.sign(&mut req, PayloadHash::UnsignedTrailer).unwrap();
-        SigV4Signer::new(
-            Credentials::new(t.access_key.clone(), corrupt(&t.secret_key)),
-            t.region.clone(),
-        )
-        .sign(&mut wrong, PayloadHash::UnsignedTrailer)
-        .unwrap();
-        assert_eq!(raw::send(&wrong).unwrap().status, 403, "{}", t.name);
-        let put = raw::send(&req).unwrap();
-        assert_eq!(put.status, 200, "{}: trailer PUT: {}", t.name, put.text());
-        let get = send(
-            &t,
-            &t.secret_key,
-            Scheme::V4Header,
-            Style::Path,
-            Method::GET,
-            &bucket,
-            "trailer",
-            Vec::new(),
-        );
+        let signer = |secret: &str| {
+            SigV4Signer::new(
+                Credentials::new(t.access_key.clone(), secret),
+                t.region.clone(),
+            )
+        };
+        let url = |key: &str| format!("http://{}/{bucket}/{key}", t.authority);
+
+        // Unsigned chunks.
+        let body = format!("5\r\nhello\r\n0\r\nx-amz-checksum-crc32:{CRC32}\r\n\r\n").into_bytes();
+        let unsigned = |secret: &str| {
+            let mut req = Request::put(url("unsigned"))
+                .header("content-encoding", "aws-chunked")
+                .header("x-amz-decoded-content-length", "5")
+                .header("x-amz-trailer", "x-amz-checksum-crc32")
+                .header("content-length", body.len())
+                .body(body.clone())
+                .unwrap();
+            signer(secret)
+                .sign(&mut req, PayloadHash::UnsignedTrailer)
+                .unwrap();
+            raw::send(&req).unwrap()
+        };
+        assert_eq!(unsigned(&corrupt(&t.secret_key)).status, 403, "{}", t.name);
+        let put = unsigned(&t.secret_key);
         assert_eq!(
-            (get.status, get.text().as_str()),
+            put.status,
+            200,
+            "{}: unsigned trailer: {}",
+            t.name,
+            put.text()
+        );
+        let get = |key: &str| {
+            send(
+                &t,
+                &t.secret_key,
+                Scheme::V4Header,
+                Style::Path,
+                Method::GET,
+                &bucket,
+                key,
+                Vec::new(),
+            )
+        };
+        let got = get("unsigned");
+        assert_eq!(
+            (got.status, got.text().as_str()),
             (200, "hello"),
             "{}",
             t.name
         );
+
+        if t.name == "garage" {
+            continue;
+        }
+        // Signed chunks and trailer.
+        let signed = |secret: &str, tamper: bool| {
+            let mut req = Request::put(url("signed")).body(Vec::new()).unwrap();
+            let mut chunks = signer(secret)
+                .sign_streaming_with_trailer_at(
+                    &mut req,
+                    data.len() as u64,
+                    65_536,
+                    sos_auth::TrailingChecksum::Crc32,
+                    std::time::SystemTime::now(),
+                )
+                .unwrap();
+            let mut body = chunks.encode_body_with_trailer(&data, &data_crc32).unwrap();
+            if tamper {
+                // The last hex digit of the trailer signature.
+                let at = body.len() - 5;
+                body[at] = if body[at] == b'0' { b'1' } else { b'0' };
+            }
+            *req.body_mut() = body;
+            raw::send(&req).unwrap()
+        };
+        assert_eq!(
+            signed(&corrupt(&t.secret_key), false).status,
+            403,
+            "{}",
+            t.name
+        );
+        // Refused (s3s-fs answers 500 for it), and nothing is stored.
+        let tampered = signed(&t.secret_key, true);
+        assert!(
+            tampered.status >= 400,
+            "{}: a tampered trailer signature was taken: {} {}",
+            t.name,
+            tampered.status,
+            tampered.text()
+        );
+        assert_eq!(
+            get("signed").status,
+            404,
+            "{}: after a tampered upload",
+            t.name
+        );
+        let put = signed(&t.secret_key, false);
+        assert_eq!(
+            put.status,
+            200,
+            "{}: signed trailer: {}",
+            t.name,
+            put.text()
+        );
+
+        let got = get("signed");
+        assert_eq!(got.status, 200, "{}: {}", t.name, got.text());
+        assert!(got.body == data, "{}: the signed upload differs", t.name);
     }
 }

@@ -14,7 +14,7 @@ mod streaming;
 mod string_to_sign;
 
 pub use signing_key::{SigningKey, SigningKeyCache};
-pub use streaming::ChunkSigner;
+pub use streaming::{ChunkSigner, TrailingChecksum};
 
 pub(crate) use canonical_request::{CanonicalRequest, is_signable};
 pub(crate) use string_to_sign::{
@@ -70,11 +70,8 @@ pub enum PayloadHash {
     /// the `aws` CLI and the AWS SDKs send for uploads over HTTPS.
     UnsignedTrailer,
     /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`: signed chunks, then signed trailing
-    /// headers. What the AWS SDKs send for uploads over plain HTTP. The [`Verifier`]
-    /// accepts the header signature of such requests; [`ChunkSigner`] signs chunks but not
-    /// the trailer, so this crate does not send them.
-    ///
-    /// [`Verifier`]: crate::Verifier
+    /// headers. What the AWS SDKs send for uploads over plain HTTP (see
+    /// [`SigV4Signer::sign_streaming_with_trailer_at`]).
     StreamingTrailer,
 }
 
@@ -700,14 +697,66 @@ impl SigV4Signer {
         chunk_size: usize,
         time: SystemTime,
     ) -> Result<ChunkSigner> {
+        self.streaming(request, decoded_length, chunk_size, None, time)
+    }
+
+    /// As [`sign_streaming_at`](Self::sign_streaming_at), for a body that ends with a
+    /// trailing checksum (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`, as the AWS SDKs
+    /// upload over plain HTTP): also sets `x-amz-trailer`, and counts the trailer in
+    /// `content-length`. End the body with [`ChunkSigner::write_trailer`] and the checksum
+    /// of the data, computed as it streams.
+    ///
+    /// ```
+    /// # use std::time::{Duration, UNIX_EPOCH};
+    /// # use sos_auth::{Credentials, SigV4Signer, TrailingChecksum};
+    /// # let signer = SigV4Signer::new(Credentials::new("AK", "secret"), "ch-gva-2");
+    /// # let time = UNIX_EPOCH + Duration::from_secs(1_767_323_045);
+    /// let mut request = http::Request::put("https://sos-ch-gva-2.exo.io/b/k").body(())?;
+    /// let mut chunks =
+    ///     signer.sign_streaming_with_trailer_at(&mut request, 5, 65_536, TrailingChecksum::Crc32, time)?;
+    /// let body = chunks.encode_body_with_trailer(b"hello", "NhCmhg==")?; // CRC32 of `hello`
+    /// assert_eq!(request.headers()["content-length"], body.len().to_string().as_str());
+    /// assert_eq!(request.headers()["x-amz-trailer"], "x-amz-checksum-crc32");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`sign_at`](Self::sign_at).
+    pub fn sign_streaming_with_trailer_at<B>(
+        &self,
+        request: &mut Request<B>,
+        decoded_length: u64,
+        chunk_size: usize,
+        trailer: TrailingChecksum,
+        time: SystemTime,
+    ) -> Result<ChunkSigner> {
+        self.streaming(request, decoded_length, chunk_size, Some(trailer), time)
+    }
+
+    fn streaming<B>(
+        &self,
+        request: &mut Request<B>,
+        decoded_length: u64,
+        chunk_size: usize,
+        trailer: Option<TrailingChecksum>,
+        time: SystemTime,
+    ) -> Result<ChunkSigner> {
         if chunk_size == 0 {
             return Err(Error::InvalidRequest(
                 "chunk size must be at least 1 byte".to_owned(),
             ));
         }
         let date = AmzDate::new(time);
-        let payload = PayloadHash::Streaming.text();
-        let encoded = ChunkSigner::encoded_length(decoded_length, chunk_size);
+        let (payload, encoded) = match trailer {
+            None => (
+                PayloadHash::Streaming.text(),
+                ChunkSigner::encoded_length(decoded_length, chunk_size),
+            ),
+            Some(t) => (
+                PayloadHash::StreamingTrailer.text(),
+                ChunkSigner::encoded_length_with_trailer(decoded_length, chunk_size, t),
+            ),
+        };
         // Sign a copy of the headers with the streaming ones added, so a failure leaves the
         // request as it was.
         let mut headers = request.headers().clone();
@@ -720,6 +769,12 @@ impl SigV4Signer {
             HeaderValue::from(decoded_length),
         );
         headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(encoded));
+        if let Some(t) = trailer {
+            headers.insert(
+                HeaderName::from_static("x-amz-trailer"),
+                HeaderValue::from_static(t.header_name()),
+            );
+        }
         let signed =
             self.header_signature(request.method(), request.uri(), &headers, &date, &payload)?;
         headers.insert(X_AMZ_DATE, date_value(&date));
@@ -737,6 +792,7 @@ impl SigV4Signer {
             &self.service,
             signed.signature,
             chunk_size,
+            trailer,
         ))
     }
 }

@@ -1,4 +1,5 @@
-//! `aws-chunked` bodies signed chunk by chunk (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`).
+//! `aws-chunked` bodies signed chunk by chunk (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`, and
+//! `...-PAYLOAD-TRAILER` with a trailing checksum).
 //!
 //! Each chunk is framed as `hex(len);chunk-signature=SIG\r\n DATA \r\n`, and the body ends
 //! with a zero-length chunk. Each signature chains on the previous one, starting from the
@@ -6,6 +7,15 @@
 //!
 //! ```text
 //! AWS4-HMAC-SHA256-PAYLOAD \n DATE \n SCOPE \n PREVIOUS-SIG \n sha256("") \n sha256(DATA)
+//! ```
+//!
+//! With a trailer, the zero-length chunk's header is followed by the trailing header and its
+//! signature, chained on the zero-length chunk's (`name:value\n` is the canonical form of
+//! the trailing header):
+//!
+//! ```text
+//! 0;chunk-signature=SIG \r\n name:value \r\n x-amz-trailer-signature:TSIG \r\n \r\n
+//! TSIG = HMAC(AWS4-HMAC-SHA256-TRAILER \n DATE \n SCOPE \n SIG \n sha256(name:value\n))
 //! ```
 
 use sha2::{Digest, Sha256};
@@ -15,8 +25,60 @@ use crate::encoding::hex32;
 use crate::inline_list::StackBuf;
 use crate::sha256::HmacKey;
 use crate::time::AmzDate;
+use crate::{Error, Result};
 
 const CHUNK_SIGNATURE: &[u8] = b";chunk-signature=";
+const TRAILER_SIGNATURE: &[u8] = b"x-amz-trailer-signature:";
+
+/// The checksum a streaming upload sends as its trailing header (`x-amz-trailer`), computed
+/// by the caller as the body streams and given base64-encoded, as S3 takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TrailingChecksum {
+    /// `x-amz-checksum-crc32`
+    Crc32,
+    /// `x-amz-checksum-crc32c`
+    Crc32c,
+    /// `x-amz-checksum-crc64nvme`
+    Crc64Nvme,
+    /// `x-amz-checksum-sha1`
+    Sha1,
+    /// `x-amz-checksum-sha256`
+    Sha256,
+}
+
+impl TrailingChecksum {
+    /// The trailing header's name.
+    pub fn header_name(self) -> &'static str {
+        match self {
+            Self::Crc32 => "x-amz-checksum-crc32",
+            Self::Crc32c => "x-amz-checksum-crc32c",
+            Self::Crc64Nvme => "x-amz-checksum-crc64nvme",
+            Self::Sha1 => "x-amz-checksum-sha1",
+            Self::Sha256 => "x-amz-checksum-sha256",
+        }
+    }
+
+    /// The length of its base64 value (fixed: the body length depends on it).
+    pub fn value_len(self) -> usize {
+        let bytes: usize = match self {
+            Self::Crc32 | Self::Crc32c => 4,
+            Self::Crc64Nvme => 8,
+            Self::Sha1 => 20,
+            Self::Sha256 => 32,
+        };
+        bytes.div_ceil(3) * 4
+    }
+
+    /// The bytes after the last data chunk: the final chunk's frame, the trailer and its
+    /// signature.
+    fn final_frame_len(self) -> u64 {
+        let zero = 1 + CHUNK_SIGNATURE.len() + 64 + 2;
+        let trailer = self.header_name().len() + 1 + self.value_len() + 2;
+        let signature = TRAILER_SIGNATURE.len() + 64 + 2;
+        (zero + trailer + signature + 2) as u64
+    }
+}
 
 /// Signs the chunks of a streaming upload. Made by
 /// [`SigV4Signer::sign_streaming_at`](super::SigV4Signer::sign_streaming_at).
@@ -26,6 +88,7 @@ pub struct ChunkSigner {
     scope: String,
     previous: [u8; 64],
     chunk_size: usize,
+    trailer: Option<TrailingChecksum>,
 }
 
 impl std::fmt::Debug for ChunkSigner {
@@ -34,6 +97,7 @@ impl std::fmt::Debug for ChunkSigner {
             .field("date", &self.date)
             .field("scope", &self.scope)
             .field("chunk_size", &self.chunk_size)
+            .field("trailer", &self.trailer)
             .finish_non_exhaustive()
     }
 }
@@ -46,6 +110,7 @@ impl ChunkSigner {
         service: &str,
         seed: [u8; 64],
         chunk_size: usize,
+        trailer: Option<TrailingChecksum>,
     ) -> Self {
         let mut scope = String::with_capacity(40);
         write_scope(&date, region, service, &mut |p: &[u8]| {
@@ -57,6 +122,7 @@ impl ChunkSigner {
             scope,
             previous: seed,
             chunk_size,
+            trailer,
         }
     }
 
@@ -130,6 +196,87 @@ impl ChunkSigner {
         out.extend_from_slice(b"\r\n");
     }
 
+    /// The trailing checksum this upload ends with, if it was signed with one
+    /// ([`SigV4Signer::sign_streaming_with_trailer_at`](super::SigV4Signer::sign_streaming_with_trailer_at)).
+    pub fn trailer(&self) -> Option<TrailingChecksum> {
+        self.trailer
+    }
+
+    /// Signs the trailing header `name: value`, after the final (empty) chunk was signed,
+    /// and returns the hex `x-amz-trailer-signature`.
+    pub fn sign_trailer(&mut self, name: &str, value: &str) -> &str {
+        let mut canonical = StackBuf::<128>::new();
+        canonical.push(name.to_ascii_lowercase().as_bytes());
+        canonical.push(b":");
+        canonical.push(value.trim().as_bytes());
+        canonical.push(b"\n");
+        let mut text = StackBuf::<320>::new();
+        for piece in [
+            b"AWS4-HMAC-SHA256-TRAILER\n".as_slice(),
+            self.date.as_bytes(),
+            b"\n",
+            self.scope.as_bytes(),
+            b"\n",
+            &self.previous,
+            b"\n",
+            &hex32(&Sha256::digest(canonical.as_slice()).into()),
+        ] {
+            text.push(piece);
+        }
+        self.previous = hex32(&self.mac.mac(text.as_slice()));
+        self.previous_signature()
+    }
+
+    /// Appends the end of a body with a trailing checksum: the final chunk's frame, the
+    /// trailing header with `value` (base64, as computed over the body) and its signature.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when the upload was signed without a trailer, or `value`
+    /// does not have the length of its checksum (the `Content-Length` counted on it).
+    pub fn write_trailer(&mut self, value: &str, out: &mut Vec<u8>) -> Result<()> {
+        let Some(trailer) = self.trailer else {
+            return Err(Error::InvalidRequest(
+                "this upload was signed without a trailing checksum".to_owned(),
+            ));
+        };
+        if value.len() != trailer.value_len() || !value.is_ascii() {
+            return Err(Error::InvalidRequest(format!(
+                "{} takes a base64 value of {} characters, not `{value}`",
+                trailer.header_name(),
+                trailer.value_len()
+            )));
+        }
+        self.write_chunk_header(&[], out);
+        out.extend_from_slice(trailer.header_name().as_bytes());
+        out.push(b':');
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(TRAILER_SIGNATURE);
+        let signature = *self
+            .sign_trailer(trailer.header_name(), value)
+            .as_bytes()
+            .first_chunk::<64>()
+            .unwrap_or(&[b'0'; 64]);
+        out.extend_from_slice(&signature);
+        out.extend_from_slice(b"\r\n\r\n");
+        Ok(())
+    }
+
+    /// Frames a whole body that ends with a trailing checksum of `value` (see
+    /// [`write_trailer`](Self::write_trailer)).
+    ///
+    /// # Errors
+    /// As `write_trailer`.
+    pub fn encode_body_with_trailer(&mut self, body: &[u8], value: &str) -> Result<Vec<u8>> {
+        let mut out =
+            Vec::with_capacity(body.len() + body.len() / self.chunk_size.max(1) * 90 + 300);
+        for chunk in body.chunks(self.chunk_size) {
+            self.write_chunk(chunk, &mut out);
+        }
+        self.write_trailer(value, &mut out)?;
+        Ok(out)
+    }
+
     /// Frames a whole body: every chunk of [`chunk_size`](Self::chunk_size), then the
     /// final empty chunk.
     pub fn encode_body(&mut self, body: &[u8]) -> Vec<u8> {
@@ -158,13 +305,124 @@ impl ChunkSigner {
         let rest = decoded_length % chunk_size;
         full * frame(chunk_size) + if rest > 0 { frame(rest) } else { 0 } + frame(0)
     }
+
+    /// [`encoded_length`](Self::encoded_length) of a body that ends with `trailer`.
+    pub fn encoded_length_with_trailer(
+        decoded_length: u64,
+        chunk_size: usize,
+        trailer: TrailingChecksum,
+    ) -> u64 {
+        // The final chunk's frame without its empty data's CRLF is counted by the trailer.
+        let plain_final = 1 + CHUNK_SIGNATURE.len() as u64 + 64 + 2 + 2;
+        Self::encoded_length(decoded_length, chunk_size) - plain_final + trailer.final_frame_len()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
-    use crate::{Credentials, SigV4Signer};
+    use super::{ChunkSigner, TrailingChecksum};
+    use crate::{AmzDate, Credentials, Secret, SigV4Signer, SigningKey};
+
+    /// The AWS example "PUT Object with trailing headers" (S3 API reference, "Signature
+    /// calculations for trailing headers"): 64 KiB and 1 KiB of `a`, then a CRC32C trailer.
+    #[test]
+    fn aws_trailer_example() {
+        let key = SigningKey::derive(
+            &Secret::from("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+            "20130524",
+            "us-east-1",
+            "s3",
+        );
+        let seed = *b"106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e";
+        let mut chunks = ChunkSigner::new(
+            key.mac().clone(),
+            AmzDate::parse("20130524T000000Z").unwrap(),
+            "us-east-1",
+            "s3",
+            seed,
+            65_536,
+            Some(TrailingChecksum::Crc32c),
+        );
+        for (data, expected) in [
+            (
+                vec![b'a'; 65_536],
+                "b474d8862b1487a5145d686f57f013e54db672cee1c953b3010fb58501ef5aa2",
+            ),
+            (
+                vec![b'a'; 1024],
+                "1c1344b170168f8e65b41376b44b20fe354e373826ccbbe2c1d40a8cae51e5c7",
+            ),
+            (
+                Vec::new(),
+                "2ca2aba2005185cf7159c6277faf83795951dd77a3a99e6e65d5c9f85863f992",
+            ),
+        ] {
+            assert_eq!(chunks.sign_chunk(&data), expected);
+        }
+        assert_eq!(
+            chunks.sign_trailer("x-amz-checksum-crc32c", "sOO8/Q=="),
+            "d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435"
+        );
+    }
+
+    #[test]
+    fn a_body_with_a_trailer_is_as_long_as_announced() {
+        let signer = SigV4Signer::new(Credentials::new("AK", "secret"), "ch-gva-2");
+        let time = UNIX_EPOCH + Duration::from_secs(1_767_323_045);
+        for checksum in [
+            TrailingChecksum::Crc32,
+            TrailingChecksum::Crc32c,
+            TrailingChecksum::Crc64Nvme,
+            TrailingChecksum::Sha1,
+            TrailingChecksum::Sha256,
+        ] {
+            for (len, chunk) in [(0usize, 8192usize), (1, 8192), (8192, 8192), (20_000, 8192)] {
+                let mut request = http::Request::put("http://127.0.0.1/b/k").body(()).unwrap();
+                let mut chunks = signer
+                    .sign_streaming_with_trailer_at(&mut request, len as u64, chunk, checksum, time)
+                    .unwrap();
+                let value = "A".repeat(checksum.value_len());
+                let body = chunks
+                    .encode_body_with_trailer(&vec![7u8; len], &value)
+                    .unwrap();
+                let announced: usize = request.headers()["content-length"]
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                assert_eq!(body.len(), announced, "{checksum:?} {len}");
+                assert_eq!(
+                    announced as u64,
+                    ChunkSigner::encoded_length_with_trailer(len as u64, chunk, checksum)
+                );
+                let text = String::from_utf8_lossy(&body);
+                let tail = format!(
+                    "\r\n{}:{value}\r\nx-amz-trailer-signature:",
+                    checksum.header_name()
+                );
+                assert!(text.contains(&tail), "{text}");
+                assert!(text.ends_with("\r\n\r\n"));
+                assert_eq!(
+                    request.headers()["x-amz-content-sha256"],
+                    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
+                );
+            }
+        }
+        // A value of the wrong length, or a trailer the upload was not signed with: refused.
+        let mut request = http::Request::put("http://127.0.0.1/b/k").body(()).unwrap();
+        let mut chunks = signer
+            .sign_streaming_with_trailer_at(&mut request, 1, 8192, TrailingChecksum::Crc32, time)
+            .unwrap();
+        assert!(chunks.write_trailer("short", &mut Vec::new()).is_err());
+        let mut request = http::Request::put("http://127.0.0.1/b/k").body(()).unwrap();
+        let mut plain = signer
+            .sign_streaming_at(&mut request, 1, 8192, time)
+            .unwrap();
+        assert!(plain.write_trailer("NhCmhg==", &mut Vec::new()).is_err());
+        assert_eq!(plain.trailer(), None);
+    }
 
     #[test]
     fn a_header_with_its_data_is_the_whole_chunk() {
