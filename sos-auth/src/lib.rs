@@ -25,7 +25,8 @@
 //!   with a [`TrailingChecksum`] or not), with a [`SigningKeyCache`]; [`PayloadHash`] says
 //!   how the body is covered.
 //! - [`SigV2Signer`]: the older HMAC-SHA1 signature, header and query forms.
-//! - [`Verifier`]: checks a signed request or pre-signed URL (V4 or V2) as a server does.
+//! - [`Verifier`]: checks a signed request or pre-signed URL (V4 or V2) as a server does,
+//!   and the chunks of a streaming upload ([`ChunkVerifier`]).
 //! - [`AmzDate`]: the time stamp form, and [`Error`], the one error type.
 
 // The README's example is compiled and run as a doctest.
@@ -52,7 +53,8 @@ pub use error::{Error, Result};
 pub use time::AmzDate;
 pub use v2::SigV2Signer;
 pub use v4::{
-    ChunkSigner, MAX_PRESIGN_EXPIRY, PayloadHash, SigV4Signer, SigningKey, SigningKeyCache,
-    TrailingChecksum, X_AMZ_CONTENT_SHA256, X_AMZ_DATE, X_AMZ_SECURITY_TOKEN,
+    ChunkSigner, ChunkVerifier, DecodedBody, MAX_PRESIGN_EXPIRY, PayloadHash, SigV4Signer,
+    SigningKey, SigningKeyCache, TrailingChecksum, X_AMZ_CONTENT_SHA256, X_AMZ_DATE,
+    X_AMZ_SECURITY_TOKEN,
 };
 pub use verify::{SignatureVersion, VerifiedRequest, Verifier};

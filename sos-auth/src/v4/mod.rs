@@ -14,7 +14,7 @@ mod streaming;
 mod string_to_sign;
 
 pub use signing_key::{SigningKey, SigningKeyCache};
-pub use streaming::{ChunkSigner, TrailingChecksum};
+pub use streaming::{ChunkSigner, ChunkVerifier, DecodedBody, TrailingChecksum};
 
 pub(crate) use canonical_request::{CanonicalRequest, is_signable};
 pub(crate) use string_to_sign::{

@@ -82,6 +82,7 @@ impl TrailingChecksum {
 
 /// Signs the chunks of a streaming upload. Made by
 /// [`SigV4Signer::sign_streaming_at`](super::SigV4Signer::sign_streaming_at).
+#[derive(Clone)]
 pub struct ChunkSigner {
     mac: HmacKey,
     date: AmzDate,
@@ -318,6 +319,129 @@ impl ChunkSigner {
     }
 }
 
+/// Checks the chunk signatures of an `aws-chunked` upload as a server does. Made by
+/// [`VerifiedRequest::chunk_verifier`](crate::VerifiedRequest::chunk_verifier) once the
+/// request's own signature has been verified: the chain starts from it.
+#[derive(Clone, Debug)]
+pub struct ChunkVerifier {
+    expected: ChunkSigner,
+    trailer: bool,
+}
+
+/// A body taken apart by [`ChunkVerifier::decode_body`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DecodedBody {
+    /// The data of the chunks, joined.
+    pub data: Vec<u8>,
+    /// The trailing header (`x-amz-checksum-*` name and value), when the upload had one:
+    /// its signature is verified; check the value against `data`.
+    pub trailer: Option<(String, String)>,
+}
+
+impl ChunkVerifier {
+    pub(crate) fn new(expected: ChunkSigner, trailer: bool) -> Self {
+        Self { expected, trailer }
+    }
+
+    /// Checks the signature of the next chunk (`data` empty for the final one).
+    ///
+    /// # Errors
+    /// [`Error::SignatureMismatch`].
+    pub fn verify_chunk(&mut self, data: &[u8], signature: &str) -> Result<()> {
+        let expected = self.expected.sign_chunk(data);
+        same(expected, signature)
+    }
+
+    /// Checks the signature of the trailing header, after the final chunk.
+    ///
+    /// # Errors
+    /// [`Error::SignatureMismatch`].
+    pub fn verify_trailer(&mut self, name: &str, value: &str, signature: &str) -> Result<()> {
+        let expected = self.expected.sign_trailer(name, value);
+        same(expected, signature)
+    }
+
+    /// Takes a whole `aws-chunked` body apart (`hex(len);chunk-signature=SIG\r\n DATA
+    /// \r\n`..., the final empty chunk, and the trailer when the request announced one),
+    /// checking every signature on the way.
+    ///
+    /// # Errors
+    /// [`Error::SignatureMismatch`] for a chunk or trailer signed otherwise;
+    /// [`Error::MalformedSignature`] for a body that is not framed so.
+    pub fn decode_body(&mut self, mut body: &[u8]) -> Result<DecodedBody> {
+        let malformed = |what: &str| Error::MalformedSignature(format!("aws-chunked body: {what}"));
+        let line = |body: &mut &[u8]| -> Result<String> {
+            let end = body
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .ok_or_else(|| malformed("a line without CRLF"))?;
+            let text = std::str::from_utf8(&body[..end])
+                .map_err(|_| malformed("a frame line that is not text"))?
+                .to_owned();
+            *body = &body[end + 2..];
+            Ok(text)
+        };
+        let mut data = Vec::new();
+        loop {
+            let header = line(&mut body)?;
+            let (size, signature) = header
+                .split_once(";chunk-signature=")
+                .ok_or_else(|| malformed("a chunk without chunk-signature"))?;
+            let size = usize::from_str_radix(size, 16)
+                .map_err(|_| malformed("a chunk size that is not hex"))?;
+            let chunk = body
+                .get(..size)
+                .ok_or_else(|| malformed("a chunk shorter than its size"))?;
+            self.verify_chunk(chunk, signature)?;
+            data.extend_from_slice(chunk);
+            body = &body[size..];
+            if size == 0 && self.trailer {
+                break;
+            }
+            if !body.starts_with(b"\r\n") {
+                return Err(malformed("a chunk not followed by CRLF"));
+            }
+            body = &body[2..];
+            if size == 0 {
+                return if body.is_empty() {
+                    Ok(DecodedBody {
+                        data,
+                        trailer: None,
+                    })
+                } else {
+                    Err(malformed("bytes after the final chunk"))
+                };
+            }
+        }
+        let trailer = line(&mut body)?;
+        let (name, value) = trailer
+            .split_once(':')
+            .ok_or_else(|| malformed("a trailer that is not `name:value`"))?;
+        let signature_line = line(&mut body)?;
+        let signature = signature_line
+            .strip_prefix("x-amz-trailer-signature:")
+            .ok_or_else(|| malformed("a trailer without x-amz-trailer-signature"))?;
+        self.verify_trailer(name, value, signature)?;
+        if body != b"\r\n" {
+            return Err(malformed("bytes after the trailer"));
+        }
+        Ok(DecodedBody {
+            data,
+            trailer: Some((name.trim().to_ascii_lowercase(), value.trim().to_owned())),
+        })
+    }
+}
+
+fn same(expected: &str, got: &str) -> Result<()> {
+    use subtle::ConstantTimeEq;
+    if bool::from(expected.as_bytes().ct_eq(got.as_bytes())) {
+        Ok(())
+    } else {
+        Err(Error::SignatureMismatch)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, UNIX_EPOCH};
@@ -365,6 +489,62 @@ mod tests {
             chunks.sign_trailer("x-amz-checksum-crc32c", "sOO8/Q=="),
             "d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435"
         );
+
+        // The example's body, as a server receives it.
+        let mut body = Vec::new();
+        for (data, sig) in [
+            (
+                vec![b'a'; 65_536],
+                "b474d8862b1487a5145d686f57f013e54db672cee1c953b3010fb58501ef5aa2",
+            ),
+            (
+                vec![b'a'; 1024],
+                "1c1344b170168f8e65b41376b44b20fe354e373826ccbbe2c1d40a8cae51e5c7",
+            ),
+        ] {
+            body.extend_from_slice(
+                format!("{:x};chunk-signature={sig}\r\n", data.len()).as_bytes(),
+            );
+            body.extend_from_slice(&data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(
+            b"0;chunk-signature=2ca2aba2005185cf7159c6277faf83795951dd77a3a99e6e65d5c9f85863f992\r\n\
+              x-amz-checksum-crc32c:sOO8/Q==\r\n\
+              x-amz-trailer-signature:d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435\r\n\r\n",
+        );
+        let verifier = || {
+            super::ChunkVerifier::new(
+                ChunkSigner::new(
+                    key.mac().clone(),
+                    AmzDate::parse("20130524T000000Z").unwrap(),
+                    "us-east-1",
+                    "s3",
+                    seed,
+                    1,
+                    None,
+                ),
+                true,
+            )
+        };
+        let decoded = verifier().decode_body(&body).unwrap();
+        assert_eq!(decoded.data, vec![b'a'; 66_560]);
+        assert_eq!(
+            decoded.trailer,
+            Some(("x-amz-checksum-crc32c".to_owned(), "sOO8/Q==".to_owned()))
+        );
+        // One byte of data changed, or of the trailer's value: refused.
+        for at in [100, body.len() - 100] {
+            let mut bad = body.clone();
+            bad[at] ^= 1;
+            assert!(
+                matches!(
+                    verifier().decode_body(&bad),
+                    Err(crate::Error::SignatureMismatch)
+                ),
+                "byte {at}"
+            );
+        }
     }
 
     #[test]

@@ -17,8 +17,8 @@ use crate::time::AmzDate;
 use crate::uri_parts::UriParts;
 use crate::v2::{StringToSign, bucket_from_host, sign_v2};
 use crate::v4::{
-    ALGORITHM, CanonicalRequest, MAX_PRESIGN_EXPIRY, PayloadHash, SigningKey, StringToSignKey,
-    canonical_request_hash, signature,
+    ALGORITHM, CanonicalRequest, ChunkSigner, ChunkVerifier, MAX_PRESIGN_EXPIRY, PayloadHash,
+    SigningKey, StringToSignKey, canonical_request_hash, signature,
 };
 use crate::{Credentials, Error, Result, Secret};
 
@@ -52,6 +52,34 @@ pub struct VerifiedRequest {
     pub expires_at: Option<SystemTime>,
     /// The V4 payload hash the body must match (`None` for V2).
     pub payload: Option<PayloadHash>,
+    /// For `aws-chunked` uploads signed chunk by chunk: the chain from the request's
+    /// signature.
+    chunks: Option<ChunkVerifier>,
+}
+
+impl VerifiedRequest {
+    /// For an upload whose chunks are signed ([`PayloadHash::Streaming`] or
+    /// [`PayloadHash::StreamingTrailer`], header signature), the verifier of its body: each
+    /// chunk's signature chains on the request's.
+    ///
+    /// ```
+    /// # use std::time::{Duration, UNIX_EPOCH};
+    /// use sos_auth::{Credentials, SigV4Signer, Verifier};
+    /// # let now = UNIX_EPOCH + Duration::from_secs(1_767_323_045);
+    /// let creds = Credentials::new("EXOabc", "secret");
+    /// let mut request = http::Request::put("https://sos-ch-gva-2.exo.io/b/k").body(())?;
+    /// let mut chunks = SigV4Signer::new(creds.clone(), "ch-gva-2")
+    ///     .sign_streaming_at(&mut request, 5, 65_536, now)?;
+    /// let body = chunks.encode_body(b"hello");
+    ///
+    /// let verified = Verifier::from_credentials([creds]).verify_at(&request, now)?;
+    /// let decoded = verified.chunk_verifier().unwrap().decode_body(&body)?;
+    /// assert_eq!(decoded.data, b"hello");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn chunk_verifier(&self) -> Option<ChunkVerifier> {
+        self.chunks.clone()
+    }
 }
 
 type Lookup = dyn Fn(&str) -> Option<Secret> + Send + Sync;
@@ -253,7 +281,7 @@ impl Verifier {
                 "x-amz-content-sha256 `{payload_text}` is not a payload hash"
             ))
         })?;
-        self.check_v4(
+        let key = self.check_v4(
             request,
             &scope,
             signed_headers,
@@ -262,6 +290,23 @@ impl Verifier {
             sig,
             false,
         )?;
+        let chunks = match payload {
+            PayloadHash::Streaming | PayloadHash::StreamingTrailer => {
+                let seed = *sig.as_bytes().first_chunk::<64>().unwrap_or(&[b'0'; 64]);
+                let trailer = payload == PayloadHash::StreamingTrailer;
+                let signer = ChunkSigner::new(
+                    key.mac().clone(),
+                    date,
+                    scope.region,
+                    scope.service,
+                    seed,
+                    1,
+                    None,
+                );
+                Some(ChunkVerifier::new(signer, trailer))
+            }
+            _ => None,
+        };
         Ok(VerifiedRequest {
             access_key: scope.access_key.to_owned(),
             version: SignatureVersion::V4Header,
@@ -269,6 +314,7 @@ impl Verifier {
             signed_at: Some(date.system_time()),
             expires_at: None,
             payload: Some(payload),
+            chunks,
         })
     }
 
@@ -327,6 +373,7 @@ impl Verifier {
             signed_at: Some(signed_at),
             expires_at: Some(expires_at),
             payload,
+            chunks: None,
         })
     }
 
@@ -340,7 +387,7 @@ impl Verifier {
         date: &AmzDate,
         sig: &str,
         query: bool,
-    ) -> Result<()> {
+    ) -> Result<SigningKey> {
         let names: Vec<&str> = signed_headers.split(';').collect();
         for name in &names {
             let present = request.headers().contains_key(*name)
@@ -372,10 +419,15 @@ impl Verifier {
         };
         let hash = canonical_request_hash(&canonical, "");
         let key = SigningKey::derive(&secret, scope.date, scope.region, scope.service);
-        let key = StringToSignKey::new(key.mac().clone());
-        let expected = signature(&key, date, scope.region, scope.service, &hash);
+        let expected = signature(
+            &StringToSignKey::new(key.mac().clone()),
+            date,
+            scope.region,
+            scope.service,
+            &hash,
+        );
         if bool::from(expected.ct_eq(sig.as_bytes())) {
-            Ok(())
+            Ok(key)
         } else {
             Err(Error::SignatureMismatch)
         }
@@ -437,6 +489,7 @@ impl Verifier {
             signed_at: Some(signed_at),
             expires_at: None,
             payload: None,
+            chunks: None,
         })
     }
 
@@ -486,6 +539,7 @@ impl Verifier {
             signed_at: None,
             expires_at: Some(expires_at),
             payload: None,
+            chunks: None,
         })
     }
 
