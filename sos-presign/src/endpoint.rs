@@ -149,6 +149,10 @@ impl Endpoint {
         }
         host.parse::<http::uri::Authority>()
             .map_err(|_| invalid("host is not a valid authority"))?;
+        // The scheme's default port is what clients leave out (and sign without).
+        let host = host
+            .strip_suffix(if https { ":443" } else { ":80" })
+            .unwrap_or(host);
         let region = Zone::ALL
             .into_iter()
             .find(|z| host.eq_ignore_ascii_case(&z.endpoint_host()))
@@ -205,7 +209,6 @@ impl Endpoint {
     /// Virtual-host addressing falls back to path-style where a host name cannot work: an
     /// endpoint that is an IP address (`bucket.127.0.0.1` does not resolve), and, over https,
     /// a bucket name with dots (the endpoint's wildcard certificate covers one label only).
-    /// botocore does the same.
     pub fn object_url(&self, bucket: &str, key: &str) -> Result<String> {
         self.object_url_with_room(bucket, key, 0)
     }

@@ -33,11 +33,13 @@ pub enum Error {
         /// Largest allowed.
         max: u64,
     },
-    /// A header name or value that HTTP cannot carry.
-    #[error("invalid header `{name}`")]
+    /// A header name or value that cannot be signed and sent as is.
+    #[error("invalid header `{name}`: {reason}")]
     InvalidHeader {
         /// The header name.
         name: String,
+        /// Why it is refused.
+        reason: &'static str,
     },
     /// A POST policy that cannot be satisfied or expressed.
     #[error("invalid POST policy: {0}")]

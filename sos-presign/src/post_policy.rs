@@ -49,7 +49,10 @@ pub enum SuccessAction {
 /// assert_eq!(form.url, "https://sos-ch-gva-2.exo.io/uploads-bucket");
 /// assert_eq!(form.field("key"), Some("user-42/${filename}"));
 /// assert_eq!(form.field("x-amz-algorithm"), Some("AWS4-HMAC-SHA256"));
-/// assert!(form.html().contains(r#"<input type="file" name="file">"#));
+/// // The page sets the file's type (`image/png`, ...): the policy only knows its prefix.
+/// assert_eq!(form.field("Content-Type"), None);
+/// assert_eq!(form.fill_in, [("Content-Type".to_owned(), "image/".to_owned())]);
+/// assert!(form.html().contains(r#"<input type="file" name="file" onchange="#));
 /// # Ok::<(), sos_presign::Error>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -121,7 +124,10 @@ impl PostPolicy {
         self
     }
 
-    /// The `Content-Type` field must start with this (`image/`).
+    /// The `Content-Type` field must start with this (`image/`). The server stores that
+    /// field as the object's type, so the page sets it from the file (`file.type` in
+    /// JavaScript): the form lists it in [`PostForm::fill_in`], not in its fields, and
+    /// [`PostForm::html`] sets it when a file is chosen.
     #[must_use]
     pub fn content_type_starts_with(mut self, prefix: impl Into<String>) -> Self {
         self.content_type = Some(KeyCondition::StartsWith(prefix.into()));
@@ -145,6 +151,10 @@ pub struct PostForm {
     pub url: String,
     /// The fields, in the order they must be sent, before the `file` field.
     pub fields: Vec<(String, String)>,
+    /// Fields the page fills in, each with the prefix its value must start with: the
+    /// `Content-Type` of [`PostPolicy::content_type_starts_with`] (the file's own type, e.g.
+    /// `image/png`). Sent after [`fields`](Self::fields), before the file.
+    pub fill_in: Vec<(String, String)>,
     /// The policy document (JSON) that was signed.
     pub policy: String,
     /// When the form stops working.
@@ -166,14 +176,22 @@ impl PostForm {
             "<form action=\"{}\" method=\"post\" enctype=\"multipart/form-data\">\n",
             escape_html(&self.url)
         );
-        for (name, value) in &self.fields {
+        for (name, value) in self.fields.iter().chain(&self.fill_in) {
             out.push_str(&format!(
                 "  <input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
                 escape_html(name),
                 escape_html(value)
             ));
         }
-        out.push_str("  <input type=\"file\" name=\"file\">\n  <input type=\"submit\" value=\"Upload\">\n</form>\n");
+        if self.fill_in.iter().any(|(name, _)| name == "Content-Type") {
+            // The file's own type goes into the Content-Type field as it is chosen.
+            out.push_str(
+                "  <input type=\"file\" name=\"file\" onchange=\"this.form.elements['Content-Type'].value = this.files[0] ? this.files[0].type : ''\">\n",
+            );
+        } else {
+            out.push_str("  <input type=\"file\" name=\"file\">\n");
+        }
+        out.push_str("  <input type=\"submit\" value=\"Upload\">\n</form>\n");
         out
     }
 }
@@ -321,6 +339,7 @@ impl Presigner {
         let expires_at = time + policy.expires_in;
 
         let mut fields: Vec<(String, String)> = Vec::new();
+        let mut fill_in: Vec<(String, String)> = Vec::new();
         let mut conditions = Conditions::new();
         conditions.eq("bucket", &policy.bucket);
         match &policy.key {
@@ -354,7 +373,7 @@ impl Presigner {
                 conditions.eq("Content-Type", t);
             }
             Some(KeyCondition::StartsWith(p)) => {
-                fields.push(("Content-Type".into(), p.clone()));
+                fill_in.push(("Content-Type".into(), p.clone()));
                 conditions.starts_with("$Content-Type", p);
             }
             None => {}
@@ -397,6 +416,7 @@ impl Presigner {
                 Ok(PostForm {
                     url,
                     fields,
+                    fill_in,
                     policy: document,
                     expires_at,
                 })
@@ -420,6 +440,7 @@ impl Presigner {
                 Ok(PostForm {
                     url,
                     fields,
+                    fill_in,
                     policy: document,
                     expires_at,
                 })
@@ -474,9 +495,15 @@ mod tests {
         let form = PostForm {
             url: "http://h/b".into(),
             fields: vec![("key".into(), "a\"<b>&'".into())],
+            fill_in: vec![("Content-Type".into(), "x\"/".into())],
             policy: String::new(),
             expires_at: UNIX_EPOCH,
         };
-        assert!(form.html().contains("value=\"a&quot;&lt;b&gt;&amp;&#39;\""));
+        let html = form.html();
+        assert!(html.contains("value=\"a&quot;&lt;b&gt;&amp;&#39;\""));
+        assert!(
+            html.contains("name=\"Content-Type\" value=\"x&quot;/\""),
+            "{html}"
+        );
     }
 }

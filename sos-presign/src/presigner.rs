@@ -1,6 +1,6 @@
 //! Pre-signed URLs for any method.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method};
@@ -178,7 +178,19 @@ impl PresignRequest<'_> {
         self
     }
 
-    fn response(mut self, name: &str, value: &str) -> Self {
+    fn response(self, name: &str, value: &str) -> Self {
+        self.query(name, value)
+    }
+
+    /// The version of the object the URL is for (`versionId`: GET, HEAD or DELETE of one
+    /// version of a versioned object).
+    pub fn version_id(self, version_id: &str) -> Self {
+        self.query("versionId", version_id)
+    }
+
+    /// Any other query parameter the request carries, encoded here: a sub-resource with an
+    /// empty value (`tagging`, `acl`: written without `=`), `partNumber` of a GET, ...
+    pub fn query(mut self, name: &str, value: &str) -> Self {
         self.query.push((name.to_owned(), value.to_owned()));
         self
     }
@@ -220,18 +232,40 @@ impl PresignRequest<'_> {
     }
 
     /// Signs a header that whoever uses the URL must send with exactly this value.
+    ///
+    /// The value is kept as it is signed: blanks at both ends trimmed, inner runs of spaces
+    /// and tabs made one space (servers differ on tabs: the RADOS Gateway collapses spaces
+    /// only). It must be printable ASCII: browsers and most clients cannot send anything
+    /// else in a header (encode other text first, e.g. RFC 2047 for metadata).
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        match (
-            HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            (Ok(n), Ok(v)) => {
-                self.headers.append(n, v);
+        let refuse = |reason| Error::InvalidHeader {
+            name: name.to_owned(),
+            reason,
+        };
+        let Ok(header) = HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()) else {
+            self.error.get_or_insert(refuse("not a header name"));
+            return self;
+        };
+        if !value
+            .bytes()
+            .all(|b| b == b'\t' || (b' '..=b'~').contains(&b))
+        {
+            self.error.get_or_insert(refuse(
+                "the value must be printable ASCII (spaces and tabs allowed)",
+            ));
+            return self;
+        }
+        let signed = value
+            .split([' ', '\t'])
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        match HeaderValue::from_str(&signed) {
+            Ok(v) => {
+                self.headers.append(header, v);
             }
-            _ => {
-                self.error.get_or_insert(Error::InvalidHeader {
-                    name: name.to_owned(),
-                });
+            Err(_) => {
+                self.error.get_or_insert(refuse("not a header value"));
             }
         }
         self
@@ -288,12 +322,24 @@ impl PresignRequest<'_> {
         for (i, (k, v)) in self.query.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
             encode_component(k, &mut url);
-            url.push('=');
-            encode_component(v, &mut url);
+            if !v.is_empty() {
+                url.push('=');
+                encode_component(v, &mut url);
+            }
         }
         let (expires_in, expires_at) = match self.expiry {
             Expiry::In(d) => (d, time + d),
             Expiry::At(t) => (t.duration_since(time).unwrap_or_default(), t),
+        };
+        // What the URL says, to the second: V4 signs whole seconds from the signing second,
+        // V2 the expiry's second.
+        let whole_seconds = |t: SystemTime| {
+            let secs = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+            UNIX_EPOCH + Duration::from_secs(secs)
+        };
+        let expires_at = match self.presigner.version {
+            SignatureVersion::V4 => whole_seconds(time) + Duration::from_secs(expires_in.as_secs()),
+            SignatureVersion::V2 => whole_seconds(expires_at),
         };
         let max = match self.presigner.version {
             SignatureVersion::V4 => MAX_PRESIGN_EXPIRY.as_secs(),

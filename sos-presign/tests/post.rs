@@ -23,6 +23,16 @@ fn post(
         args.push("--form-string".into());
         args.push(format!("{name}={value}"));
     }
+    // What a page fills in: the file's own type, as a browser's `file.type`.
+    for (name, prefix) in &form.fill_in {
+        assert_eq!((name.as_str(), prefix.as_str()), ("Content-Type", "text/"));
+        let value = match override_field {
+            Some((n, v)) if n == name => v,
+            _ => "text/plain",
+        };
+        args.push("--form-string".into());
+        args.push(format!("{name}={value}"));
+    }
     args.push("-F".into());
     args.push(format!(
         "file=@{};filename=hello.txt;type=text/plain",
@@ -76,6 +86,8 @@ fn browser_post_uploads() {
             assert_eq!(back.status, 200, "{ctx}: uploaded object");
             assert_eq!(back.body, b"hello from a browser form\n", "{ctx}");
             assert_eq!(back.header("x-amz-meta-uploader"), Some("form"), "{ctx}");
+            // The type the page filled in, not the policy's prefix.
+            assert_eq!(back.header("content-type"), Some("text/plain"), "{ctx}");
 
             // The default key field, `uploads/${filename}`: S3 puts the browser's file name
             // there. s3s-fs 0.14.1 does not substitute `${filename}` (it stores the key as

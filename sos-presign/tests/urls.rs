@@ -182,3 +182,71 @@ proptest::proptest! {
         proptest::prop_assert_eq!(String::from_utf8(decoded).unwrap(), format!("/bucket/{key}"));
     }
 }
+
+/// From a differential run against botocore and the RADOS Gateway.
+#[test]
+fn header_values_query_parameters_and_expiry_as_signed() {
+    let p = presigner(Addressing::Path);
+    // Non-ASCII metadata cannot be sent by a browser: refused, with the reason.
+    let err = p
+        .put_object("bucket", "k")
+        .metadata("note", "café")
+        .sign_at(t0())
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidHeader { name, .. } if name == "x-amz-meta-note"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("printable ASCII"), "{err}");
+    // Blanks as signed: trimmed, runs made one space.
+    let url = p
+        .put_object("bucket", "k")
+        .metadata("note", "\t a  b\t\tc ")
+        .sign_at(t0())
+        .unwrap();
+    assert_eq!(url.headers["x-amz-meta-note"], "a b c");
+    // A version, a sub-resource without a value.
+    let url = p
+        .get_object("bucket", "k")
+        .version_id("3/L4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY")
+        .sign_at(t0())
+        .unwrap();
+    assert!(
+        url.url
+            .contains("/k?versionId=3%2FL4kqtJlcpXroDTDmJ%2BrmSpXd3dIbrHY&X-Amz-"),
+        "{}",
+        url.url
+    );
+    for version in [SignatureVersion::V4, SignatureVersion::V2] {
+        let url = p
+            .clone()
+            .with_signature_version(version)
+            .request(http::Method::GET, "bucket", "k")
+            .query("tagging", "")
+            .sign_at(t0())
+            .unwrap();
+        assert!(url.url.contains("/k?tagging&"), "{}", url.url);
+    }
+    // The expiry reported is the one the URL carries, to the second.
+    let at = t0() + Duration::from_millis(700);
+    let url = p
+        .get_object("bucket", "k")
+        .expires_in(Duration::from_millis(1500))
+        .sign_at(at)
+        .unwrap();
+    assert!(url.url.contains("X-Amz-Expires=1&"), "{}", url.url);
+    assert_eq!(url.expires_at, t0() + Duration::from_secs(1));
+    let url = p
+        .clone()
+        .with_signature_version(SignatureVersion::V2)
+        .get_object("bucket", "k")
+        .expires_at(t0() + Duration::from_millis(2500))
+        .sign_at(at)
+        .unwrap();
+    assert_eq!(url.expires_at, t0() + Duration::from_secs(2));
+    // A zone's URL with its default port is still the zone.
+    let e = Endpoint::parse("https://sos-ch-gva-2.exo.io:443").unwrap();
+    assert_eq!((e.region(), e.host()), ("ch-gva-2", "sos-ch-gva-2.exo.io"));
+    let e = Endpoint::parse("http://127.0.0.1:80/").unwrap();
+    assert_eq!(e.host(), "127.0.0.1");
+}
