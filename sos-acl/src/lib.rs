@@ -67,7 +67,7 @@ pub use acl::{
 };
 pub use cors::{
     CorsAllowed, CorsConfiguration, CorsDecision, CorsDenied, CorsRequest, CorsRule, CorsViolation,
-    CorsViolationKind, MAX_CONFIGURATION_BYTES, MAX_RULE_ID_LEN, MAX_RULES,
+    CorsViolationKind, MAX_AGE_SECONDS, MAX_CONFIGURATION_BYTES, MAX_RULE_ID_LEN, MAX_RULES,
 };
 pub use error::{Error, Result};
 pub use xml::{S3_NAMESPACE, XSI_NAMESPACE};

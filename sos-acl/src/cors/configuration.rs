@@ -187,6 +187,50 @@ mod tests {
     }
 
     #[test]
+    fn max_age_and_empty_values() {
+        let config = CorsConfiguration::new()
+            .with_rule(
+                CorsRule::new()
+                    .with_allowed_origin("*")
+                    .with_allowed_method(Method::GET)
+                    .with_max_age_seconds(i32::MAX as u32),
+            )
+            .with_rule(
+                CorsRule::new()
+                    .with_allowed_origin(" ")
+                    .with_allowed_method(Method::GET)
+                    .with_allowed_header("")
+                    .with_max_age_seconds(u32::MAX),
+            );
+        let kinds: Vec<_> = config
+            .violations()
+            .into_iter()
+            .map(|v| (v.rule, v.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (
+                    Some(1),
+                    CorsViolationKind::MaxAgeTooLarge { seconds: u32::MAX }
+                ),
+                (
+                    Some(1),
+                    CorsViolationKind::EmptyValue {
+                        element: "AllowedOrigin"
+                    }
+                ),
+                (
+                    Some(1),
+                    CorsViolationKind::EmptyValue {
+                        element: "AllowedHeader"
+                    }
+                ),
+            ]
+        );
+    }
+
+    #[test]
     fn whole_configuration_limits() {
         assert_eq!(
             CorsConfiguration::new().violations()[0].kind,

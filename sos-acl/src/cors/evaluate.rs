@@ -64,7 +64,8 @@ impl<'a> CorsRequest<'a> {
         }
     }
 
-    /// Sets the `Access-Control-Request-Headers` list (comma-separated, as sent).
+    /// Sets the `Access-Control-Request-Headers` list (comma-separated, as sent) of a
+    /// preflight; an actual request's headers are not checked.
     #[must_use]
     pub fn with_request_headers(mut self, headers: &'a str) -> Self {
         self.request_headers = Some(headers);
@@ -95,8 +96,9 @@ impl<'a> CorsRequest<'a> {
                 preflight: false,
                 origin: Some(origin?),
                 method: Some(method.as_str()),
-                // S3 checks these on an actual request too, when a client sends them.
-                request_headers,
+                // Only a preflight's requested headers are checked (browsers send the header
+                // only there; the gateway and S3 emulators ignore it on actual requests).
+                request_headers: None,
             })
         }
     }
@@ -150,12 +152,16 @@ impl<'a> CorsDecision<'a> {
     }
 
     /// The status S3 answers a preflight with: `200 OK` when allowed, `400 Bad Request` without
-    /// `Origin`, `403 Forbidden` otherwise. (An actual request is served whatever the
-    /// decision; only the CORS headers depend on it.)
+    /// `Origin` or `Access-Control-Request-Method` (as the RADOS Gateway, Garage and S3
+    /// emulators answer: "Invalid Access-Control-Request-Method"), `403 Forbidden` otherwise.
+    /// (An actual request is served whatever the decision; only the CORS headers depend on
+    /// it.)
     pub fn status(&self) -> StatusCode {
         match self {
             CorsDecision::Allowed(_) => StatusCode::OK,
-            CorsDecision::Denied(CorsDenied::MissingOrigin) => StatusCode::BAD_REQUEST,
+            CorsDecision::Denied(CorsDenied::MissingOrigin | CorsDenied::MissingRequestMethod) => {
+                StatusCode::BAD_REQUEST
+            }
             CorsDecision::Denied(_) => StatusCode::FORBIDDEN,
         }
     }
@@ -172,7 +178,7 @@ impl<'a> CorsDecision<'a> {
 pub enum CorsDenied {
     /// The request has no `Origin` (a preflight without one is a `400` in S3).
     MissingOrigin,
-    /// A preflight without `Access-Control-Request-Method`.
+    /// A preflight without `Access-Control-Request-Method` (a `400` in S3).
     MissingRequestMethod,
     /// The configuration has no rules.
     NoRules,
@@ -383,6 +389,7 @@ pub(super) fn evaluate<'a>(
         }
         let refused = request
             .request_headers()
+            .filter(|_| request.preflight)
             .find(|h| !rule.allowed_headers.iter().any(|p| matches(p, h, true)));
         if let Some(header) = refused {
             header_miss.get_or_insert((i, header));
@@ -500,7 +507,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(ORIGIN, HeaderValue::from_static("http://a"));
         let no_method = CorsRequest::from_parts(&Method::OPTIONS, &headers).unwrap();
-        assert_eq!(c.evaluate(&no_method).status(), StatusCode::FORBIDDEN);
+        assert_eq!(c.evaluate(&no_method).status(), StatusCode::BAD_REQUEST);
         // Methods compare exactly.
         assert!(
             !c.evaluate(&CorsRequest::preflight("https://x", "get"))
@@ -527,12 +534,18 @@ mod tests {
             c.evaluate(&r).allowed().map(CorsAllowed::rule_index),
             Some(1)
         );
-        // As S3 does: requested headers on an actual request are checked too.
+        // Requested headers are a preflight's: on an actual request they are not checked
+        // (the gateway answers this one with its CORS headers).
         req.insert(
             ACCESS_CONTROL_REQUEST_HEADERS,
             HeaderValue::from_static("x-custom"),
         );
         let r = CorsRequest::from_parts(&Method::GET, &req).unwrap();
-        assert!(!c.evaluate(&r).is_allowed());
+        assert_eq!(
+            c.evaluate(&r).allowed().map(CorsAllowed::rule_index),
+            Some(1)
+        );
+        let r = CorsRequest::actual("http://a.example.com", "GET").with_request_headers("x-custom");
+        assert!(c.evaluate(&r).is_allowed());
     }
 }

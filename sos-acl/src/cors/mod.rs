@@ -12,5 +12,6 @@ pub use configuration::CorsConfiguration;
 pub use evaluate::{CorsAllowed, CorsDecision, CorsDenied, CorsRequest};
 pub use rule::CorsRule;
 pub use validate::{
-    CorsViolation, CorsViolationKind, MAX_CONFIGURATION_BYTES, MAX_RULE_ID_LEN, MAX_RULES,
+    CorsViolation, CorsViolationKind, MAX_AGE_SECONDS, MAX_CONFIGURATION_BYTES, MAX_RULE_ID_LEN,
+    MAX_RULES,
 };

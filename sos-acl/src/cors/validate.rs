@@ -12,6 +12,8 @@ pub const MAX_RULES: usize = 100;
 pub const MAX_CONFIGURATION_BYTES: usize = 64 * 1024;
 /// A rule's `<ID>` is at most this many characters.
 pub const MAX_RULE_ID_LEN: usize = 255;
+/// The largest `<MaxAgeSeconds>`: S3's field is a 32-bit signed integer.
+pub const MAX_AGE_SECONDS: u32 = i32::MAX as u32;
 
 /// One thing S3 would refuse in a configuration, and which rule it is in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,6 +69,18 @@ pub enum CorsViolationKind {
         /// Its length in characters.
         length: usize,
     },
+    /// A `<MaxAgeSeconds>` over [`MAX_AGE_SECONDS`] (S3 takes a 32-bit signed integer; the
+    /// RADOS Gateway drops 4294967295 silently).
+    MaxAgeTooLarge {
+        /// The value.
+        seconds: u32,
+    },
+    /// An empty `<AllowedOrigin/>`, `<AllowedHeader/>` or `<ExposeHeader/>` (the RADOS
+    /// Gateway answers `MalformedXML`, Garage `InvalidRequest`).
+    EmptyValue {
+        /// `AllowedOrigin`, `AllowedHeader` or `ExposeHeader`.
+        element: &'static str,
+    },
 }
 
 impl fmt::Display for CorsViolation {
@@ -104,6 +118,11 @@ impl fmt::Display for CorsViolation {
                 f,
                 "ID is {length} characters, more than the {MAX_RULE_ID_LEN} allowed"
             ),
+            CorsViolationKind::MaxAgeTooLarge { seconds } => write!(
+                f,
+                "MaxAgeSeconds {seconds} is more than the {MAX_AGE_SECONDS} allowed"
+            ),
+            CorsViolationKind::EmptyValue { element } => write!(f, "an empty {element}"),
         }
     }
 }
@@ -178,6 +197,20 @@ pub(super) fn violations(config: &CorsConfiguration) -> Vec<CorsViolation> {
         for h in &rule.expose_headers {
             if h.contains('*') {
                 push(CorsViolationKind::WildcardExposeHeader { value: h.clone() });
+            }
+        }
+        if let Some(seconds) = rule.max_age_seconds
+            && seconds > MAX_AGE_SECONDS
+        {
+            push(CorsViolationKind::MaxAgeTooLarge { seconds });
+        }
+        for (element, values) in [
+            ("AllowedOrigin", &rule.allowed_origins),
+            ("AllowedHeader", &rule.allowed_headers),
+            ("ExposeHeader", &rule.expose_headers),
+        ] {
+            if values.iter().any(|v| v.trim().is_empty()) {
+                push(CorsViolationKind::EmptyValue { element });
             }
         }
     }
