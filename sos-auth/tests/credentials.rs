@@ -78,6 +78,12 @@ fn half_set_environment_is_an_error() {
         }
         other => panic!("{other:?}"),
     }
+    // An AWS secret alone is ignored, as the AWS CLI does.
+    let env = home().with_var("AWS_SECRET_ACCESS_KEY", "s");
+    assert!(matches!(
+        CredentialsChain::new().resolve(&env),
+        Err(Error::CredentialsNotFound { .. })
+    ));
     let env = home().with_var("EXOSCALE_API_SECRET", "s");
     match CredentialsChain::new().resolve(&env) {
         Err(Error::IncompleteCredentials { missing, .. }) => {
@@ -277,6 +283,187 @@ fn half_profile_is_an_error() {
             missing: "aws_secret_access_key",
             ..
         })
+    ));
+}
+
+/// What a differential run against botocore 1.43.11 found; each as botocore resolves it.
+#[test]
+fn resolution_follows_botocore() {
+    let cred = format!("{HOME}/.aws/credentials");
+    let conf = format!("{HOME}/.aws/config");
+    let keys = |env: &StaticEnvironment, chain: CredentialsChain| {
+        chain.resolve(env).map(|r| {
+            (
+                r.credentials.access_key().to_owned(),
+                r.credentials
+                    .session_token()
+                    .map(|t| t.expose_secret().to_owned()),
+            )
+        })
+    };
+    let files = home().with_file(
+        &cred,
+        "[x]\naws_access_key_id = AK_x\naws_secret_access_key = SK_x\n",
+    );
+    let env_keys = files
+        .clone()
+        .with_var("AWS_ACCESS_KEY_ID", "AK_env")
+        .with_var("AWS_SECRET_ACCESS_KEY", "SK_env");
+    // `--profile x` switches the environment's keys off; AWS_PROFILE does not.
+    assert_eq!(
+        keys(&env_keys, CredentialsChain::new().with_profile("x"))
+            .unwrap()
+            .0,
+        "AK_x"
+    );
+    let by_var = env_keys.clone().with_var("AWS_PROFILE", "x");
+    assert_eq!(keys(&by_var, CredentialsChain::new()).unwrap().0, "AK_env");
+    // ... but the profile it names must exist, keys in the environment or not.
+    let missing = env_keys.clone().with_var("AWS_PROFILE", "nope");
+    assert!(matches!(
+        keys(&missing, CredentialsChain::new()),
+        Err(Error::ProfileNotFound { .. })
+    ));
+    // AWS_DEFAULT_PROFILE names it too, before AWS_PROFILE.
+    let default_var = files
+        .clone()
+        .with_var("AWS_DEFAULT_PROFILE", "x")
+        .with_var("AWS_PROFILE", "nope");
+    assert_eq!(
+        keys(&default_var, CredentialsChain::new()).unwrap().0,
+        "AK_x"
+    );
+    // The legacy token names, in the environment and in a file (they win, as in botocore).
+    let legacy = env_keys
+        .clone()
+        .with_var("AWS_SECURITY_TOKEN", "T_sec")
+        .with_var("AWS_SESSION_TOKEN", "T_ses");
+    assert_eq!(
+        keys(&legacy, CredentialsChain::new()).unwrap().1.as_deref(),
+        Some("T_sec")
+    );
+    let legacy = home().with_file(
+        &cred,
+        "[default]\naws_access_key_id = A\naws_secret_access_key = S\naws_security_token = T\n",
+    );
+    assert_eq!(
+        keys(&legacy, CredentialsChain::new()).unwrap().1.as_deref(),
+        Some("T")
+    );
+    // Keys come from one file: a secret alone in the credentials file leaves the config
+    // file's pair; a token of the config file does not join the credentials file's pair;
+    // a key alone names its own file.
+    let split = home()
+        .with_file(&cred, "[default]\naws_secret_access_key = SK_c\n")
+        .with_file(
+            &conf,
+            "[default]\naws_access_key_id = AK_f\naws_secret_access_key = SK_f\n",
+        );
+    let r = CredentialsChain::new().resolve(&split).unwrap();
+    assert_eq!(
+        (
+            r.credentials.access_key(),
+            r.credentials.secret_key().expose_secret()
+        ),
+        ("AK_f", "SK_f")
+    );
+    let token_elsewhere = home()
+        .with_file(
+            &cred,
+            "[default]\naws_access_key_id = A\naws_secret_access_key = S\n",
+        )
+        .with_file(
+            &conf,
+            "[default]\naws_session_token = stale\nregion = ch-gva-2\n",
+        );
+    assert_eq!(
+        keys(&token_elsewhere, CredentialsChain::new()).unwrap().1,
+        None
+    );
+    let half = home()
+        .with_file(&cred, "[default]\naws_access_key_id = AK_c\n")
+        .with_file(
+            &conf,
+            "[default]\naws_secret_access_key = SK_f\nregion = de-fra-1\n",
+        );
+    match CredentialsChain::new().resolve(&half) {
+        Err(Error::IncompleteCredentials {
+            source_name,
+            missing,
+        }) => {
+            assert_eq!(missing, "aws_secret_access_key");
+            assert!(source_name.contains(".aws/credentials"), "{source_name}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The half pair does not hide the profile's other settings.
+    let p = AwsProfiles::load(&half)
+        .unwrap()
+        .profile("default")
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.region.as_deref(), Some("de-fra-1"));
+    assert!(p.credentials.is_none() && p.credentials_problem().is_some());
+    // `~` in AWS_SHARED_CREDENTIALS_FILE.
+    let tilde = home()
+        .with_var("AWS_SHARED_CREDENTIALS_FILE", "~/alt/creds")
+        .with_file(
+            format!("{HOME}/alt/creds"),
+            "[default]\naws_access_key_id = AK_alt\naws_secret_access_key = S\n",
+        );
+    assert_eq!(keys(&tilde, CredentialsChain::new()).unwrap().0, "AK_alt");
+}
+
+/// Files written by hand or by other tools, read as the AWS CLI (configparser) reads them.
+#[test]
+fn file_syntax_follows_configparser() {
+    let cred = format!("{HOME}/.aws/credentials");
+    let conf = format!("{HOME}/.aws/config");
+    let access_key = |env: &StaticEnvironment, profile: &str| {
+        CredentialsChain::new()
+            .with_profile(profile)
+            .resolve(env)
+            .map(|r| r.credentials.access_key().to_owned())
+    };
+    for text in [
+        // A byte-order mark; CRLF; lone CR; a comment after the header.
+        "\u{feff}[default]\naws_access_key_id = AK\naws_secret_access_key = S\n",
+        "[default]\r\naws_access_key_id = AK\r\naws_secret_access_key = S\r\n",
+        "[default]\raws_access_key_id = AK\raws_secret_access_key = S\r",
+        "[default] # main account\naws_access_key_id = AK\naws_secret_access_key = S\n",
+        // Indented as a whole (a heredoc), with an empty value in the middle.
+        "    [default]\n    aws_access_key_id = AK\n    aws_session_token =\n    aws_secret_access_key = S\n",
+        // The same section twice: merged.
+        "[default]\naws_access_key_id = AK\n[other]\nx = y\n[default]\naws_secret_access_key = S\n",
+    ] {
+        let env = home().with_file(&cred, text);
+        assert_eq!(access_key(&env, "default").unwrap(), "AK", "{text:?}");
+    }
+    // `aws configure --profile "my name"` quotes the name in the config file.
+    for header in [
+        "[profile 'my name']",
+        "[profile \"my name\"]",
+        "[profile  my name]",
+    ] {
+        let env = home().with_file(
+            &conf,
+            format!(
+                "{header}\naws_access_key_id = AK\naws_secret_access_key = S\nregion = at-vie-1\n"
+            ),
+        );
+        assert_eq!(access_key(&env, "my name").unwrap(), "AK", "{header}");
+        let p = AwsProfiles::load(&env)
+            .unwrap()
+            .profile("my name")
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.region.as_deref(), Some("at-vie-1"), "{header}");
+    }
+    // Text after a header that is not a comment is still an error, with its line.
+    let env = home().with_file(&cred, "[default] junk\n");
+    assert!(matches!(
+        access_key(&env, "default"),
+        Err(Error::ConfigFile { line: 1, .. })
     ));
 }
 

@@ -121,8 +121,7 @@ impl ClientBuilder {
 
         let profile_name = profile
             .map(str::to_owned)
-            .or_else(|| env.var("AWS_PROFILE").filter(|p| !p.is_empty()))
-            .unwrap_or_else(|| "default".to_owned());
+            .unwrap_or_else(|| AwsProfiles::default_name(env));
         let aws_profile = AwsProfiles::load(env)?.profile(&profile_name)?;
         let s3cfg = match resolved.source {
             // A profile was asked for: do not mix in s3cmd's settings.
@@ -157,7 +156,15 @@ impl ClientBuilder {
             if cfg.virtual_host() {
                 builder.addressing = Some(Addressing::VirtualHost);
             }
-            region = region.or_else(|| cfg.bucket_location.clone());
+            // s3cmd's `US` (what `s3cmd --configure` writes) and `EU` are S3's old location
+            // names, not regions to sign for.
+            region = region.or_else(|| {
+                cfg.bucket_location.as_deref().map(|l| match l {
+                    l if l.eq_ignore_ascii_case("US") => "us-east-1".to_owned(),
+                    l if l.eq_ignore_ascii_case("EU") => "eu-west-1".to_owned(),
+                    l => l.to_owned(),
+                })
+            });
         }
         if let Some(cfg) = &s3cfg
             && cfg.signature_v2
@@ -377,6 +384,30 @@ mod tests {
             b.credential_source,
             Some(CredentialSource::S3cfg { .. })
         ));
+    }
+
+    /// What `s3cmd --configure` writes for a custom endpoint (`bucket_location = US`), with
+    /// the scheme left on `host_base`: the region is us-east-1 and the host the host alone.
+    /// An empty `~/.s3cfg` does not stop keys from the environment.
+    #[test]
+    fn s3cfg_written_by_s3cmd_for_a_custom_endpoint() {
+        let env = StaticEnvironment::new().with_home("/home/u").with_file(
+            "/home/u/.s3cfg",
+            "[default]\naccess_key = AK\nsecret_key = SK\naccess_token =\nbucket_location = US\n\
+             host_base = http://localhost:9000/\nhost_bucket = localhost:9000\nuse_https = False\n",
+        );
+        let b = ClientBuilder::from_environment_in(&env, None).unwrap();
+        let endpoint = b.endpoint.clone().unwrap();
+        assert_eq!(
+            (endpoint.host(), endpoint.region()),
+            ("localhost:9000", "us-east-1")
+        );
+        let env = StaticEnvironment::new()
+            .with_home("/home/u")
+            .with_file("/home/u/.s3cfg", "")
+            .with_var("AWS_ACCESS_KEY_ID", "AK")
+            .with_var("AWS_SECRET_ACCESS_KEY", "SK");
+        assert!(ClientBuilder::from_environment_in(&env, None).is_ok());
     }
 
     #[test]

@@ -108,22 +108,35 @@ impl CredentialsChain {
         if let Some(c) = &self.explicit {
             return found(c.clone(), CredentialSource::Explicit);
         }
-        if let Some(c) = env_pair(
-            env,
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            Some("AWS_SESSION_TOKEN"),
-        )? {
-            return found(c, CredentialSource::AwsEnvironment);
-        }
-        if let Some(c) = env_pair(env, "EXOSCALE_API_KEY", "EXOSCALE_API_SECRET", None)? {
-            return found(c, CredentialSource::ExoscaleEnvironment);
+        // A profile named here (`--profile`) switches the environment's keys off, as in the
+        // AWS CLI; one named by `AWS_PROFILE` does not, but must exist.
+        let env_profile = AwsProfiles::env_profile(env);
+        if self.profile.is_none() {
+            let from_env = match env_pair(
+                env,
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                &["AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"],
+            )? {
+                Some(c) => Some((c, CredentialSource::AwsEnvironment)),
+                None => env_pair(env, "EXOSCALE_API_KEY", "EXOSCALE_API_SECRET", &[])?
+                    .map(|c| (c, CredentialSource::ExoscaleEnvironment)),
+            };
+            if let Some((c, source)) = from_env {
+                if let Some(name) = &env_profile
+                    && let Ok(profiles) = AwsProfiles::load(env)
+                    && let Ok(None) = profiles.profile(name)
+                {
+                    return Err(Error::ProfileNotFound {
+                        profile: name.clone(),
+                        files: profiles.files(),
+                    });
+                }
+                return found(c, source);
+            }
         }
 
-        let named = self
-            .profile
-            .clone()
-            .or_else(|| env.var("AWS_PROFILE").filter(|p| !p.is_empty()));
+        let named = self.profile.clone().or(env_profile);
         let profile_name = named.clone().unwrap_or_else(|| "default".to_owned());
         let profiles = AwsProfiles::load(env)?;
         match profiles.profile(&profile_name)? {
@@ -137,9 +150,15 @@ impl CredentialsChain {
                         },
                     );
                 }
+                if let Some(problem) = p.credentials_problem() {
+                    return Err(problem);
+                }
                 if named.is_some() {
                     return Err(Error::CredentialsNotFound {
-                        tried: format!("profile `{profile_name}` has no aws_access_key_id"),
+                        tried: format!(
+                            "profile `{profile_name}` has no aws_access_key_id (credential_process, \
+                             SSO and role profiles are not supported: give it keys)"
+                        ),
                     });
                 }
             }
@@ -169,29 +188,27 @@ fn env_pair(
     env: &dyn Environment,
     key: &str,
     secret: &'static str,
-    token: Option<&str>,
+    tokens: &[&str],
 ) -> Result<Option<Credentials>> {
     let get = |name: &str| env.var(name).filter(|v| !v.is_empty());
     match (get(key), get(secret)) {
         (Some(ak), Some(sk)) => {
             let c = Credentials::new(ak, sk);
-            Ok(Some(match token.and_then(get) {
+            Ok(Some(match tokens.iter().find_map(|t| get(t)) {
                 Some(t) => c.with_session_token(t),
                 None => c,
             }))
         }
         (None, None) => Ok(None),
+        // An AWS secret alone is ignored, as the AWS CLI does: the next source answers.
+        (None, Some(_)) if key.starts_with("AWS_") => Ok(None),
+        (None, Some(_)) => Err(Error::IncompleteCredentials {
+            source_name: "the environment".to_owned(),
+            missing: "EXOSCALE_API_KEY",
+        }),
         (Some(_), None) => Err(Error::IncompleteCredentials {
             source_name: "the environment".to_owned(),
             missing: secret,
-        }),
-        (None, Some(_)) => Err(Error::IncompleteCredentials {
-            source_name: "the environment".to_owned(),
-            missing: if secret.starts_with("AWS") {
-                "AWS_ACCESS_KEY_ID"
-            } else {
-                "EXOSCALE_API_KEY"
-            },
         }),
     }
 }

@@ -1,9 +1,12 @@
 //! The INI dialect shared by `~/.aws/credentials`, `~/.aws/config` and `~/.s3cfg`.
 //!
-//! `[section]` headers; `key = value` or `key: value` (keys lower-cased, values trimmed);
-//! `#` and `;` comment lines; indented lines continue the previous key (the AWS config
-//! uses them for nested settings such as `s3 =` / `  addressing_style = path`, kept as
-//! `s3.addressing_style`). Anything else is an error naming the file and line.
+//! `[section]` headers (a `#` or `;` comment may follow); `key = value` or `key: value`
+//! (keys lower-cased, values trimmed); `#` and `;` comment lines; a line indented deeper than
+//! the key line above continues it, as in Python's configparser (the AWS config uses that for
+//! nested settings such as `s3 =` / `  addressing_style = path`, kept as
+//! `s3.addressing_style`). A byte-order mark, CRLF and lone CR line ends are accepted.
+//! Sections of the same name are merged, later keys winning (s3cmd merges them; configparser
+//! refuses them). Anything else is an error naming the file and line.
 
 use std::path::Path;
 
@@ -17,7 +20,7 @@ pub(crate) struct Section {
 }
 
 impl Section {
-    /// The last value of `key` (later lines win, as in Python's configparser).
+    /// The last value of `key` (later lines win).
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.entries
             .iter()
@@ -25,13 +28,39 @@ impl Section {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
+
+    /// Whether `key` is set (even to an empty value).
+    pub(crate) fn has(&self, key: &str) -> bool {
+        self.entries.iter().any(|(k, _)| k == key)
+    }
+}
+
+/// The width of a line's leading blanks.
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start_matches([' ', '\t']).len()
 }
 
 pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<Section>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut sections: Vec<Section> = Vec::new();
-    let mut parent: Option<String> = None;
-    for (index, raw) in text.lines().enumerate() {
-        let line_no = index + 1;
+    // The section being filled (an index: a repeated name goes back to its first one).
+    let mut current: Option<usize> = None;
+    // The last key line: its indentation, its key, and whether its value was empty (then
+    // deeper lines are nested keys, else they continue the value).
+    let mut last_key: Option<(usize, String, bool)> = None;
+    let mut line_no = 0;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest.find(['\n', '\r']).unwrap_or(rest.len());
+        let raw = &rest[..end];
+        // CRLF is one line end; a lone CR or LF is one too.
+        let skip = if rest[end..].starts_with("\r\n") {
+            2
+        } else {
+            1
+        };
+        rest = rest.get(end + skip..).unwrap_or("");
+        line_no += 1;
         let error = |message: &str| Error::ConfigFile {
             path: path.to_path_buf(),
             line: line_no,
@@ -41,36 +70,58 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<Section>> {
         if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
             continue;
         }
-        let indented = raw.starts_with([' ', '\t']);
-        if trimmed.starts_with('[') {
-            let Some(name) = trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']')) else {
+        let depth = indent(raw);
+        let deeper = last_key.as_ref().is_some_and(|(d, _, _)| depth > *d);
+        if trimmed.starts_with('[') && !deeper {
+            let Some(close) = trimmed.find(']') else {
                 return Err(error("section header without closing `]`"));
             };
-            let name = name.trim();
+            let after = trimmed[close + 1..].trim_start();
+            if !(after.is_empty() || after.starts_with('#') || after.starts_with(';')) {
+                return Err(error("text after a section header"));
+            }
+            let name = trimmed[1..close].trim();
             if name.is_empty() {
                 return Err(error("empty section name"));
             }
-            sections.push(Section {
-                name: name.to_owned(),
-                entries: Vec::new(),
+            current = Some(match sections.iter().position(|s| s.name == name) {
+                Some(i) => i,
+                None => {
+                    sections.push(Section {
+                        name: name.to_owned(),
+                        entries: Vec::new(),
+                    });
+                    sections.len() - 1
+                }
             });
-            parent = None;
+            last_key = None;
             continue;
         }
-        let Some(section) = sections.last_mut() else {
+        let Some(section) = current.map(|i| &mut sections[i]) else {
             return Err(error("setting before any `[section]` header"));
         };
-        let Some(split) = trimmed.find(['=', ':']) else {
-            if indented {
-                // A continuation of a multi-line value (configparser): append it.
-                if let Some((_, value)) = section.entries.last_mut() {
-                    if !value.is_empty() {
-                        value.push('\n');
-                    }
-                    value.push_str(trimmed);
-                    continue;
-                }
+        if deeper && let Some((_, parent, true)) = &last_key {
+            // A nested setting under `parent =`.
+            let Some(split) = trimmed.find(['=', ':']) else {
+                return Err(error("expected `key = value` under a nested setting"));
+            };
+            let key = trimmed[..split].trim().to_ascii_lowercase();
+            if key.is_empty() {
+                return Err(error("empty key before `=`"));
             }
+            let value = trimmed[split + 1..].trim().to_owned();
+            section.entries.push((format!("{parent}.{key}"), value));
+            continue;
+        }
+        if deeper {
+            // A continuation of the value above (configparser): appended on a new line.
+            if let Some((_, value)) = section.entries.last_mut() {
+                value.push('\n');
+                value.push_str(trimmed);
+            }
+            continue;
+        }
+        let Some(split) = trimmed.find(['=', ':']) else {
             return Err(error("expected `key = value`"));
         };
         let key = trimmed[..split].trim().to_ascii_lowercase();
@@ -78,15 +129,27 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<Section>> {
         if key.is_empty() {
             return Err(error("empty key before `=`"));
         }
-        match (&parent, indented) {
-            (Some(p), true) => section.entries.push((format!("{p}.{key}"), value)),
-            _ => {
-                parent = value.is_empty().then(|| key.clone());
-                section.entries.push((key, value));
-            }
-        }
+        last_key = Some((depth, key.clone(), value.is_empty()));
+        section.entries.push((key, value));
     }
     Ok(sections)
+}
+
+/// The profile name of a config-file section header (`profile NAME`, `profile 'my name'`,
+/// `profile "my name"`: the AWS CLI quotes names with spaces), or `None` for another section.
+pub(crate) fn config_profile_name(section: &str) -> Option<&str> {
+    if section == "default" {
+        return Some("default");
+    }
+    let rest = section.strip_prefix("profile")?;
+    if !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    let name = rest.trim();
+    let unquoted = ['\'', '"']
+        .into_iter()
+        .find_map(|q| name.strip_prefix(q).and_then(|n| n.strip_suffix(q)));
+    Some(unquoted.unwrap_or(name))
 }
 
 #[cfg(test)]

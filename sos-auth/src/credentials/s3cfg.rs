@@ -50,7 +50,7 @@ impl S3cfg {
     /// Reads `$S3CMD_CONFIG` or `~/.s3cfg`; `Ok(None)` when there is no such file.
     ///
     /// # Errors
-    /// The file exists but cannot be read or parsed, or has no `[default]` section.
+    /// The file exists but cannot be read or parsed.
     pub fn load(env: &dyn Environment) -> Result<Option<Self>> {
         let path = env
             .var("S3CMD_CONFIG")
@@ -66,29 +66,40 @@ impl S3cfg {
         Self::parse(path, &text).map(Some)
     }
 
-    /// Parses the text of an s3cmd configuration file (its `[default]` section).
+    /// Parses the text of an s3cmd configuration file (its `[default]` section, or as s3cmd
+    /// does, every section, later values winning).
     ///
     /// # Errors
-    /// Malformed lines, a missing `[default]` section, or a boolean that is not one.
+    /// Malformed lines, or a boolean that is not one.
     pub fn parse(path: PathBuf, text: &str) -> Result<Self> {
         let sections = ini::parse(&path, text)?;
-        let Some(section) = sections.iter().rev().find(|s| s.name == "default") else {
-            return Err(Error::ConfigFile {
-                path,
-                line: 1,
-                message: "no [default] section".to_owned(),
-            });
+        // s3cmd reads its settings from every section, later values winning (one
+        // `[default]` in the files it writes); an empty file has none.
+        let section = ini::Section {
+            name: "default".to_owned(),
+            entries: sections.into_iter().flat_map(|s| s.entries).collect(),
         };
         let get = |k: &str| section.get(k).filter(|v| !v.is_empty()).map(str::to_owned);
+        // s3cmd takes `host_base = https://sos.exo.io` as the host alone.
+        let host = |k: &str| {
+            get(k).map(|v| {
+                let v = v
+                    .strip_prefix("https://")
+                    .or_else(|| v.strip_prefix("http://"))
+                    .unwrap_or(&v);
+                v.trim_end_matches('/').to_owned()
+            })
+        };
         let boolean = |key: &str, default: bool| -> Result<bool> {
             match section.get(key).map(str::to_ascii_lowercase).as_deref() {
                 None | Some("") => Ok(default),
                 Some("true" | "yes" | "on" | "1") => Ok(true),
                 Some("false" | "no" | "off" | "0") => Ok(false),
-                Some(other) => Err(Error::ConfigFile {
+                // The value is not shown: a misplaced secret must not reach a log.
+                Some(_) => Err(Error::ConfigFile {
                     path: path.clone(),
                     line: line_of(text, key),
-                    message: format!("`{key}` must be True or False, not `{other}`"),
+                    message: format!("`{key}` must be True or False (or yes/no, on/off, 1/0)"),
                 }),
             }
         };
@@ -116,8 +127,8 @@ impl S3cfg {
         };
         Ok(Self {
             credentials,
-            host_base: get("host_base"),
-            host_bucket: get("host_bucket"),
+            host_base: host("host_base"),
+            host_bucket: host("host_bucket"),
             signature_v2: boolean("signature_v2", false)?,
             use_https: boolean("use_https", true)?,
             bucket_location: get("bucket_location"),
@@ -140,13 +151,16 @@ impl S3cfg {
     }
 }
 
+/// The line of the last `key = ...` (the one whose value counts).
 fn line_of(text: &str, key: &str) -> usize {
     text.lines()
-        .position(|l| {
+        .enumerate()
+        .filter(|(_, l)| {
             l.trim_start()
                 .to_ascii_lowercase()
                 .strip_prefix(key)
                 .is_some_and(|rest| rest.trim_start().starts_with(['=', ':']))
         })
-        .map_or(1, |i| i + 1)
+        .last()
+        .map_or(1, |(i, _)| i + 1)
 }
