@@ -1,6 +1,7 @@
 //! A list that lives on the stack up to `N` items and spills to the heap after, so that the
 //! common request (a handful of headers and query parameters) signs without allocating.
 
+#[derive(Clone)]
 pub(crate) enum InlineList<T: Copy + Default, const N: usize> {
     Inline([T; N], usize),
     Heap(Vec<T>),

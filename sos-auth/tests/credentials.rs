@@ -482,3 +482,29 @@ proptest::proptest! {
         }
     }
 }
+
+/// From a review: a `.s3cfg` whose `[default]` comes back after another section is read in
+/// file order, and errors point at the line whose value counts, with lone-CR line ends too.
+#[test]
+fn s3cfg_values_in_file_order() {
+    let cfg = S3cfg::parse(
+        PathBuf::from("/h/.s3cfg"),
+        "[default]\naccess_key = A\nsecret_key = B\nhost_base = a.example\n[x]\nhost_base = b.example\n[default]\nhost_base = c.example\n",
+    )
+    .unwrap();
+    assert_eq!(cfg.host_base.as_deref(), Some("c.example"));
+    for text in [
+        "[default]\raccess_key = A\rsecret_key = B\ruse_https = maybe\r",
+        "[default]\nuse_https = True\n[x]\ny = z\n[default]\nuse_https = maybe\n",
+    ] {
+        let expected = text
+            .split(['\n', '\r'])
+            .position(|l| l.contains("maybe"))
+            .unwrap()
+            + 1;
+        match S3cfg::parse(PathBuf::from("/h/.s3cfg"), text) {
+            Err(Error::ConfigFile { line, .. }) => assert_eq!(line, expected, "{text:?}"),
+            other => panic!("{text:?}: {other:?}"),
+        }
+    }
+}

@@ -327,7 +327,12 @@ fn streaming_bodies_are_verified_chunk_by_chunk() {
         let verified = verifier.verify_at(&request, now).unwrap();
         let chunks = verified.chunk_verifier().expect("a chunk verifier");
         let shown = format!("{chunks:?} {verified:?}");
-        assert!(!shown.contains("secret"), "{shown}");
+        let key = sos_auth::SigningKey::derive(&"secret".into(), "20260102", "ch-gva-2", "s3");
+        let key_hex: String = key.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        assert!(
+            !shown.contains("secret") && !shown.contains(&key_hex),
+            "{shown}"
+        );
         let decoded = chunks.clone().decode_body(&body).unwrap();
         assert_eq!(decoded.data, data, "{trailer:?}");
         assert_eq!(
@@ -372,4 +377,116 @@ fn streaming_bodies_are_verified_chunk_by_chunk() {
             .chunk_verifier()
             .is_none()
     );
+}
+
+/// From a review: the chunk verifier holds a body to what its request announced, parses
+/// sizes strictly; the trailer writer refuses what is not base64; an oversized body is an
+/// error; a URI host in capitals (HTTP/2: no Host header) is checked as received.
+#[test]
+fn streaming_edges_and_host_case() {
+    use sos_auth::TrailingChecksum;
+    let creds = Credentials::new("EXOabc", "secret");
+    let now = UNIX_EPOCH + Duration::from_secs(1_767_323_045);
+    let signer = SigV4Signer::new(creds.clone(), "ch-gva-2");
+    let verifier = Verifier::from_credentials([creds.clone()]);
+    let signed = |len: u64, trailer: Option<TrailingChecksum>| {
+        let mut request = Request::put("https://sos-ch-gva-2.exo.io/b/k")
+            .body(())
+            .unwrap();
+        let chunks = match trailer {
+            None => signer.sign_streaming_at(&mut request, len, 8, now),
+            Some(t) => signer.sign_streaming_with_trailer_at(&mut request, len, 8, t, now),
+        }
+        .unwrap();
+        let chunks_verifier = verifier
+            .verify_at(&request, now)
+            .unwrap()
+            .chunk_verifier()
+            .unwrap();
+        (chunks, chunks_verifier)
+    };
+    // More data than announced.
+    let (mut chunks, check) = signed(4, None);
+    let body = chunks.encode_body(b"0123456789");
+    assert!(matches!(
+        check.clone().decode_body(&body),
+        Err(Error::MalformedSignature(_))
+    ));
+    // A size with a sign, or too many digits.
+    let (mut chunks, check) = signed(4, None);
+    let body = chunks.encode_body(b"0123");
+    let plus = [b"+".as_slice(), &body].concat();
+    assert!(matches!(
+        check.clone().decode_body(&plus),
+        Err(Error::MalformedSignature(_))
+    ));
+    let decoded = check.clone().decode_body(&body).unwrap();
+    assert_eq!(
+        (decoded.data.as_slice(), decoded.trailer),
+        (b"0123".as_slice(), None)
+    );
+    // A trailer other than the announced one, signed properly.
+    let (mut chunks, check) = signed(4, Some(TrailingChecksum::Crc32));
+    let mut body = Vec::new();
+    chunks.write_chunk(b"0123", &mut body);
+    chunks.write_chunk_header(&[], &mut body);
+    let sig = chunks.sign_trailer("x-amz-meta-evil", "hello").to_owned();
+    body.extend_from_slice(
+        format!("x-amz-meta-evil:hello\r\nx-amz-trailer-signature:{sig}\r\n\r\n").as_bytes(),
+    );
+    assert!(matches!(
+        check.clone().decode_body(&body),
+        Err(Error::MalformedSignature(_))
+    ));
+    // Only base64 goes into a trailer.
+    let (mut chunks, _) = signed(0, Some(TrailingChecksum::Crc32));
+    assert!(chunks.encode_body_with_trailer(b"", "AB\r\nCDEF").is_err());
+    assert!(chunks.encode_body_with_trailer(b"", " NhCmhg=").is_err());
+    // A body whose length does not fit is an error, not a wrapped Content-Length.
+    let mut request = Request::put("https://sos-ch-gva-2.exo.io/b/k")
+        .body(())
+        .unwrap();
+    assert!(matches!(
+        signer.sign_streaming_at(&mut request, u64::MAX, 1, now),
+        Err(Error::InvalidRequest(_))
+    ));
+    assert_eq!(sos_auth::ChunkSigner::encoded_length(u64::MAX, 1), u64::MAX);
+
+    // A client that signs the host as written (aws-sigv4, curl) and a server without a Host
+    // header (HTTP/2): accepted. Ours, which signs it lower-cased: accepted too.
+    let mut as_written = Request::get("https://sos-ch-gva-2.exo.io/b/k")
+        .header("host", "SOS-CH-GVA-2.EXO.IO")
+        .body(())
+        .unwrap();
+    signer
+        .sign_at(&mut as_written, PayloadHash::EMPTY, now)
+        .unwrap();
+    let mut received = Request::get("https://SOS-CH-GVA-2.EXO.IO/b/k")
+        .body(())
+        .unwrap();
+    for name in ["authorization", "x-amz-date", "x-amz-content-sha256"] {
+        received
+            .headers_mut()
+            .insert(name, as_written.headers()[name].clone());
+    }
+    verifier.verify_at(&received, now).unwrap();
+    let mut ours = Request::get("https://SOS-CH-GVA-2.EXO.IO/b/k")
+        .body(())
+        .unwrap();
+    signer.sign_at(&mut ours, PayloadHash::EMPTY, now).unwrap();
+    *ours.uri_mut() = "https://SOS-CH-GVA-2.EXO.IO/b/k".parse().unwrap();
+    verifier.verify_at(&ours, now).unwrap();
+    // A pre-signed URL with a Host header given keeps the URL's host as it is signed.
+    let mut host = HeaderMap::new();
+    host.insert("host", HeaderValue::from_static("SOS.EXO.IO"));
+    let url = signer
+        .presign_url_at(
+            &Method::GET,
+            "https://SOS.EXO.IO/b/k",
+            &host,
+            Duration::from_secs(60),
+            now,
+        )
+        .unwrap();
+    assert!(url.starts_with("https://SOS.EXO.IO/b/k?"), "{url}");
 }

@@ -97,12 +97,13 @@ impl ClientBuilder {
     /// Endpoint, credentials and signature from `env`, the way the AWS CLI and s3cmd find
     /// them:
     /// - credentials: the [`CredentialsChain`] (environment, the AWS profile `profile` or
-    ///   `AWS_PROFILE`, `~/.s3cfg`);
+    ///   `AWS_DEFAULT_PROFILE`/`AWS_PROFILE`, `~/.s3cfg`); a `profile` given here switches
+    ///   the environment's keys off, as `--profile` does in the AWS CLI;
     /// - endpoint: `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`, else the profile's
     ///   `endpoint_url`, else `~/.s3cfg`'s `host_base` (with its `use_https`, `host_bucket`
     ///   for virtual-host addressing and `signature_v2`); an SOS zone URL gives its region;
     /// - region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`, s3cfg's
-    ///   `bucket_location`.
+    ///   `bucket_location` (`US` and `EU`, S3's old names, are `us-east-1` and `eu-west-1`).
     ///
     /// Any of these can be overridden afterwards ([`endpoint`](Self::endpoint),
     /// [`region`](Self::region), ...). No endpoint found is not an error here; `build` then

@@ -151,7 +151,7 @@ impl<'a> CorsDecision<'a> {
         }
     }
 
-    /// The status S3 answers a preflight with: `200 OK` when allowed, `400 Bad Request` without
+    /// The status of a preflight's answer: `200 OK` when allowed, `400 Bad Request` without
     /// `Origin` or `Access-Control-Request-Method` (as the RADOS Gateway, Garage and S3
     /// emulators answer: "Invalid Access-Control-Request-Method"), `403 Forbidden` otherwise.
     /// (An actual request is served whatever the decision; only the CORS headers depend on
@@ -178,7 +178,8 @@ impl<'a> CorsDecision<'a> {
 pub enum CorsDenied {
     /// The request has no `Origin` (a preflight without one is a `400` in S3).
     MissingOrigin,
-    /// A preflight without `Access-Control-Request-Method` (a `400` in S3).
+    /// A preflight without `Access-Control-Request-Method` (a `400`: what the RADOS Gateway,
+    /// Garage and S3 emulators answer; AWS does not document it).
     MissingRequestMethod,
     /// The configuration has no rules.
     NoRules,

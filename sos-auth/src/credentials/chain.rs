@@ -86,7 +86,9 @@ impl CredentialsChain {
         self
     }
 
-    /// Uses this AWS profile (like `--profile`), overriding `AWS_PROFILE`.
+    /// Uses this AWS profile (like `--profile`), overriding `AWS_DEFAULT_PROFILE` and
+    /// `AWS_PROFILE`; keys in the environment (AWS and Exoscale) are then not used, as in the
+    /// AWS CLI.
     #[must_use]
     pub fn with_profile(mut self, profile: impl Into<String>) -> Self {
         self.profile = Some(profile.into());
@@ -186,7 +188,7 @@ impl CredentialsChain {
 
 fn env_pair(
     env: &dyn Environment,
-    key: &str,
+    key: &'static str,
     secret: &'static str,
     tokens: &[&str],
 ) -> Result<Option<Credentials>> {
@@ -204,7 +206,7 @@ fn env_pair(
         (None, Some(_)) if key.starts_with("AWS_") => Ok(None),
         (None, Some(_)) => Err(Error::IncompleteCredentials {
             source_name: "the environment".to_owned(),
-            missing: "EXOSCALE_API_KEY",
+            missing: key,
         }),
         (Some(_), None) => Err(Error::IncompleteCredentials {
             source_name: "the environment".to_owned(),

@@ -12,26 +12,31 @@ use std::path::Path;
 
 use crate::{Error, Result};
 
-/// One `[section]` with its entries in file order.
+/// One `[section]` with its entries (key, value, line) in file order.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Section {
     pub(crate) name: String,
-    pub(crate) entries: Vec<(String, String)>,
+    pub(crate) entries: Vec<(String, String, usize)>,
 }
 
 impl Section {
     /// The last value of `key` (later lines win).
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
+        self.last(key).map(|(v, _)| v)
+    }
+
+    /// The last value of `key` and its line.
+    pub(crate) fn last(&self, key: &str) -> Option<(&str, usize)> {
         self.entries
             .iter()
             .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+            .find(|(k, _, _)| k == key)
+            .map(|(_, v, line)| (v.as_str(), *line))
     }
 
     /// Whether `key` is set (even to an empty value).
     pub(crate) fn has(&self, key: &str) -> bool {
-        self.entries.iter().any(|(k, _)| k == key)
+        self.entries.iter().any(|(k, _, _)| k == key)
     }
 }
 
@@ -110,12 +115,14 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<Section>> {
                 return Err(error("empty key before `=`"));
             }
             let value = trimmed[split + 1..].trim().to_owned();
-            section.entries.push((format!("{parent}.{key}"), value));
+            section
+                .entries
+                .push((format!("{parent}.{key}"), value, line_no));
             continue;
         }
         if deeper {
             // A continuation of the value above (configparser): appended on a new line.
-            if let Some((_, value)) = section.entries.last_mut() {
+            if let Some((_, value, _)) = section.entries.last_mut() {
                 value.push('\n');
                 value.push_str(trimmed);
             }
@@ -130,7 +137,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<Section>> {
             return Err(error("empty key before `=`"));
         }
         last_key = Some((depth, key.clone(), value.is_empty()));
-        section.entries.push((key, value));
+        section.entries.push((key, value, line_no));
     }
     Ok(sections)
 }

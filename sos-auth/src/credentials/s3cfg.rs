@@ -75,9 +75,11 @@ impl S3cfg {
         let sections = ini::parse(&path, text)?;
         // s3cmd reads its settings from every section, later values winning (one
         // `[default]` in the files it writes); an empty file has none.
+        let mut entries: Vec<_> = sections.into_iter().flat_map(|s| s.entries).collect();
+        entries.sort_by_key(|(_, _, line)| *line); // file order, across repeated sections
         let section = ini::Section {
             name: "default".to_owned(),
-            entries: sections.into_iter().flat_map(|s| s.entries).collect(),
+            entries,
         };
         let get = |k: &str| section.get(k).filter(|v| !v.is_empty()).map(str::to_owned);
         // s3cmd takes `host_base = https://sos.exo.io` as the host alone.
@@ -98,7 +100,7 @@ impl S3cfg {
                 // The value is not shown: a misplaced secret must not reach a log.
                 Some(_) => Err(Error::ConfigFile {
                     path: path.clone(),
-                    line: line_of(text, key),
+                    line: section.last(key).map_or(1, |(_, line)| line),
                     message: format!("`{key}` must be True or False (or yes/no, on/off, 1/0)"),
                 }),
             }
@@ -149,18 +151,4 @@ impl S3cfg {
             .as_deref()
             .is_some_and(|t| t.contains("%(bucket)s"))
     }
-}
-
-/// The line of the last `key = ...` (the one whose value counts).
-fn line_of(text: &str, key: &str) -> usize {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| {
-            l.trim_start()
-                .to_ascii_lowercase()
-                .strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with(['=', ':']))
-        })
-        .last()
-        .map_or(1, |(i, _)| i + 1)
 }

@@ -57,6 +57,7 @@ impl Default for Header<'_> {
 }
 
 /// The inputs of a canonical request, borrowed from the request.
+#[derive(Clone)]
 pub(crate) struct CanonicalRequest<'a> {
     method: &'a str,
     path: &'a str,
@@ -123,6 +124,20 @@ impl<'a> CanonicalRequest<'a> {
             headers,
             payload_hash,
         })
+    }
+
+    /// Signs a host taken from the URI as written rather than in lower case (a verifier
+    /// checks what it received).
+    pub(crate) fn keeping_host_case(mut self) -> Self {
+        for h in self.headers.as_mut_slice() {
+            h.lowercase = false;
+        }
+        self
+    }
+
+    /// Whether a host taken from the URI is signed in lower case (it has capitals).
+    pub(crate) fn lowers_host(&self) -> bool {
+        self.headers.as_slice().iter().any(|h| h.lowercase)
     }
 
     /// Leaves the query parameter `name` out (a verifier drops `X-Amz-Signature`).

@@ -524,7 +524,8 @@ impl SigV4Signer {
     /// `headers` are extra headers to sign (`content-type`, `x-amz-acl`, ...); whoever uses
     /// the URL must send them with these values. `host` is always signed. The payload is
     /// `UNSIGNED-PAYLOAD`, as S3 expects of pre-signed URLs. The URL comes back as text, what
-    /// it is handed out as; `.parse::<http::Uri>()` it to send it.
+    /// it is handed out as; `.parse::<http::Uri>()` it to send it. Its host is in lower case,
+    /// as it is signed (unless `headers` has a `host`, signed and kept as given).
     ///
     /// # Errors
     /// [`Error::InvalidExpiry`] outside 1 s ..= 7 days (never clamped silently);
@@ -552,7 +553,9 @@ impl SigV4Signer {
         url.push_str("://");
         let at = url.len();
         url.push_str(authority);
-        lowercase_host(&mut url[at..]);
+        if !headers.contains_key(http::header::HOST) {
+            lowercase_host(&mut url[at..]);
+        }
         url.push_str(path);
         url.push('?');
         url.push_str(query);
@@ -615,7 +618,9 @@ impl SigV4Signer {
             };
             (params, signature, root_at, separator, authority)
         };
-        if let Some(authority) = url.get_mut(authority) {
+        if let Some(authority) = url.get_mut(authority)
+            && !headers.contains_key(http::header::HOST)
+        {
             lowercase_host(authority);
         }
         url.reserve(params.len() + 90);
@@ -750,13 +755,18 @@ impl SigV4Signer {
         let (payload, encoded) = match trailer {
             None => (
                 PayloadHash::Streaming.text(),
-                ChunkSigner::encoded_length(decoded_length, chunk_size),
+                ChunkSigner::checked_encoded_length(decoded_length, chunk_size, None),
             ),
             Some(t) => (
                 PayloadHash::StreamingTrailer.text(),
-                ChunkSigner::encoded_length_with_trailer(decoded_length, chunk_size, t),
+                ChunkSigner::checked_encoded_length(decoded_length, chunk_size, Some(t)),
             ),
         };
+        let encoded = encoded.ok_or_else(|| {
+            Error::InvalidRequest(format!(
+                "{decoded_length} bytes in chunks of {chunk_size} is too long a body"
+            ))
+        })?;
         // Sign a copy of the headers with the streaming ones added, so a failure leaves the
         // request as it was.
         let mut headers = request.headers().clone();

@@ -240,7 +240,14 @@ impl ChunkSigner {
                 "this upload was signed without a trailing checksum".to_owned(),
             ));
         };
-        if value.len() != trailer.value_len() || !value.is_ascii() {
+        let base64 = |v: &str| {
+            let body = v.trim_end_matches('=');
+            v.len() - body.len() <= 2
+                && body
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+        };
+        if value.len() != trailer.value_len() || !base64(value) {
             return Err(Error::InvalidRequest(format!(
                 "{} takes a base64 value of {} characters, not `{value}`",
                 trailer.header_name(),
@@ -291,20 +298,9 @@ impl ChunkSigner {
     }
 
     /// The length on the wire of a `decoded_length`-byte body sent in `chunk_size` chunks
-    /// (the `Content-Length` of the request).
+    /// (the `Content-Length` of the request); `u64::MAX` when it would not fit.
     pub fn encoded_length(decoded_length: u64, chunk_size: usize) -> u64 {
-        let chunk_size = chunk_size.max(1) as u64;
-        let frame = |len: u64| -> u64 {
-            let hex_digits = if len == 0 {
-                1
-            } else {
-                u64::from((64 - len.leading_zeros()).div_ceil(4))
-            };
-            hex_digits + CHUNK_SIGNATURE.len() as u64 + 64 + 2 + len + 2
-        };
-        let full = decoded_length / chunk_size;
-        let rest = decoded_length % chunk_size;
-        full * frame(chunk_size) + if rest > 0 { frame(rest) } else { 0 } + frame(0)
+        Self::checked_encoded_length(decoded_length, chunk_size, None).unwrap_or(u64::MAX)
     }
 
     /// [`encoded_length`](Self::encoded_length) of a body that ends with `trailer`.
@@ -313,9 +309,34 @@ impl ChunkSigner {
         chunk_size: usize,
         trailer: TrailingChecksum,
     ) -> u64 {
-        // The final chunk's frame without its empty data's CRLF is counted by the trailer.
-        let plain_final = 1 + CHUNK_SIGNATURE.len() as u64 + 64 + 2 + 2;
-        Self::encoded_length(decoded_length, chunk_size) - plain_final + trailer.final_frame_len()
+        Self::checked_encoded_length(decoded_length, chunk_size, Some(trailer)).unwrap_or(u64::MAX)
+    }
+
+    /// The length on the wire, `None` when it does not fit in a `u64`.
+    pub(crate) fn checked_encoded_length(
+        decoded_length: u64,
+        chunk_size: usize,
+        trailer: Option<TrailingChecksum>,
+    ) -> Option<u64> {
+        let chunk_size = chunk_size.max(1) as u64;
+        let frame = |len: u64| -> Option<u64> {
+            let hex_digits = if len == 0 {
+                1
+            } else {
+                u64::from((64 - len.leading_zeros()).div_ceil(4))
+            };
+            (hex_digits + CHUNK_SIGNATURE.len() as u64 + 64 + 2 + 2).checked_add(len)
+        };
+        let full = decoded_length / chunk_size;
+        let rest = decoded_length % chunk_size;
+        let last = match trailer {
+            // The final chunk's header, then the trailer and its signature.
+            Some(t) => t.final_frame_len(),
+            None => frame(0)?,
+        };
+        full.checked_mul(frame(chunk_size)?)?
+            .checked_add(if rest > 0 { frame(rest)? } else { 0 })?
+            .checked_add(last)
     }
 }
 
@@ -326,6 +347,10 @@ impl ChunkSigner {
 pub struct ChunkVerifier {
     expected: ChunkSigner,
     trailer: bool,
+    /// The request's `x-amz-trailer`, which the trailer must be.
+    announced_trailer: Option<String>,
+    /// The request's `x-amz-decoded-content-length`, which the data must add up to.
+    decoded_length: Option<u64>,
 }
 
 /// A body taken apart by [`ChunkVerifier::decode_body`].
@@ -341,7 +366,19 @@ pub struct DecodedBody {
 
 impl ChunkVerifier {
     pub(crate) fn new(expected: ChunkSigner, trailer: bool) -> Self {
-        Self { expected, trailer }
+        Self {
+            expected,
+            trailer,
+            announced_trailer: None,
+            decoded_length: None,
+        }
+    }
+
+    /// What the request announced: `x-amz-trailer` and `x-amz-decoded-content-length`.
+    pub(crate) fn announced(mut self, trailer: Option<&str>, decoded_length: Option<u64>) -> Self {
+        self.announced_trailer = trailer.map(|t| t.trim().to_ascii_lowercase());
+        self.decoded_length = decoded_length;
+        self
     }
 
     /// Checks the signature of the next chunk (`data` empty for the final one).
@@ -364,11 +401,14 @@ impl ChunkVerifier {
 
     /// Takes a whole `aws-chunked` body apart (`hex(len);chunk-signature=SIG\r\n DATA
     /// \r\n`..., the final empty chunk, and the trailer when the request announced one),
-    /// checking every signature on the way.
+    /// checking every signature on the way, that the data adds up to the request's
+    /// `x-amz-decoded-content-length` and that the trailer is the one its `x-amz-trailer`
+    /// named. The trailer's value (a checksum of the data) is the caller's to check.
     ///
     /// # Errors
     /// [`Error::SignatureMismatch`] for a chunk or trailer signed otherwise;
-    /// [`Error::MalformedSignature`] for a body that is not framed so.
+    /// [`Error::MalformedSignature`] for a body that is not framed so, or that disagrees
+    /// with what the request announced.
     pub fn decode_body(&mut self, mut body: &[u8]) -> Result<DecodedBody> {
         let malformed = |what: &str| Error::MalformedSignature(format!("aws-chunked body: {what}"));
         let line = |body: &mut &[u8]| -> Result<String> {
@@ -388,8 +428,11 @@ impl ChunkVerifier {
             let (size, signature) = header
                 .split_once(";chunk-signature=")
                 .ok_or_else(|| malformed("a chunk without chunk-signature"))?;
-            let size = usize::from_str_radix(size, 16)
-                .map_err(|_| malformed("a chunk size that is not hex"))?;
+            if size.is_empty() || size.len() > 16 || !size.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(malformed("a chunk size that is not 1 to 16 hex digits"));
+            }
+            let size =
+                usize::from_str_radix(size, 16).map_err(|_| malformed("a chunk size too large"))?;
             let chunk = body
                 .get(..size)
                 .ok_or_else(|| malformed("a chunk shorter than its size"))?;
@@ -404,16 +447,17 @@ impl ChunkVerifier {
             }
             body = &body[2..];
             if size == 0 {
-                return if body.is_empty() {
-                    Ok(DecodedBody {
-                        data,
-                        trailer: None,
-                    })
-                } else {
-                    Err(malformed("bytes after the final chunk"))
-                };
+                if !body.is_empty() {
+                    return Err(malformed("bytes after the final chunk"));
+                }
+                self.check_length(&data)?;
+                return Ok(DecodedBody {
+                    data,
+                    trailer: None,
+                });
             }
         }
+        self.check_length(&data)?;
         let trailer = line(&mut body)?;
         let (name, value) = trailer
             .split_once(':')
@@ -426,10 +470,30 @@ impl ChunkVerifier {
         if body != b"\r\n" {
             return Err(malformed("bytes after the trailer"));
         }
+        let name = name.trim().to_ascii_lowercase();
+        if let Some(announced) = &self.announced_trailer
+            && *announced != name
+        {
+            return Err(Error::MalformedSignature(format!(
+                "aws-chunked body: the trailer is `{name}`, the request announced `{announced}`"
+            )));
+        }
         Ok(DecodedBody {
             data,
-            trailer: Some((name.trim().to_ascii_lowercase(), value.trim().to_owned())),
+            trailer: Some((name, value.trim().to_owned())),
         })
+    }
+
+    fn check_length(&self, data: &[u8]) -> Result<()> {
+        match self.decoded_length {
+            Some(announced) if announced != data.len() as u64 => {
+                Err(Error::MalformedSignature(format!(
+                    "aws-chunked body: {} bytes of data, the request announced {announced}",
+                    data.len()
+                )))
+            }
+            _ => Ok(()),
+        }
     }
 }
 

@@ -303,7 +303,12 @@ impl Verifier {
                     1,
                     None,
                 );
-                Some(ChunkVerifier::new(signer, trailer))
+                let decoded_length = header_str(headers, "x-amz-decoded-content-length")
+                    .and_then(|v| v.trim().parse().ok());
+                Some(
+                    ChunkVerifier::new(signer, trailer)
+                        .announced(header_str(headers, "x-amz-trailer"), decoded_length),
+                )
             }
             _ => None,
         };
@@ -417,16 +422,17 @@ impl Verifier {
         } else {
             canonical
         };
-        let hash = canonical_request_hash(&canonical, "");
         let key = SigningKey::derive(&secret, scope.date, scope.region, scope.service);
-        let expected = signature(
-            &StringToSignKey::new(key.mac().clone()),
-            date,
-            scope.region,
-            scope.service,
-            &hash,
-        );
-        if bool::from(expected.ct_eq(sig.as_bytes())) {
+        let string_key = StringToSignKey::new(key.mac().clone());
+        let matches = |canonical: &CanonicalRequest<'_>| {
+            let hash = canonical_request_hash(canonical, "");
+            let expected = signature(&string_key, date, scope.region, scope.service, &hash);
+            bool::from(expected.ct_eq(sig.as_bytes()))
+        };
+        // A host taken from the URI (HTTP/2 has no Host header) is checked as received, then,
+        // when it has capitals, in lower case as our signers and botocore sign it.
+        let lowers = canonical.lowers_host();
+        if matches(&canonical.clone().keeping_host_case()) || (lowers && matches(&canonical)) {
             Ok(key)
         } else {
             Err(Error::SignatureMismatch)
