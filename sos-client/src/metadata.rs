@@ -93,7 +93,9 @@ impl Metadata {
         self
     }
 
-    /// Adds user metadata `x-amz-meta-{name}` (the name is lower-cased, as S3 stores it).
+    /// Adds user metadata `x-amz-meta-{name}` (the name is lower-cased, as S3 stores it). The
+    /// value must be ASCII, as S3 carries it: encode other text first (RFC 2047); sending
+    /// fails with [`Error::InvalidInput`] otherwise.
     #[must_use]
     pub fn user(mut self, name: impl AsRef<str>, value: impl Into<String>) -> Self {
         self.user
@@ -179,6 +181,14 @@ fn header_value(name: &str, value: &str) -> Result<HeaderValue> {
     if value.chars().any(char::is_control) {
         return Err(Error::InvalidInput(format!(
             "the value of `{name}` holds a control character"
+        )));
+    }
+    // S3 carries metadata as US-ASCII: raw UTF-8 reaches other clients garbled (the aws CLI
+    // reads it as Latin-1, and refuses to send it).
+    if !value.is_ascii() {
+        return Err(Error::InvalidInput(format!(
+            "the value of `{name}` is not ASCII: encode other text first (RFC 2047 for \
+             metadata, `filename*=UTF-8''...` for a Content-Disposition)"
         )));
     }
     HeaderValue::try_from(value)
@@ -278,5 +288,17 @@ mod tests {
             bad.apply(&mut HeaderMap::new()),
             Err(Error::InvalidInput(_))
         ));
+        // Non-ASCII text is refused, as botocore refuses it (S3 metadata is US-ASCII).
+        for bad in [
+            Metadata::new().user("note", "café"),
+            Metadata::new().content_disposition("attachment; filename=\"café.txt\""),
+        ] {
+            match bad.apply(&mut HeaderMap::new()) {
+                Err(Error::InvalidInput(message)) => {
+                    assert!(message.contains("not ASCII"), "{message}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 }
