@@ -163,17 +163,22 @@ fn sign_and_send(
     raw::send(&req).unwrap_or_else(|e| panic!("{}: cannot reach {uri}: {e}", t.name))
 }
 
-fn create_bucket(t: &Target, bucket: &str) {
-    let r = send(
+/// A request of the test's own, not the one under test: V4 header, path-style, right secret.
+fn plain(t: &Target, method: Method, bucket: &str, key: &str, body: Vec<u8>) -> RawResponse {
+    send(
         t,
         &t.secret_key,
         Scheme::V4Header,
         Style::Path,
-        Method::PUT,
+        method,
         bucket,
-        "",
-        Vec::new(),
-    );
+        key,
+        body,
+    )
+}
+
+fn create_bucket(t: &Target, bucket: &str) {
+    let r = plain(t, Method::PUT, bucket, "", Vec::new());
     assert_eq!(
         r.status,
         200,
@@ -319,16 +324,7 @@ const FIXED_KEYS: &[&str] = &[
 fn host_in_capitals(t: &Target) {
     let bucket = sos_testing::unique_name(&format!("caps-{}", t.name));
     create_bucket(t, &bucket);
-    let put = send(
-        t,
-        &t.secret_key,
-        Scheme::V4Header,
-        Style::Path,
-        Method::PUT,
-        &bucket,
-        "k",
-        b"data".to_vec(),
-    );
+    let put = plain(t, Method::PUT, &bucket, "k", b"data".to_vec());
     assert_eq!(put.status, 200, "{}", put.text());
     let host = format!("{bucket}.{}", t.vhost_base).to_ascii_uppercase();
     for scheme in [Scheme::V4Header, Scheme::V4Query] {
@@ -372,16 +368,7 @@ fn rados_gateway_agrees_on_the_v2_sub_resources() {
     };
     let bucket = format!("subres-{}", std::process::id());
     create_bucket(&t, &bucket);
-    let put = send(
-        &t,
-        &t.secret_key,
-        Scheme::V4Header,
-        Style::Path,
-        Method::PUT,
-        &bucket,
-        "k",
-        b"data".to_vec(),
-    );
+    let put = plain(&t, Method::PUT, &bucket, "k", b"data".to_vec());
     assert_eq!(put.status, 200, "{}", put.text());
     let bucket_queries = [
         "accelerate",
@@ -519,16 +506,7 @@ fn streaming_upload_accepted() {
         *req.body_mut() = chunks.encode_body(&data);
         let put = raw::send(&req).unwrap();
         assert_eq!(put.status, 200, "{}: streaming PUT: {}", t.name, put.text());
-        let get = send(
-            &t,
-            &t.secret_key,
-            Scheme::V4Header,
-            Style::Path,
-            Method::GET,
-            &bucket,
-            "streamed object",
-            Vec::new(),
-        );
+        let get = plain(&t, Method::GET, &bucket, "streamed object", Vec::new());
         assert_eq!(get.status, 200, "{}: {}", t.name, get.text());
         assert!(
             get.body == data,
@@ -641,18 +619,7 @@ fn trailer_uploads_accepted() {
             t.name,
             put.text()
         );
-        let get = |key: &str| {
-            send(
-                &t,
-                &t.secret_key,
-                Scheme::V4Header,
-                Style::Path,
-                Method::GET,
-                &bucket,
-                key,
-                Vec::new(),
-            )
-        };
+        let get = |key: &str| plain(&t, Method::GET, &bucket, key, Vec::new());
         let got = get("unsigned");
         assert_eq!(
             (got.status, got.text().as_str()),

@@ -139,20 +139,31 @@ impl ChunkSigner {
 
     /// Signs the next chunk (empty for the final one) and returns its hex signature.
     pub fn sign_chunk(&mut self, data: &[u8]) -> &str {
+        let hash = hex32(&Sha256::digest(data).into());
+        self.chain(
+            b"AWS4-HMAC-SHA256-PAYLOAD",
+            &[EMPTY_SHA256_HEX.as_bytes(), &hash],
+        )
+    }
+
+    /// Signs `algorithm \n date \n scope \n previous signature` and then each of `hashes`
+    /// on a line of its own, and makes the result the previous signature.
+    fn chain(&mut self, algorithm: &[u8], hashes: &[&[u8]]) -> &str {
         let mut text = StackBuf::<320>::new();
         for piece in [
-            b"AWS4-HMAC-SHA256-PAYLOAD\n".as_slice(),
+            algorithm,
+            b"\n",
             self.date.as_bytes(),
             b"\n",
             self.scope.as_bytes(),
             b"\n",
             &self.previous,
-            b"\n",
-            EMPTY_SHA256_HEX.as_bytes(),
-            b"\n",
-            &hex32(&Sha256::digest(data).into()),
         ] {
             text.push(piece);
+        }
+        for hash in hashes {
+            text.push(b"\n");
+            text.push(hash);
         }
         self.previous = hex32(&self.mac.mac(text.as_slice()));
         self.previous_signature()
@@ -211,21 +222,8 @@ impl ChunkSigner {
         canonical.push(b":");
         canonical.push(value.trim().as_bytes());
         canonical.push(b"\n");
-        let mut text = StackBuf::<320>::new();
-        for piece in [
-            b"AWS4-HMAC-SHA256-TRAILER\n".as_slice(),
-            self.date.as_bytes(),
-            b"\n",
-            self.scope.as_bytes(),
-            b"\n",
-            &self.previous,
-            b"\n",
-            &hex32(&Sha256::digest(canonical.as_slice()).into()),
-        ] {
-            text.push(piece);
-        }
-        self.previous = hex32(&self.mac.mac(text.as_slice()));
-        self.previous_signature()
+        let hash = hex32(&Sha256::digest(canonical.as_slice()).into());
+        self.chain(b"AWS4-HMAC-SHA256-TRAILER", &[&hash])
     }
 
     /// Appends the end of a body with a trailing checksum: the final chunk's frame, the

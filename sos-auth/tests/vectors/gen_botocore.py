@@ -418,7 +418,9 @@ _CLIENTS = {}
 
 def client(s):
     sig = "s3v4" if s["scheme"].startswith("v4") else "s3"
-    key = (sig, s["endpoint"], s["style"], s["region"], s["keys"], s["token"], s["signing"])
+    # `checksum`: botocore's request_checksum_calculation (the random cases vary it).
+    checksum = s.get("checksum", "when_required")
+    key = (sig, s["endpoint"], s["style"], s["region"], s["keys"], s["token"], s["signing"], checksum)
     if key not in _CLIENTS:
         s3 = {"addressing_style": s["style"]}
         if s["signing"] is not None:
@@ -433,7 +435,7 @@ def client(s):
             config=botocore.config.Config(
                 signature_version=sig,
                 s3=s3,
-                request_checksum_calculation="when_required",
+                request_checksum_calculation=checksum,
                 response_checksum_validation="when_required",
                 retries={"max_attempts": 1},
             ),
