@@ -4,8 +4,13 @@
 //! Reading is tolerant of what real servers send: an XML declaration or none, whitespace and
 //! comments between elements, any namespace prefix (elements are matched by local name, as
 //! the AWS SDKs do), attributes in any order, `xsi:type` under whatever prefix is bound to
-//! the XML Schema instance namespace. Elements this crate does not know are skipped. Text
-//! values are trimmed of surrounding XML whitespace.
+//! the XML Schema instance namespace (or under the literal, unbound `xsi:` prefix, which the
+//! RADOS Gateway reads too). Elements this crate does not know are skipped. Line ends in text
+//! are normalised as XML says (`\r\n` and `\r` read as `\n`); each document decides whether
+//! its values keep surrounding whitespace ([`Element::text`]) or lose it ([`Element::value`]).
+//!
+//! Hostile input is bounded: nesting depth and attributes per element are capped, so the work
+//! stays linear in the size of the document.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -24,6 +29,12 @@ pub const XSI_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema-instance";
 /// Deeper documents are refused (the S3 documents are four levels deep); this bounds the
 /// memory and the stack a hostile document can take.
 const MAX_DEPTH: usize = 32;
+
+/// Elements with more attributes (namespace declarations included) are refused; S3's
+/// elements carry at most three (`xmlns`, `xmlns:xsi`, `xsi:type`). Without a bound, checking
+/// attributes for duplicates and resolving their prefixes costs the square of their number:
+/// one start tag with 100 000 attributes (1 MB) took over a minute.
+const MAX_ATTRIBUTES: usize = 16;
 
 /// The element names of both documents, kept without allocating.
 const KNOWN_NAMES: [&str; 17] = [
@@ -72,6 +83,12 @@ impl<'a> Element<'a> {
         name: &'s str,
     ) -> impl Iterator<Item = &'s Element<'a>> + 's {
         self.children.iter().filter(move |c| c.name == name)
+    }
+
+    /// The text as the document has it (line ends normalised), surrounding whitespace
+    /// included: what an `xsd:string` holds.
+    pub(crate) fn text(&self) -> &str {
+        &self.text
     }
 
     /// The text, trimmed of XML whitespace.
@@ -216,13 +233,25 @@ pub(crate) fn parse_document<'a>(
                     std::str::from_utf8(e.local_name().into_inner())
                         .map_err(|err| malformed(start, err))?,
                 );
+                // Counted without the duplicate check, which is quadratic.
+                if e.attributes().with_checks(false).count() > MAX_ATTRIBUTES {
+                    return Err(malformed(
+                        start,
+                        format!("more than {MAX_ATTRIBUTES} attributes on one element"),
+                    ));
+                }
                 let mut xsi_type = None;
                 for attr in e.attributes() {
                     let attr = attr.map_err(|err| malformed(start, err))?;
                     let (ns, local) = reader.resolve_attribute(attr.key);
-                    if local.as_ref() == b"type"
-                        && matches!(ns, ResolveResult::Bound(n) if n.as_ref() == XSI_NAMESPACE.as_bytes())
-                    {
+                    let is_xsi = match ns {
+                        ResolveResult::Bound(n) => n.as_ref() == XSI_NAMESPACE.as_bytes(),
+                        // `xsi:type` with no `xmlns:xsi` in scope: the prefix S3 always uses,
+                        // matched literally (as the RADOS Gateway does).
+                        ResolveResult::Unknown(ref prefix) => prefix.as_slice() == b"xsi",
+                        ResolveResult::Unbound => false,
+                    };
+                    if local.as_ref() == b"type" && is_xsi {
                         let value = attr.unescape_value().map_err(|err| malformed(start, err))?;
                         xsi_type = Some(value.into_owned());
                     }
@@ -247,11 +276,11 @@ pub(crate) fn parse_document<'a>(
             }
             Event::Text(t) => {
                 let text = t.decode().map_err(|err| malformed(start, err))?;
-                push_text(&mut stack, text, start)?;
+                push_text(&mut stack, normalize_line_ends(text), start)?;
             }
             Event::CData(t) => {
                 let text = t.decode().map_err(|err| malformed(start, err))?;
-                push_text(&mut stack, text, start)?;
+                push_text(&mut stack, normalize_line_ends(text), start)?;
             }
             Event::GeneralRef(r) => {
                 let resolved = match r.resolve_char_ref() {
@@ -299,6 +328,16 @@ fn close<'a>(stack: &mut [Element<'a>], root: &mut Option<Element<'a>>, element:
             parent.children.push(element);
         }
         None => *root = Some(element),
+    }
+}
+
+/// XML end-of-line handling: a literal `\r\n` or `\r` reads as `\n` (a `&#13;` reference
+/// does not go through here, so it stays a `\r`).
+fn normalize_line_ends(text: Cow<'_, str>) -> Cow<'_, str> {
+    if text.contains('\r') {
+        Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        text
     }
 }
 
@@ -411,6 +450,56 @@ mod tests {
                 .to_string()
                 .contains("too deeply")
         );
+    }
+
+    #[test]
+    fn xsi_type_under_the_literal_unbound_prefix() {
+        // No `xmlns:xsi` in scope: `xsi:type` is still the type (the RADOS Gateway reads it
+        // so); another unbound prefix is not.
+        let root = parse_document(br#"<R><A xsi:type="T"/><B zz:type="U"/></R>"#, "R").unwrap();
+        assert_eq!(root.children[0].xsi_type.as_deref(), Some("T"));
+        assert_eq!(root.children[1].xsi_type, None);
+    }
+
+    #[test]
+    fn line_ends_are_normalised_but_char_references_kept() {
+        let root = parse_document(
+            b"<R><A>a\r\nb\rc&#13;d</A><B><![CDATA[x\r\ny]]></B></R>",
+            "R",
+        )
+        .unwrap();
+        assert_eq!(root.children[0].text(), "a\nb\nc\rd");
+        assert_eq!(root.children[1].text(), "x\ny");
+    }
+
+    #[test]
+    fn text_keeps_surrounding_whitespace_value_trims_it() {
+        let root = parse_document(b"<R><A> a b\n</A></R>", "R").unwrap();
+        assert_eq!(root.children[0].text(), " a b\n");
+        assert_eq!(root.children[0].value(), "a b");
+    }
+
+    #[test]
+    fn many_attributes_are_refused_in_linear_time() {
+        // Checking 100 000 attributes for duplicates took over a minute.
+        let attrs: String = (0..100_000).map(|i| format!(" a{i}=\"x\"")).collect();
+        let doc = format!("<R><A{attrs}/></R>");
+        let started = std::time::Instant::now();
+        let err = parse_document(doc.as_bytes(), "R").unwrap_err();
+        assert!(
+            err.to_string().contains("attributes on one element"),
+            "{err}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        // Namespace declarations count too.
+        let decls: String = (0..17)
+            .map(|i| format!(" xmlns:p{i}=\"urn:{i}\""))
+            .collect();
+        assert!(parse_document(format!("<R{decls}/>").as_bytes(), "R").is_err());
+        let decls: String = (0..16)
+            .map(|i| format!(" xmlns:p{i}=\"urn:{i}\""))
+            .collect();
+        assert!(parse_document(format!("<R{decls}/>").as_bytes(), "R").is_ok());
     }
 
     #[test]

@@ -1,9 +1,10 @@
-//! Answers captured from the RADOS Gateway (`tests/fixtures/`, see its README): parsed, and
-//! compared with what this crate's model says they should be.
+//! Answers captured from the RADOS Gateway and Garage (`tests/fixtures/`, see its README):
+//! parsed, and compared with what this crate's model says they should be.
 
-use http::Method;
+use http::{HeaderMap, HeaderValue, Method};
 use sos_acl::{
-    AccessControlPolicy, CannedAcl, CorsConfiguration, CorsRule, Grant, Grantee, Owner, Permission,
+    AccessControlPolicy, AclHeaders, CannedAcl, CorsConfiguration, CorsRule, Grant, Grantee, Owner,
+    Permission,
 };
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -73,6 +74,132 @@ fn bucket_owner_read_on_a_bucket_grants_an_empty_id() {
         "the one extra grant"
     );
     assert!(!p.readable_by_everyone());
+}
+
+#[test]
+fn bucket_acls_match_canned_expansions() {
+    for canned in [
+        CannedAcl::Private,
+        CannedAcl::PublicRead,
+        CannedAcl::PublicReadWrite,
+        CannedAcl::AuthenticatedRead,
+    ] {
+        let name = match canned {
+            CannedAcl::Private => "rgw-acl-bucket-default.xml".to_owned(),
+            other => format!("rgw-acl-bucket-{other}.xml"),
+        };
+        let p = acl(&name);
+        let expected = canned.expand_for_bucket(&test_user());
+        assert!(p.equivalent(&expected), "{name}: {p:#?}");
+    }
+    // bucket-owner-full-control: like bucket-owner-read, an extra grant to an empty id.
+    let p = acl("rgw-acl-bucket-bucket-owner-full-control.xml");
+    assert!(
+        p.equivalent(
+            &CannedAcl::BucketOwnerFullControl
+                .expand_for_bucket(&test_user())
+                .with_grant(Grant::new(Grantee::user(""), Permission::FullControl))
+        ),
+        "{p:#?}"
+    );
+}
+
+#[test]
+fn grant_headers_are_stored_as_we_read_them() {
+    // The headers of capture.sh (values quoted and not, spaces around `=`, empty list items,
+    // an upper-case key, e-mail addresses), read by this crate, give what the gateway stored
+    // (e-mail grantees stored as the user they name).
+    let mut h = HeaderMap::new();
+    for (name, value) in [
+        (
+            "x-amz-grant-read",
+            r#"id="test2",, uri="http://acs.amazonaws.com/groups/global/AllUsers","#,
+        ),
+        ("x-amz-grant-write", "emailAddress=test2@example.com"),
+        (
+            "x-amz-grant-read-acp",
+            r#"uri = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers""#,
+        ),
+        ("x-amz-grant-write-acp", r#"ID="test2""#),
+        (
+            "x-amz-grant-full-control",
+            r#"id="test", emailAddress="test2@example.com""#,
+        ),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    let headers = AclHeaders::from_headers(&h).unwrap().unwrap();
+    let mut ours = headers.expand_for_object(&test_user(), &test_user());
+    for g in &mut ours.grants {
+        if g.grantee == Grantee::email("test2@example.com") {
+            g.grantee = Grantee::user("test2");
+        }
+    }
+    let stored = acl("rgw-acl-object-grant-headers.xml");
+    assert_eq!(stored.grants.len(), ours.grants.len());
+    assert!(stored.equivalent(&ours), "{stored:#?}\n{ours:#?}");
+}
+
+#[test]
+fn xml_body_sent_by_the_aws_cli_as_stored() {
+    // What the CLI wrote from its JSON (a group, an e-mail address, the owner with another
+    // display name): our JSON reading of that input gives the grants the gateway stored.
+    let sent: AccessControlPolicy = serde_json::from_str(
+        r#"{"Owner":{"ID":"test"},"Grants":[{"Grantee":{"Type":"Group","URI":"http://acs.amazonaws.com/groups/global/AllUsers"},"Permission":"READ_ACP"},{"Grantee":{"Type":"AmazonCustomerByEmail","EmailAddress":"test2@example.com"},"Permission":"READ"},{"Grantee":{"Type":"CanonicalUser","ID":"test","DisplayName":"not my name"},"Permission":"FULL_CONTROL"}]}"#,
+    )
+    .unwrap();
+    let stored = acl("rgw-acl-object-xml-body.xml");
+    assert!(
+        !stored.equivalent(&sent),
+        "the e-mail grantee became a user"
+    );
+    let mut sent = sent;
+    sent.grants[1].grantee = Grantee::user("test2");
+    assert!(stored.equivalent(&sent), "{stored:#?}");
+    // The display name sent is not kept: the gateway writes the account's own.
+    assert!(
+        stored
+            .grants
+            .iter()
+            .any(|g| g.grantee == test_user().as_grantee())
+    );
+}
+
+#[test]
+fn an_empty_owner_id_keeps_the_owner() {
+    // Stored after PUT ?acl with <Owner><ID></ID></Owner>: the owner is the object's.
+    let p = acl("rgw-acl-object-empty-owner.xml");
+    assert_eq!(p.owner, test_user());
+    assert_eq!(
+        p.grants,
+        [Grant::new(second_user().as_grantee(), Permission::Read)]
+    );
+}
+
+#[test]
+fn garage_bucket_acl_has_no_owner() {
+    // Garage's GetBucketAcl: no <Owner>, one FULL_CONTROL grant to the access key (its id as
+    // the canonical id, its name as display name, DisplayName before ID).
+    let p = acl("garage-acl-bucket.xml");
+    assert_eq!(p.owner, Owner::new(""));
+    assert_eq!(
+        p.grants,
+        [Grant::new(
+            Grantee::user_named("GK0123456789abcdef01234567", "test"),
+            Permission::FullControl
+        )]
+    );
+    assert!(!p.is_public());
+    // Written back with an empty owner id, and read back the same.
+    let xml = p.to_xml();
+    assert!(xml.contains("<Owner><ID></ID></Owner>"), "{xml}");
+    assert_eq!(AccessControlPolicy::from_xml(&xml).unwrap(), p);
+    // The JSON the AWS CLI prints for it (no "Owner") reads the same.
+    let cli: AccessControlPolicy = serde_json::from_str(
+        r#"{"Grants":[{"Grantee":{"DisplayName":"test","ID":"GK0123456789abcdef01234567","Type":"CanonicalUser"},"Permission":"FULL_CONTROL"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(cli, p);
 }
 
 #[test]
@@ -180,7 +307,7 @@ fn every_fixture_round_trips() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let bytes = std::fs::read(&path).unwrap();
-        if name.starts_with("rgw-acl-") {
+        if name.starts_with("rgw-acl-") || name.starts_with("garage-acl-") {
             let p = AccessControlPolicy::from_xml(&bytes).unwrap();
             assert_eq!(
                 AccessControlPolicy::from_xml(p.to_xml()).unwrap(),
@@ -193,6 +320,10 @@ fn every_fixture_round_trips() {
                 String::from_utf8_lossy(&bytes).matches("xsi:type=").count(),
                 "{name}"
             );
+            // And writes the gateway's documents byte for byte as the gateway does.
+            if name.starts_with("rgw-") {
+                assert_eq!(p.to_xml(), String::from_utf8_lossy(&bytes), "{name}");
+            }
             n += 1;
         } else if name.starts_with("rgw-cors-") {
             let c = CorsConfiguration::from_xml(&bytes).unwrap();
@@ -204,7 +335,7 @@ fn every_fixture_round_trips() {
             n += 1;
         }
     }
-    assert_eq!(n, 12, "fixtures found in {dir}");
+    assert_eq!(n, 19, "fixtures found in {dir}");
 }
 
 #[test]

@@ -475,6 +475,9 @@ fn preflights_agree_with_the_gateway() {
             seen.extend(header_diffs(&our_headers, &theirs));
         }
     }
+    for bucket in &buckets {
+        rgw.remove_bucket(bucket);
+    }
     assert!(
         failures.is_empty(),
         "{} of {} cases failed:\n{}",
@@ -542,6 +545,7 @@ fn stored_configuration_is_reordered_but_equivalent() {
         (Some("r"), Some(42))
     );
     assert_ne!(got, sent);
+    rgw.remove_bucket(&bucket);
 }
 
 #[test]
@@ -574,6 +578,7 @@ fn the_gateway_refuses_what_validation_refuses() {
     ]);
     assert!(hundred.validate().is_ok());
     assert_eq!(rgw.put_cors(&bucket, &hundred).status, 200);
+    rgw.remove_bucket(&bucket);
 }
 
 /// Where Garage 2.5 answers a preflight differently from documented S3 (our evaluation), by

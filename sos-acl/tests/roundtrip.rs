@@ -15,8 +15,18 @@ fn text() -> impl Strategy<Value = String> {
     "[^\\x00-\\x20\\x7f]([^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]{0,18}[^\\x00-\\x20\\x7f])?"
 }
 
+/// ACL values: `text()` with whitespace around it, which the ACL parser keeps (they are
+/// `xsd:string`s to S3).
+fn acl_text() -> impl Strategy<Value = String> {
+    ("[ \t\n\r]{0,2}", text(), "[ \t\n\r]{0,2}").prop_map(|(a, t, b)| format!("{a}{t}{b}"))
+}
+
 fn maybe_text() -> impl Strategy<Value = Option<String>> {
-    prop_oneof![Just(None), Just(Some(String::new())), text().prop_map(Some)]
+    prop_oneof![
+        Just(None),
+        Just(Some(String::new())),
+        acl_text().prop_map(Some)
+    ]
 }
 
 fn group() -> impl Strategy<Value = Group> {
@@ -24,17 +34,17 @@ fn group() -> impl Strategy<Value = Group> {
         Just(Group::AllUsers),
         Just(Group::AuthenticatedUsers),
         Just(Group::LogDelivery),
-        text().prop_map(|s| Group::from_uri(&format!("urn:{s}"))),
+        acl_text().prop_map(|s| Group::from_uri(&format!("urn:{s}"))),
     ]
 }
 
 fn grantee() -> impl Strategy<Value = Grantee> {
     prop_oneof![
-        (text(), maybe_text()).prop_map(|(id, name)| match name {
+        (acl_text(), maybe_text()).prop_map(|(id, name)| match name {
             Some(n) => Grantee::user_named(id, n),
             None => Grantee::user(id),
         }),
-        text().prop_map(Grantee::email),
+        acl_text().prop_map(Grantee::email),
         group().prop_map(Grantee::Group),
     ]
 }
@@ -45,7 +55,7 @@ fn permission() -> impl Strategy<Value = Permission> {
 
 fn policy() -> impl Strategy<Value = AccessControlPolicy> {
     (
-        text(),
+        prop_oneof![Just(String::new()), acl_text()],
         maybe_text(),
         prop::collection::vec((grantee(), permission()), 0..8),
     )
@@ -97,7 +107,7 @@ fn cors() -> impl Strategy<Value = CorsConfiguration> {
 
 /// An independent writer that produces the variations servers send: optional declaration,
 /// pretty-printing, a prefix on every element, another prefix for the XSI namespace, the
-/// `xsi:type` attribute before its namespace declaration, and `'` quotes.
+/// `xsi:type` attribute before its namespace declaration, `'` quotes, no `Owner` (Garage).
 fn write_policy_variant(p: &AccessControlPolicy, prefix: &str, xsi: &str, pretty: bool) -> String {
     let nl = if pretty { "\n  " } else { "" };
     let esc = |s: &str| {
@@ -122,11 +132,15 @@ fn write_policy_variant(p: &AccessControlPolicy, prefix: &str, xsi: &str, pretty
         )
     };
     let mut out = format!("{decl}<!-- variant -->{nl}<{prefix}AccessControlPolicy{ns}>");
-    out += &format!("{nl}<{prefix}Owner>{}", e("ID", &p.owner.id));
-    if let Some(n) = &p.owner.display_name {
-        out += &e("DisplayName", n);
+    // An unnamed owner is left out, as Garage does.
+    if !(p.owner.id.is_empty() && p.owner.display_name.is_none()) {
+        out += &format!("{nl}<{prefix}Owner>{}", e("ID", &p.owner.id));
+        if let Some(n) = &p.owner.display_name {
+            out += &e("DisplayName", n);
+        }
+        out += &format!("{nl}</{prefix}Owner>");
     }
-    out += &format!("{nl}</{prefix}Owner>{nl}<{prefix}AccessControlList>");
+    out += &format!("{nl}<{prefix}AccessControlList>");
     for g in &p.grants {
         out += &format!(
             "{nl}<{prefix}Grant>{nl}<{prefix}Grantee {xsi}:type='{}' xmlns:{xsi}='http://www.w3.org/2001/XMLSchema-instance'>",
@@ -351,4 +365,98 @@ fn aws_cli_json_shapes() {
         serde_json::to_string(&CannedAcl::BucketOwnerFullControl).unwrap(),
         "\"bucket-owner-full-control\""
     );
+}
+
+#[test]
+fn hostile_acl_documents_give_typed_errors_quickly() {
+    use std::time::{Duration, Instant};
+    let doc = |id: &str, inner: &str| {
+        format!(
+            "<AccessControlPolicy><Owner><ID>{id}</ID></Owner><AccessControlList>{inner}</AccessControlList></AccessControlPolicy>"
+        )
+    };
+    let group = r#"<Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Group"><URI>http://acs.amazonaws.com/groups/global/AllUsers</URI></Grantee><Permission>READ</Permission></Grant>"#;
+    let many_attributes: String = (0..100_000).map(|i| format!(" a{i}=\"x\"")).collect();
+    let many_namespaces: String = (0..10_000)
+        .map(|i| format!(" xmlns:p{i}=\"urn:{i}\""))
+        .collect();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "entity expansion (billion laughs)",
+            format!(
+                r#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>{}"#,
+                doc("&c;", "")
+            )
+            .into_bytes(),
+            "unknown entity `&c;`",
+        ),
+        (
+            "external entity",
+            format!(
+                r#"<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>{}"#,
+                doc("&x;", "")
+            )
+            .into_bytes(),
+            "unknown entity `&x;`",
+        ),
+        (
+            "100 000 attributes on one element (took over a minute)",
+            format!("<AccessControlPolicy{many_attributes}/>").into_bytes(),
+            "attributes on one element",
+        ),
+        (
+            "10 000 namespace declarations",
+            doc("o", &format!("<Grant{many_namespaces}/>")).into_bytes(),
+            "attributes on one element",
+        ),
+        (
+            "100 000 levels deep",
+            format!(
+                "<AccessControlPolicy>{}{}</AccessControlPolicy>",
+                "<a>".repeat(100_000),
+                "</a>".repeat(100_000)
+            )
+            .into_bytes(),
+            "nested too deeply",
+        ),
+        (
+            "truncated",
+            doc("o", group).as_bytes()[..150].to_vec(),
+            "malformed XML",
+        ),
+        (
+            "UTF-16",
+            doc("o", group)
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes)
+                .collect(),
+            "malformed XML",
+        ),
+        (
+            "two roots",
+            format!("{}{}", doc("o", group), doc("o", group)).into_bytes(),
+            "content after the root element",
+        ),
+    ];
+    for (name, bytes, expected) in cases {
+        let started = Instant::now();
+        let err = AccessControlPolicy::from_xml(&bytes).unwrap_err();
+        assert!(
+            err.to_string().contains(expected),
+            "{name}: {err} (expected {expected:?})"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{name}: {:?}",
+            started.elapsed()
+        );
+    }
+    // Big but honest documents are read in linear time.
+    let started = Instant::now();
+    let many = doc("o", &group.repeat(20_000));
+    assert_eq!(
+        AccessControlPolicy::from_xml(&many).unwrap().grants.len(),
+        20_000
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
 }

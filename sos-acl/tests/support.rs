@@ -159,6 +159,50 @@ impl Rgw {
     }
 }
 
+impl Rgw {
+    /// Deletes `bucket` and every object in it (as the owner), so that test runs against the
+    /// long-lived gateway leave nothing behind. Failures are reported, not fatal.
+    pub(crate) fn remove_bucket(&self, bucket: &str) {
+        // Explicit grants may have left the owner without READ or WRITE on its bucket (it
+        // keeps WRITE_ACP): make it private again first.
+        let mut private = HeaderMap::new();
+        private.insert(
+            sos_acl::X_AMZ_ACL,
+            sos_acl::CannedAcl::Private.header_value(),
+        );
+        self.send(
+            Who::Owner,
+            Method::PUT,
+            &format!("/{bucket}?acl"),
+            &private,
+            Vec::new(),
+        );
+        loop {
+            let listing = self.simple(Who::Owner, Method::GET, &format!("/{bucket}"));
+            let text = listing.text();
+            let keys: Vec<&str> = text
+                .split("<Key>")
+                .skip(1)
+                .filter_map(|s| s.split("</Key>").next())
+                .collect();
+            if keys.is_empty() {
+                break;
+            }
+            for key in keys {
+                let r = self.simple(Who::Owner, Method::DELETE, &format!("/{bucket}/{key}"));
+                if r.status != 204 {
+                    eprintln!("cleanup: DELETE /{bucket}/{key}: {} {}", r.status, r.text());
+                    return;
+                }
+            }
+        }
+        let r = self.simple(Who::Owner, Method::DELETE, &format!("/{bucket}"));
+        if r.status != 204 {
+            eprintln!("cleanup: DELETE /{bucket}: {} {}", r.status, r.text());
+        }
+    }
+}
+
 /// Base64 of the MD5 of `body`.
 pub(crate) fn content_md5(body: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(body))

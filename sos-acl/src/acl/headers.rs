@@ -46,9 +46,11 @@ pub enum AclHeaders {
 impl AclHeaders {
     /// Reads the ACL headers of a request: `Ok(None)` when there are none.
     ///
-    /// Several headers of the same name are read as one list, as HTTP says. Values may be
-    /// quoted (`id="…"`, as S3 documents) or not (`id=…`, as the AWS CLI sends them); key
-    /// names are matched without regard to case.
+    /// Several headers of the same name are read as one list, as HTTP says, and empty items
+    /// of a list (`id="a", , id="b"`, a trailing comma) are skipped, as HTTP says too (RFC
+    /// 9110, section 5.6.1) and the RADOS Gateway does. Values may be quoted (`id="…"`, as S3
+    /// documents) or not (`id=…`, as the AWS CLI sends them); key names are matched without
+    /// regard to case.
     ///
     /// # Errors
     /// [`Error::ConflictingAclHeaders`] when both forms are present,
@@ -94,6 +96,13 @@ impl AclHeaders {
                     header: name.to_string(),
                     reason,
                 })?;
+            }
+            // A list with no grantee (an empty value, only commas): the gateway answers 400.
+            if item == 0 {
+                return Err(Error::InvalidGrantHeader {
+                    header: name.to_string(),
+                    reason: "no grantee".into(),
+                });
             }
         }
         match (canned, any_grant_header) {
@@ -200,7 +209,9 @@ impl From<CannedAcl> for AclHeaders {
 }
 
 /// Parses `key=value, key="value", …`, calling `push` for each grantee. `item` counts the
-/// items across the header's occurrences (1-based in messages).
+/// items across the header's occurrences (1-based in messages). Empty items (`a, , b`, a
+/// trailing comma) are skipped, as HTTP says of lists (RFC 9110, section 5.6.1) and as the
+/// RADOS Gateway does.
 fn parse_grantees(
     text: &str,
     item: &mut usize,
@@ -208,9 +219,16 @@ fn parse_grantees(
 ) -> Result<(), String> {
     let mut rest = text;
     loop {
+        rest = rest.trim_start_matches([' ', '\t']);
+        if let Some(more) = rest.strip_prefix(',') {
+            rest = more;
+            continue;
+        }
+        if rest.is_empty() {
+            return Ok(());
+        }
         *item += 1;
         let n = *item;
-        rest = rest.trim_start_matches([' ', '\t']);
         let Some(eq) = rest.find('=') else {
             return Err(format!("item {n} `{}` is not key=value", rest.trim()));
         };
@@ -248,10 +266,6 @@ fn parse_grantees(
             ));
         };
         push(grantee);
-        match rest.strip_prefix(',') {
-            Some(more) => rest = more,
-            None => return Ok(()),
-        }
     }
 }
 
@@ -324,14 +338,7 @@ mod tests {
                     .into()
             }
         );
-        for bad in [
-            r#"id="a"#,
-            "id=",
-            "justtext",
-            r#"id="a" b"#,
-            r#"id="a",,"#,
-            "id=a,",
-        ] {
+        for bad in [r#"id="a"#, "id=", "justtext", r#"id="a" b"#, "", " , ,"] {
             assert!(
                 matches!(
                     parse(&[("x-amz-grant-write", bad)]),
@@ -353,6 +360,47 @@ mod tests {
             Err(Error::UnknownCannedAcl("public".into()))
         );
         assert_eq!(parse(&[("content-type", "text/plain")]), Ok(None));
+    }
+
+    #[test]
+    fn empty_list_items_are_skipped() {
+        // RFC 9110 5.6.1, and what the gateway does with them.
+        for value in [r#"id="a","#, r#"id="a",,"#, r#", id="a""#, r#"id="a" , ,"#] {
+            assert_eq!(
+                parse(&[("x-amz-grant-read", value)]).unwrap(),
+                Some(AclHeaders::Grants(vec![Grant::new(
+                    Grantee::user("a"),
+                    Permission::Read
+                )])),
+                "{value}"
+            );
+        }
+        let got = parse(&[("x-amz-grant-read", r#"id=a,,uri="urn:x", ,id=b"#)]).unwrap();
+        let Some(AclHeaders::Grants(grants)) = got else {
+            panic!("{got:?}")
+        };
+        assert_eq!(grants.len(), 3);
+        // Item numbers in messages count grantees, not empty items.
+        assert_eq!(
+            parse(&[("x-amz-grant-read", "id=a,, x=b")]),
+            Err(Error::InvalidGrantHeader {
+                header: "x-amz-grant-read".into(),
+                reason: "item 2: unknown grantee type `x` (expected id, uri or emailAddress)"
+                    .into()
+            })
+        );
+        // An occurrence that is empty is fine when another one names a grantee.
+        assert!(matches!(
+            parse(&[("x-amz-grant-read", ""), ("x-amz-grant-read", "id=a")]),
+            Ok(Some(AclHeaders::Grants(g))) if g.len() == 1
+        ));
+        assert_eq!(
+            parse(&[("x-amz-grant-write", " ,")]),
+            Err(Error::InvalidGrantHeader {
+                header: "x-amz-grant-write".into(),
+                reason: "no grantee".into()
+            })
+        );
     }
 
     #[test]

@@ -15,11 +15,14 @@ use crate::Result;
 ///     .with_display_name("mtd");
 /// assert_eq!(owner.display_name.as_deref(), Some("mtd"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Owner {
-    /// The canonical user id.
-    #[serde(rename = "ID")]
+    /// The canonical user id. Empty when the document names no owner: S3's model makes
+    /// `Owner` optional and Garage sends none. Written back as `<Owner><ID></ID></Owner>`,
+    /// which the RADOS Gateway takes as "the current owner" (it refuses a document without
+    /// `Owner`).
+    #[serde(rename = "ID", default)]
     pub id: String,
     /// The display name, when the server gives one.
     #[serde(
@@ -118,8 +121,8 @@ pub enum Requester<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct AccessControlPolicy {
-    /// The owner of the resource.
-    #[serde(rename = "Owner")]
+    /// The owner of the resource (an empty id when the document names none).
+    #[serde(rename = "Owner", default)]
     pub owner: Owner,
     /// The grants, in document order.
     #[serde(rename = "Grants", default)]
@@ -151,11 +154,15 @@ impl AccessControlPolicy {
 
     /// Parses an `AccessControlPolicy` document (the body of `GET ?acl`).
     ///
+    /// Values are taken as written, surrounding whitespace included (they are strings to S3
+    /// and to the RADOS Gateway: `<ID> test</ID>` is not the user `test`). A document without
+    /// `<Owner>` (Garage's) gives an owner with an empty id.
+    ///
     /// # Errors
     /// [`Error::MalformedXml`](crate::Error::MalformedXml) for XML that is not well-formed,
     /// [`Error::UnexpectedRoot`](crate::Error::UnexpectedRoot),
-    /// [`Error::MissingElement`](crate::Error::MissingElement) (no `Owner`, no
-    /// `AccessControlList`, a grant without `Permission`, ...),
+    /// [`Error::MissingElement`](crate::Error::MissingElement) (no `AccessControlList`, an
+    /// `Owner` without `ID`, a grant without `Permission`, ...),
     /// [`Error::DuplicateElement`](crate::Error::DuplicateElement),
     /// [`Error::UnknownPermission`](crate::Error::UnknownPermission),
     /// [`Error::UnknownGranteeType`](crate::Error::UnknownGranteeType) and
@@ -165,7 +172,8 @@ impl AccessControlPolicy {
         super::xml::parse(xml.as_ref())
     }
 
-    /// The XML document `PUT ?acl` takes: declaration, S3 namespace, `xmlns:xsi` and
+    /// The XML document `PUT ?acl` takes: declaration, S3 namespace, `Owner` (always, even
+    /// with an empty id: the RADOS Gateway refuses a document without it), `xmlns:xsi` and
     /// `xsi:type` on every `<Grantee>`.
     pub fn to_xml(&self) -> String {
         super::xml::write(self)

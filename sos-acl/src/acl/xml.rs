@@ -1,4 +1,9 @@
 //! The `AccessControlPolicy` XML document.
+//!
+//! Values are read as the document has them, surrounding whitespace included: in the S3
+//! schema they are `xsd:string`s, whose whitespace is data (the RADOS Gateway and botocore
+//! keep it: `<ID> test</ID>` is not the user `test` to the gateway). The `xsi:type` attribute
+//! is a QName, whose surrounding whitespace XML Schema collapses.
 
 use super::{AccessControlPolicy, Grant, Grantee, Group, Owner, Permission};
 use crate::xml::{
@@ -11,11 +16,18 @@ pub(super) fn parse(xml: &[u8]) -> Result<AccessControlPolicy> {
     let root = parse_document(xml, "AccessControlPolicy")?;
     let loc = Loc::root(&root);
 
-    let owner_el = required(&root, &loc, "Owner")?;
-    let owner_loc = loc.child(owner_el, None);
-    let owner = Owner {
-        id: required(owner_el, &owner_loc, "ID")?.value().to_owned(),
-        display_name: single(owner_el, &owner_loc, "DisplayName")?.map(|e| e.value().to_owned()),
+    // `Owner` is optional in S3's model (botocore reads a document without it) and Garage
+    // sends none: the owner is then unnamed, an empty id.
+    let owner = match single(&root, &loc, "Owner")? {
+        Some(owner_el) => {
+            let owner_loc = loc.child(owner_el, None);
+            Owner {
+                id: required(owner_el, &owner_loc, "ID")?.text().to_owned(),
+                display_name: single(owner_el, &owner_loc, "DisplayName")?
+                    .map(|e| e.text().to_owned()),
+            }
+        }
+        None => Owner::new(""),
     };
 
     let list = required(&root, &loc, "AccessControlList")?;
@@ -26,7 +38,7 @@ pub(super) fn parse(xml: &[u8]) -> Result<AccessControlPolicy> {
         let grantee_el = required(grant, &grant_loc, "Grantee")?;
         let grantee = parse_grantee(grantee_el, &grant_loc.child(grantee_el, None))?;
         let permission_el = required(grant, &grant_loc, "Permission")?;
-        let value = permission_el.value();
+        let value = permission_el.text();
         let permission = value
             .parse::<Permission>()
             .map_err(|_| Error::UnknownPermission {
@@ -66,7 +78,7 @@ fn parse_grantee(el: &Element<'_>, loc: &Loc<'_>) -> Result<Grantee> {
     };
     let need = |found: Option<&Element<'_>>, name: &str| {
         found
-            .map(|e| e.value().to_owned())
+            .map(|e| e.text().to_owned())
             .ok_or_else(|| Error::MalformedGrantee {
                 path: loc.describe(),
                 reason: format!("a {kind} grantee needs <{name}>"),
@@ -75,7 +87,7 @@ fn parse_grantee(el: &Element<'_>, loc: &Loc<'_>) -> Result<Grantee> {
     match kind {
         "CanonicalUser" => Ok(Grantee::CanonicalUser {
             id: need(id, "ID")?,
-            display_name: single(el, loc, "DisplayName")?.map(|e| e.value().to_owned()),
+            display_name: single(el, loc, "DisplayName")?.map(|e| e.text().to_owned()),
         }),
         "AmazonCustomerByEmail" => Ok(Grantee::Email(need(email, "EmailAddress")?)),
         "Group" => Ok(Grantee::Group(Group::from_uri(&need(uri, "URI")?))),
@@ -159,6 +171,74 @@ mod tests {
     }
 
     #[test]
+    fn documentation_shaped_policy_with_every_grantee_kind() {
+        // The shape of the S3 user guide's sample ACL and PutObjectAcl examples: indented,
+        // blank lines between grants, a space after an element, a group, LogDelivery, an
+        // e-mail grantee.
+        let doc = r#"<?xml version="1.0" encoding="UTF-8"?>
+<AccessControlPolicy xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Owner>
+    <ID>owner-id</ID>
+    <DisplayName>owner-name</DisplayName>
+  </Owner>
+  <AccessControlList>
+    <Grant>
+      <Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">
+        <ID>owner-id</ID>
+        <DisplayName>owner-name</DisplayName>
+      </Grantee>
+      <Permission>FULL_CONTROL</Permission>
+    </Grant>
+
+    <Grant>
+      <Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+               xsi:type="AmazonCustomerByEmail">
+        <EmailAddress>someone@example.com</EmailAddress>
+      </Grantee>
+      <Permission>WRITE_ACP</Permission>
+    </Grant>
+    <Grant>
+      <Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Group">
+        <URI>http://acs.amazonaws.com/groups/global/AllUsers</URI>~
+      </Grantee>
+      <Permission>READ</Permission>
+    </Grant>
+    <Grant>
+      <Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="Group">
+        <URI>http://acs.amazonaws.com/groups/s3/LogDelivery</URI>
+      </Grantee>
+      <Permission>WRITE</Permission>
+    </Grant>
+
+  </AccessControlList>
+</AccessControlPolicy>"#
+            .replace('~', " ");
+        let p = parse(doc.as_bytes()).unwrap();
+        let owner = Owner::new("owner-id").with_display_name("owner-name");
+        assert_eq!(p.owner, owner);
+        assert_eq!(
+            p.grants,
+            [
+                Grant::new(owner.as_grantee(), Permission::FullControl),
+                Grant::new(Grantee::email("someone@example.com"), Permission::WriteAcp),
+                Grant::new(Grantee::ALL_USERS, Permission::Read),
+                Grant::new(Group::LogDelivery, Permission::Write),
+            ]
+        );
+        assert_eq!(parse(write(&p).as_bytes()).unwrap(), p);
+        // The user guide's first example spells the type `Canonical User`: no such type.
+        let typo = doc.replacen(
+            r#"xsi:type="CanonicalUser""#,
+            r#"xsi:type="Canonical User""#,
+            1,
+        );
+        assert!(matches!(
+            parse(typo.as_bytes()),
+            Err(Error::UnknownGranteeType { value, .. }) if value == "Canonical User"
+        ));
+    }
+
+    #[test]
     fn unknown_permission_says_what_and_where() {
         let doc = S3_DOC.replace("FULL_CONTROL", "EVERYTHING");
         let err = parse(doc.as_bytes()).unwrap_err();
@@ -184,17 +264,21 @@ mod tests {
     }
 
     #[test]
-    fn missing_owner_and_missing_permission() {
-        let err = parse(br#"<AccessControlPolicy><AccessControlList/></AccessControlPolicy>"#)
-            .unwrap_err();
+    fn missing_owner_is_an_unnamed_owner_missing_permission_an_error() {
+        // Garage sends no <Owner>; S3's model makes it optional.
+        let p =
+            parse(br#"<AccessControlPolicy><AccessControlList/></AccessControlPolicy>"#).unwrap();
+        assert_eq!(p.owner, Owner::new(""));
+        // Written back with an empty <ID>, which reads back the same.
+        assert!(write(&p).contains("<Owner><ID></ID></Owner>"));
+        assert_eq!(parse(write(&p).as_bytes()).unwrap(), p);
+        // An <Owner> without <ID> is still an error (the gateway refuses it too).
+        let err = parse(
+            br#"<AccessControlPolicy><Owner><DisplayName>x</DisplayName></Owner><AccessControlList/></AccessControlPolicy>"#,
+        )
+        .unwrap_err();
         assert!(
-            matches!(
-                err,
-                Error::MissingElement {
-                    element: "Owner",
-                    ..
-                }
-            ),
+            matches!(err, Error::MissingElement { element: "ID", .. }),
             "{err:?}"
         );
         let doc = S3_DOC.replace("<Permission>FULL_CONTROL</Permission>", "");
@@ -222,6 +306,31 @@ mod tests {
             </AccessControlList></AccessControlPolicy>"#;
         let err = parse(doc).unwrap_err();
         assert!(err.to_string().contains("needs <URI>"), "{err}");
+    }
+
+    #[test]
+    fn values_keep_their_whitespace_types_do_not() {
+        // The gateway: `<ID> test</ID>` is another user, `<Permission> READ </Permission>`
+        // an invalid permission; `xsi:type=" Group "` is a QName, collapsed.
+        let doc = S3_DOC
+            .replace(
+                "<ID>75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a</ID>\n    <DisplayName>",
+                "<ID> 75aa\n</ID>\n    <DisplayName>",
+            )
+            .replace("<DisplayName>CustomersName@amazon.com</DisplayName>\n  </Owner>", "<DisplayName> name </DisplayName></Owner>")
+            .replace(r#"xsi:type="CanonicalUser""#, r#"xsi:type=" CanonicalUser ""#);
+        let p = parse(doc.as_bytes()).unwrap();
+        assert_eq!(p.owner.id, " 75aa\n");
+        assert_eq!(p.owner.display_name.as_deref(), Some(" name "));
+        assert_eq!(parse(write(&p).as_bytes()).unwrap(), p);
+        let doc = S3_DOC.replace(
+            "<Permission>FULL_CONTROL</Permission>",
+            "<Permission> FULL_CONTROL\n</Permission>",
+        );
+        assert!(matches!(
+            parse(doc.as_bytes()),
+            Err(Error::UnknownPermission { value, .. }) if value == " FULL_CONTROL\n"
+        ));
     }
 
     #[test]
