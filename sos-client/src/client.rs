@@ -297,6 +297,19 @@ impl Client {
         Ok(url)
     }
 
+    /// The URL of an operation as reqwest sends it, and as it is signed; an error for input
+    /// that cannot make that URL (checked before anything is sent).
+    pub(crate) fn target(&self, op: &Operation<'_>) -> Result<(reqwest::Url, http::Uri)> {
+        let url = self.url(op)?;
+        let parsed = reqwest::Url::parse(&url)
+            .map_err(|e| Error::InvalidInput(format!("cannot build a URL: {e}")))?;
+        check_not_normalised(&url, &parsed)?;
+        let uri: http::Uri = url
+            .parse()
+            .map_err(|e| Error::InvalidInput(format!("cannot build a URI: {e}")))?;
+        Ok((parsed, uri))
+    }
+
     /// Signs and sends `op`, retrying as the policy allows; returns the successful response
     /// (2xx, or 304 when `accept_not_modified`) or the error.
     pub(crate) async fn send(&self, mut op: Operation<'_>) -> Result<reqwest::Response> {
@@ -310,13 +323,7 @@ impl Client {
             attempts = tracing::field::Empty,
         );
         async move {
-            let url = self.url(&op)?;
-            let parsed = reqwest::Url::parse(&url)
-                .map_err(|e| Error::InvalidInput(format!("cannot build a URL: {e}")))?;
-            check_not_normalised(&url, &parsed)?;
-            let uri: http::Uri = url
-                .parse()
-                .map_err(|e| Error::InvalidInput(format!("cannot build a URI: {e}")))?;
+            let (parsed, uri) = self.target(&op)?;
             let max = if op.idempotent && op.body.replayable() {
                 self.inner.retry.max_attempts()
             } else {

@@ -38,7 +38,8 @@ pub enum Error {
         /// Which rule it breaks.
         reason: String,
     },
-    /// An object key S3 refuses (empty, longer than 1024 bytes).
+    /// An object key that cannot be sent: empty, longer than S3's 1024 bytes for a new
+    /// object, or with `.`/`..` path segments (which the HTTP stack would resolve).
     #[error("invalid object key: {0}")]
     InvalidKey(String),
     /// User metadata above S3's 2 KB limit, caught before sending.

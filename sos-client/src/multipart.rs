@@ -12,7 +12,7 @@ use crate::checksum::Checksum;
 use crate::client::{Client, Operation};
 use crate::metadata::Metadata;
 use crate::object::{PutObjectOutput, parse_iso8601};
-use crate::xml::element;
+use crate::xml::{Element, element};
 use crate::{Error, Result};
 
 /// S3's smallest part (all but the last): 5 MiB.
@@ -79,6 +79,7 @@ impl Client {
         metadata: &Metadata,
         acl: Option<CannedAcl>,
     ) -> Result<MultipartUpload> {
+        crate::object::check_new_key(key)?;
         let mut op = Operation::new("CreateMultipartUpload", Method::POST)
             .bucket(bucket)
             .key(key)
@@ -202,17 +203,19 @@ impl Client {
     /// The parts uploaded so far (all pages).
     ///
     /// # Errors
-    /// `NoSuchUpload`, transport.
+    /// `NoSuchUpload`, transport; a truncated page whose `NextPartNumberMarker` is missing
+    /// or does not move forward ([`Error::InvalidResponse`], never a partial list).
     pub async fn list_parts(&self, upload: &MultipartUpload) -> Result<Vec<PartSummary>> {
         let mut parts = Vec::new();
-        let mut marker: Option<String> = None;
-        for _ in 0..=MAX_PARTS / 1000 {
+        let mut marker: Option<u32> = None;
+        // Ends: the marker grows at every page and stays at most MAX_PARTS.
+        loop {
             let mut op = Operation::new("ListParts", Method::GET)
                 .bucket(&upload.bucket)
                 .key(&upload.key)
                 .param("uploadId", upload.upload_id.clone());
-            if let Some(m) = &marker {
-                op = op.param("part-number-marker", m.clone());
+            if let Some(m) = marker {
+                op = op.param("part-number-marker", m.to_string());
             }
             let doc = self.send_xml(op).await?;
             for part in doc.children("Part") {
@@ -222,21 +225,19 @@ impl Client {
                     size: part.number("Size")?.unwrap_or(0),
                 });
             }
-            if !doc.flag("IsTruncated") {
-                return Ok(parts);
-            }
-            marker = doc.text_of("NextPartNumberMarker").map(str::to_owned);
-            if marker.is_none() {
-                break;
+            match next_part_marker(&doc, marker)? {
+                None => return Ok(parts),
+                next => marker = next,
             }
         }
-        Ok(parts)
     }
 
     /// The uploads in progress in a bucket, under `prefix` (all pages).
     ///
     /// # Errors
-    /// `NoSuchBucket`, transport.
+    /// `NoSuchBucket`, transport; a truncated page without markers, or with the markers of
+    /// the page before, or more than 1000 pages ([`Error::InvalidResponse`], never a
+    /// partial list).
     pub async fn list_multipart_uploads(
         &self,
         bucket: &str,
@@ -265,17 +266,132 @@ impl Client {
                     initiated: upload.text_of("Initiated").and_then(parse_iso8601),
                 });
             }
-            if !doc.flag("IsTruncated") {
-                break;
-            }
-            match (
-                doc.text_of("NextKeyMarker"),
-                doc.text_of("NextUploadIdMarker"),
-            ) {
-                (Some(k), Some(u)) => markers = Some((k.to_owned(), u.to_owned())),
-                _ => break,
+            match next_upload_markers(&doc, markers.as_ref())? {
+                None => return Ok(uploads),
+                next => markers = next,
             }
         }
-        Ok(uploads)
+        Err(Error::InvalidResponse(
+            "more than 1000 pages of uploads".to_owned(),
+        ))
+    }
+}
+
+/// Where the next page of a `ListParts` starts (`None`: this was the last page). A truncated
+/// page must name a marker beyond the one before (so the listing ends: markers grow and stay
+/// below [`MAX_PARTS`]); anything else is an error, never a partial list.
+fn next_part_marker(doc: &Element, previous: Option<u32>) -> Result<Option<u32>> {
+    if !doc.flag("IsTruncated") {
+        return Ok(None);
+    }
+    let next: u32 = doc.number("NextPartNumberMarker")?.ok_or_else(|| {
+        Error::InvalidResponse("a truncated list of parts without a marker".to_owned())
+    })?;
+    if previous.is_some_and(|m| next <= m) || next >= MAX_PARTS {
+        return Err(Error::InvalidResponse(format!(
+            "the list of parts does not move forward (marker {next})"
+        )));
+    }
+    Ok(Some(next))
+}
+
+/// Where the next page of a `ListMultipartUploads` starts (`None`: this was the last page).
+/// A truncated page must name both markers, different from the page before's; anything else
+/// is an error, never a partial list.
+fn next_upload_markers(
+    doc: &Element,
+    previous: Option<&(String, String)>,
+) -> Result<Option<(String, String)>> {
+    if !doc.flag("IsTruncated") {
+        return Ok(None);
+    }
+    let next = match (
+        doc.text_of("NextKeyMarker"),
+        doc.text_of("NextUploadIdMarker"),
+    ) {
+        (Some(key), Some(id)) if !key.is_empty() => (key.to_owned(), id.to_owned()),
+        _ => {
+            return Err(Error::InvalidResponse(
+                "a truncated list of uploads without markers".to_owned(),
+            ));
+        }
+    };
+    if previous == Some(&next) {
+        return Err(Error::InvalidResponse(
+            "the server returned the same upload markers twice".to_owned(),
+        ));
+    }
+    Ok(Some(next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(xml: &str) -> Element {
+        Element::parse(xml.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn part_pages_end_or_move_forward() {
+        let last = doc("<ListPartsResult><IsTruncated>false</IsTruncated></ListPartsResult>");
+        assert_eq!(next_part_marker(&last, Some(3)).unwrap(), None);
+        let page = |marker: &str| {
+            doc(&format!(
+                "<ListPartsResult><IsTruncated>true</IsTruncated>{marker}</ListPartsResult>"
+            ))
+        };
+        let next = page("<NextPartNumberMarker>100</NextPartNumberMarker>");
+        assert_eq!(next_part_marker(&next, None).unwrap(), Some(100));
+        assert_eq!(next_part_marker(&next, Some(99)).unwrap(), Some(100));
+        // A truncated page without a marker, or one that does not advance, is an error: the
+        // list is never returned cut short.
+        for (page, previous) in [
+            (page(""), None),
+            (next, Some(100)),
+            (
+                page("<NextPartNumberMarker>10000</NextPartNumberMarker>"),
+                None,
+            ),
+        ] {
+            assert!(
+                matches!(
+                    next_part_marker(&page, previous),
+                    Err(Error::InvalidResponse(_))
+                ),
+                "{previous:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn upload_pages_end_or_move_on() {
+        let last = doc(
+            "<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>\
+            </ListMultipartUploadsResult>",
+        );
+        assert_eq!(next_upload_markers(&last, None).unwrap(), None);
+        let truncated = doc(
+            "<ListMultipartUploadsResult><IsTruncated>true</IsTruncated>\
+            <NextKeyMarker>a b</NextKeyMarker><NextUploadIdMarker>2~x</NextUploadIdMarker>\
+            </ListMultipartUploadsResult>",
+        );
+        let markers = ("a b".to_owned(), "2~x".to_owned());
+        assert_eq!(
+            next_upload_markers(&truncated, None).unwrap(),
+            Some(markers.clone())
+        );
+        assert!(matches!(
+            next_upload_markers(&truncated, Some(&markers)),
+            Err(Error::InvalidResponse(_))
+        ));
+        let no_markers = doc(
+            "<ListMultipartUploadsResult><IsTruncated>true</IsTruncated>\
+            </ListMultipartUploadsResult>",
+        );
+        assert!(matches!(
+            next_upload_markers(&no_markers, None),
+            Err(Error::InvalidResponse(_))
+        ));
     }
 }

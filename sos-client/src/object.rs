@@ -17,18 +17,31 @@ use crate::metadata::{Metadata, ObjectInfo};
 use crate::xml::element;
 use crate::{Error, ErrorCode, Result};
 
-/// S3's longest key, in UTF-8 bytes.
+/// S3's longest key, in UTF-8 bytes (checked when an object is created: put, copy,
+/// multipart upload).
 pub const MAX_KEY_BYTES: usize = 1024;
 
-/// Checks a key: 1 to 1024 bytes.
+/// Checks the key of any request: not empty. Its length is left to the server: some
+/// (Garage) hold keys longer than S3's 1024 bytes, which must stay readable and deletable
+/// (the aws CLI leaves the length to the server too).
 pub(crate) fn check_key(key: &str) -> Result<()> {
-    match key.len() {
-        0 => Err(Error::InvalidKey("empty".to_owned())),
-        1..=MAX_KEY_BYTES => Ok(()),
-        n => Err(Error::InvalidKey(format!(
-            "{n} bytes long; S3 allows {MAX_KEY_BYTES}"
-        ))),
+    if key.is_empty() {
+        return Err(Error::InvalidKey("empty".to_owned()));
     }
+    Ok(())
+}
+
+/// Checks the key an object is created under (put, copy, multipart upload): 1 to 1024
+/// bytes, S3's limit.
+pub(crate) fn check_new_key(key: &str) -> Result<()> {
+    check_key(key)?;
+    if key.len() > MAX_KEY_BYTES {
+        return Err(Error::InvalidKey(format!(
+            "{} bytes long; S3 allows {MAX_KEY_BYTES}",
+            key.len()
+        )));
+    }
+    Ok(())
 }
 
 fn header(name: &'static str, value: &str) -> Result<(HeaderName, HeaderValue)> {
@@ -222,6 +235,7 @@ impl<'a> PutObject<'a> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
+        check_new_key(self.key)?;
         if let RequestBody::File { path, len, .. } = &mut self.body
             && *len == u64::MAX
         {
@@ -430,6 +444,35 @@ pub struct DeleteObjectsOutput {
 /// S3's limit of keys in one `?delete` request.
 pub const MAX_KEYS_PER_DELETE: usize = 1000;
 
+fn delete_object_op<'a>(bucket: &'a str, key: &'a str) -> Operation<'a> {
+    Operation::new("DeleteObject", Method::DELETE)
+        .bucket(bucket)
+        .key(key)
+}
+
+/// Sorts the failure of one key's `DELETE` in a batch delete: a refusal of that key (as a
+/// `?delete` request reports it, e.g. `AccessDenied`) comes back `Ok`, to be reported with
+/// the key; what fails every request (no bucket, bad credentials, a server down after the
+/// retries, transport) comes back `Err`, failing the whole call.
+fn fails_key_only(error: Error) -> std::result::Result<crate::ServiceError, Error> {
+    let whole = error.is_retryable();
+    match error {
+        Error::Service(service)
+            if !whole
+                && !matches!(
+                    service.code,
+                    ErrorCode::NoSuchBucket
+                        | ErrorCode::InvalidAccessKeyId
+                        | ErrorCode::SignatureDoesNotMatch
+                        | ErrorCode::RequestTimeTooSkewed
+                ) =>
+        {
+            Ok(*service)
+        }
+        other => Err(other),
+    }
+}
+
 /// Whether a copy keeps the source's metadata or replaces it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MetadataDirective {
@@ -474,6 +517,7 @@ impl CopyObject<'_> {
     /// `NoSuchKey` for the source, the server's other errors, transport.
     pub async fn send(self) -> Result<PutObjectOutput> {
         check_key(self.source_key)?;
+        check_new_key(self.key)?;
         let mut source = format!("/{}/", self.source_bucket);
         source.push_str(&sos_presign::encode_key(self.source_key));
         let mut op = Operation::new("CopyObject", Method::PUT)
@@ -561,29 +605,39 @@ impl Client {
     /// # Errors
     /// `NoSuchBucket`, `AccessDenied`, transport.
     pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<()> {
-        let op = Operation::new("DeleteObject", Method::DELETE)
-            .bucket(bucket)
-            .key(key);
-        self.send(op).await?;
+        self.send(delete_object_op(bucket, key)).await?;
         Ok(())
     }
 
     /// Deletes many keys with `?delete` requests of up to 1000 keys each; per-key failures
     /// are reported in the output, not as an error.
     ///
+    /// A key XML 1.0 cannot carry (control characters other than tab, line feed and carriage
+    /// return; U+FFFE, U+FFFF) would make the server refuse the whole request
+    /// (`MalformedXML`), so such keys are deleted one by one with `DELETE` requests, their
+    /// results reported in the same output.
+    ///
     /// # Errors
-    /// A whole request failed (`NoSuchBucket`, `AccessDenied`, transport).
+    /// An empty key, or a key the client cannot send (see [`Error::InvalidKey`]), before any
+    /// request; a whole request failed (`NoSuchBucket`, `AccessDenied`, transport).
     pub async fn delete_objects<I, K>(&self, bucket: &str, keys: I) -> Result<DeleteObjectsOutput>
     where
         I: IntoIterator<Item = K>,
         K: AsRef<str>,
     {
         let keys: Vec<String> = keys.into_iter().map(|k| k.as_ref().to_owned()).collect();
+        let (batched, single): (Vec<&String>, Vec<&String>) =
+            keys.iter().partition(|k| crate::xml::can_carry(k));
+        for key in &batched {
+            check_key(key)?;
+        }
+        for key in &single {
+            self.target(&delete_object_op(bucket, key))?;
+        }
         let mut out = DeleteObjectsOutput::default();
-        for batch in keys.chunks(MAX_KEYS_PER_DELETE) {
+        for batch in batched.chunks(MAX_KEYS_PER_DELETE) {
             let mut xml = String::from("<Delete><Quiet>false</Quiet>");
             for key in batch {
-                check_key(key)?;
                 xml.push_str("<Object>");
                 element(&mut xml, "Key", key);
                 xml.push_str("</Object>");
@@ -604,6 +658,19 @@ impl Client {
                     code: ErrorCode::parse(error.text_of("Code").unwrap_or("")),
                     message: error.text_of("Message").unwrap_or_default().to_owned(),
                 });
+            }
+        }
+        for key in single {
+            match self.send(delete_object_op(bucket, key)).await {
+                Ok(_) => out.deleted.push(key.clone()),
+                Err(e) => match fails_key_only(e) {
+                    Ok(service) => out.errors.push(DeleteError {
+                        key: key.clone(),
+                        code: service.code,
+                        message: service.message,
+                    }),
+                    Err(e) => return Err(e),
+                },
             }
         }
         Ok(out)
@@ -707,7 +774,10 @@ mod tests {
     #[test]
     fn keys() {
         assert!(check_key("").is_err());
-        assert!(check_key(&"a".repeat(1025)).is_err());
-        check_key(&"é".repeat(512)).unwrap();
+        assert!(check_new_key("").is_err());
+        // Longer than S3 allows: refused for a new object, left to the server otherwise.
+        assert!(check_new_key(&"a".repeat(1025)).is_err());
+        check_key(&"a".repeat(1025)).unwrap();
+        check_new_key(&"é".repeat(512)).unwrap();
     }
 }

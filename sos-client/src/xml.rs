@@ -135,6 +135,15 @@ impl Element {
     }
 }
 
+/// Whether XML 1.0 can carry `text` (its `Char` production): not the control characters
+/// below U+0020 other than tab, line feed and carriage return, nor U+FFFE and U+FFFF — not
+/// even as character references, which servers refuse (`MalformedXML`).
+pub(crate) fn can_carry(text: &str) -> bool {
+    text.chars().all(|c| {
+        matches!(c, '\t' | '\n' | '\r' | ' '..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+    })
+}
+
 /// Appends `text` escaped for XML content.
 pub(crate) fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
@@ -200,6 +209,30 @@ mod tests {
         assert!(Element::parse(b"<a>").is_err());
         let deep = "<a>".repeat(100) + &"</a>".repeat(100);
         assert!(Element::parse(deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn what_xml_can_carry() {
+        for ok in [
+            "a b",
+            "tab\t nl\n cr\r",
+            "\u{7f}\u{80}",
+            "\u{D7FF}\u{E000}\u{FFFD}",
+            "😀",
+        ] {
+            assert!(can_carry(ok), "{ok:?}");
+        }
+        for bad in [
+            "\u{0}",
+            "a\u{1}",
+            "\u{b}",
+            "\u{c}",
+            "\u{1f}",
+            "\u{FFFE}",
+            "x\u{FFFF}",
+        ] {
+            assert!(!can_carry(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -928,6 +928,63 @@ fn parse_s3cmd_ls(listing: &str, bucket: &str) -> BTreeMap<String, u64> {
 }
 
 // ---------------------------------------------------------------------------------------
+// 4. A key longer than S3's 1024 bytes, written by the aws CLI where the server takes it.
+
+/// Garage holds keys longer than 1024 bytes, and the aws CLI writes them (it leaves the length
+/// to the server). sos-client refuses to create such a key, but lists, heads, reads and
+/// deletes one that exists.
+async fn aws_long_key_to_client(target: &Target) {
+    let name = target.name;
+    let client = target.client();
+    let bucket = target.bucket(&client, "sos-longkey").await;
+    let cli = Arc::new(aws_cli(target));
+    let work = tempfile::tempdir().unwrap();
+    let key = format!("long/{}", "é".repeat(550));
+    assert!(key.len() > sos_client::MAX_KEY_BYTES);
+    let data = b"a long key";
+    let path = write(work.path(), "long.txt", data);
+    run(
+        &cli,
+        &[
+            "s3api",
+            "put-object",
+            "--bucket",
+            &bucket,
+            "--key",
+            &key,
+            "--body",
+            path_str(&path),
+        ],
+    )
+    .await;
+    let listed = client_list(&client, &bucket, "long/", ListVersion::V2).await;
+    assert_eq!(
+        listed,
+        BTreeMap::from([(key.clone(), data.len() as u64)]),
+        "{name}"
+    );
+    let info = client
+        .head_object(&bucket, &key)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: head a long key: {e}"));
+    assert_eq!(info.content_length, data.len() as u64, "{name}");
+    let got = client.get_object(&bucket, &key).bytes().await.unwrap();
+    assert_eq!(got, &data[..], "{name}");
+    let out = client.delete_objects(&bucket, [&key]).await.unwrap();
+    assert_eq!(
+        out.deleted,
+        std::slice::from_ref(&key),
+        "{name}: {:?}",
+        out.errors
+    );
+    assert!(
+        !client.object_exists(&bucket, &key).await.unwrap(),
+        "{name}"
+    );
+    remove_bucket(&client, &bucket).await;
+}
+
+// ---------------------------------------------------------------------------------------
 // The tests.
 
 #[tokio::test]
@@ -977,6 +1034,13 @@ async fn embedded_s3cmd_v2_both_ways() {
 async fn rados_gateway_s3cmd_v2_both_ways() {
     if let Some(t) = common::rados_gateway() {
         s3cmd_both_ways(&t).await;
+    }
+}
+
+#[tokio::test]
+async fn garage_aws_cli_long_key_to_client() {
+    if let Some(t) = common::garage() {
+        aws_long_key_to_client(&t).await;
     }
 }
 

@@ -7,6 +7,7 @@ mod acl_cors;
 mod common;
 mod failures;
 mod interop;
+mod keys;
 mod objects;
 mod presign;
 mod transfers;
