@@ -5,6 +5,7 @@
 
 mod botocore;
 mod common;
+mod other_signers;
 mod post;
 mod servers;
 mod urls;

@@ -87,10 +87,13 @@ impl Credentials {
         }
     }
 
-    /// Adds a session token (sent as `x-amz-security-token`).
+    /// Adds a session token (sent as `x-amz-security-token`). An empty token is no token:
+    /// nothing is sent for it (as botocore and rusty-s3 do; an empty
+    /// `X-Amz-Security-Token` would be refused).
     #[must_use]
     pub fn with_session_token(mut self, token: impl Into<Secret>) -> Self {
-        self.session_token = Some(token.into());
+        let token = token.into();
+        self.session_token = (!token.expose_secret().is_empty()).then_some(token);
         self
     }
 

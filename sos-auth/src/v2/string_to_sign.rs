@@ -166,9 +166,16 @@ impl StringToSign {
                     Some((k, v)) => (k, Some(v)),
                     None => (pair, None),
                 };
-                SUB_RESOURCES
-                    .contains(&k)
-                    .then(|| (k, v.map(|v| percent_decode(v, Component::Query))))
+                // A sub-resource sent with an empty value (`?acl=`) is signed bare (`?acl`), as
+                // the RADOS Gateway, s3s, goamz and the AWS SDK for PHP sign it (botocore keeps
+                // the `=`, which the gateway refuses).
+                SUB_RESOURCES.contains(&k).then(|| {
+                    (
+                        k,
+                        v.map(|v| percent_decode(v, Component::Query))
+                            .filter(|v| !v.is_empty()),
+                    )
+                })
             })
             .collect();
         subs.sort();

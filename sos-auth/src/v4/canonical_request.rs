@@ -63,6 +63,8 @@ pub(crate) struct CanonicalRequest<'a> {
     path: &'a str,
     query: &'a str,
     skip_param: &'a str,
+    /// Values of a repeated query parameter in the order sent rather than sorted.
+    values_as_sent: bool,
     headers: InlineList<Header<'a>, 12>,
     payload_hash: &'a [u8],
 }
@@ -71,7 +73,9 @@ impl<'a> CanonicalRequest<'a> {
     /// Collects what is signed.
     ///
     /// `overrides` are headers the signer sets (`x-amz-date`, ...): they replace any of the
-    /// same name in `map`. `filter` says which of `map`'s headers are signed.
+    /// same name in `map`. `filter` says which of `map`'s headers are signed: [`is_signable`]
+    /// for a signer, the `SignedHeaders` list for a verifier (which signs what the client
+    /// listed, `user-agent` or `expect` included, as servers do).
     pub(crate) fn new(
         method: &'a str,
         uri: UriParts<'a>,
@@ -86,7 +90,7 @@ impl<'a> CanonicalRequest<'a> {
         for (name, value) in map {
             let n = name.as_str();
             has_host |= name == http::header::HOST;
-            if !is_signable(n) || !filter(n) || overrides.iter().any(|(o, _)| *o == n) {
+            if !filter(n) || overrides.iter().any(|(o, _)| *o == n) {
                 continue;
             }
             headers.push(Header {
@@ -121,6 +125,7 @@ impl<'a> CanonicalRequest<'a> {
             path: uri.path(),
             query: uri.query(),
             skip_param: "",
+            values_as_sent: false,
             headers,
             payload_hash,
         })
@@ -146,6 +151,32 @@ impl<'a> CanonicalRequest<'a> {
         self
     }
 
+    /// Keeps the values of a repeated query parameter in the order they were sent (sorting
+    /// by name only), as MinIO's clients (minio-go, minio-java) sign them; SigV4 sorts them
+    /// by value. A verifier tries this form when the other fails.
+    pub(crate) fn with_values_in_sent_order(mut self) -> Self {
+        self.values_as_sent = true;
+        self
+    }
+
+    /// Whether a query parameter is sent more than once (its values' order then matters).
+    pub(crate) fn has_repeated_query_names(&self) -> bool {
+        let names = self
+            .query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| p.split_once('=').map_or(p, |(k, _)| k));
+        let mut seen = Vec::new();
+        for name in names {
+            let name = canonical_string(name.as_bytes(), Component::Query);
+            if seen.contains(&name) {
+                return true;
+            }
+            seen.push(name);
+        }
+        false
+    }
+
     /// Writes the canonical request to `out`; `extra_query` is appended to the URI's query
     /// (pre-signing adds its `X-Amz-*` parameters there).
     pub(crate) fn write(&self, extra_query: &str, out: &mut impl ByteSink) {
@@ -154,7 +185,13 @@ impl<'a> CanonicalRequest<'a> {
         let path = if self.path.is_empty() { "/" } else { self.path };
         canonical_encode(path.as_bytes(), Component::Path, out);
         out.put(b"\n");
-        write_query(self.query, extra_query, self.skip_param, out);
+        write_query(
+            self.query,
+            extra_query,
+            self.skip_param,
+            self.values_as_sent,
+            out,
+        );
         out.put(b"\n");
         let mut previous = "";
         for h in self.headers.as_slice() {
@@ -271,8 +308,15 @@ fn write_trimmed(value: &[u8], out: &mut impl ByteSink) {
 ///
 /// `query` is the URI's query, canonicalised here (encoded once, `+` as a space); `extra` is
 /// the signer's own `X-Amz-*` parameters, written in canonical form already, so only split.
-/// A parameter named `skip` is left out.
-fn write_query(query: &str, extra: &str, skip: &str, emit: &mut impl ByteSink) {
+/// A parameter named `skip` is left out. With `values_as_sent`, pairs are sorted by name only
+/// (the sorts are stable), so a repeated name keeps its values in the order sent.
+fn write_query(
+    query: &str,
+    extra: &str,
+    skip: &str,
+    values_as_sent: bool,
+    emit: &mut impl ByteSink,
+) {
     /// Splits `text` into `pairs`; false when a pair is not canonical (never for `trusted`).
     fn collect<'q>(
         text: &'q str,
@@ -311,7 +355,11 @@ fn write_query(query: &str, extra: &str, skip: &str, emit: &mut impl ByteSink) {
         collect(query, false, skip, &mut pairs) & collect(extra, true, skip, &mut pairs);
     if all_canonical {
         let pairs = pairs.as_mut_slice();
-        insertion_sort_by(pairs, |a, b| a < b);
+        if values_as_sent {
+            insertion_sort_by(pairs, |a, b| a.0 < b.0);
+        } else {
+            insertion_sort_by(pairs, |a, b| a < b);
+        }
         emit_pairs(pairs.iter().map(|(k, v)| (*k, *v)), emit);
     } else {
         // Rare: the caller sent something not yet in canonical form. Encode, then sort on
@@ -326,7 +374,11 @@ fn write_query(query: &str, extra: &str, skip: &str, emit: &mut impl ByteSink) {
                 )
             })
             .collect();
-        owned.sort();
+        if values_as_sent {
+            owned.sort_by(|a, b| a.0.cmp(&b.0));
+        } else {
+            owned.sort();
+        }
         emit_pairs(owned.iter().map(|(k, v)| (k.as_str(), v.as_str())), emit);
     }
 }
@@ -348,7 +400,9 @@ mod tests {
 
     fn text(query: &str) -> String {
         let mut out = Vec::new();
-        write_query(query, "", "", &mut |p: &[u8]| out.extend_from_slice(p));
+        write_query(query, "", "", false, &mut |p: &[u8]| {
+            out.extend_from_slice(p)
+        });
         String::from_utf8(out).unwrap()
     }
 

@@ -358,7 +358,7 @@ impl SigV4Signer {
             UriParts::of(request.uri()),
             request.headers(),
             &overrides[..if token.is_some() { 3 } else { 2 }],
-            |_| true,
+            is_signable,
             payload.as_bytes(),
         )?;
         Ok(canonical.to_text(""))
@@ -418,7 +418,7 @@ impl SigV4Signer {
             uri,
             headers,
             &overrides[..if token.is_some() { 3 } else { 2 }],
-            |_| true,
+            is_signable,
             payload.as_bytes(),
         )?;
         let hash = canonical_request_hash(&canonical, "");
@@ -659,7 +659,7 @@ impl SigV4Signer {
             uri,
             headers,
             &[],
-            |_| true,
+            is_signable,
             b"UNSIGNED-PAYLOAD",
         )?;
         params.push(b"X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=");

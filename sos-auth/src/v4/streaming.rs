@@ -609,6 +609,74 @@ mod tests {
         }
     }
 
+    /// The chunk-signature vectors of other signers that start from a given signature rather
+    /// than from a request (`tests/vectors/others/`, see `tests/other_signers.rs`): our chunk
+    /// signer, set at that signature, signs the chunks and the trailer alike.
+    #[test]
+    fn chains_of_other_signers_from_a_given_signature() {
+        let mut checked = 0;
+        for file in [
+            include_str!("../../tests/vectors/others/minio_go.json"),
+            include_str!("../../tests/vectors/others/aws_c_auth.json"),
+            include_str!("../../tests/vectors/others/aws_sdk_java_v2.json"),
+        ] {
+            let file: serde_json::Value = serde_json::from_str(file).unwrap();
+            for case in file["cases"].as_array().unwrap() {
+                // A chain from a seed that is no signature (aws-sdk-java-v2's `sig`) is checked
+                // in `tests/other_signers.rs` only.
+                let (Some(previous), None, None) = (
+                    case["previous_signature"]
+                        .as_str()
+                        .filter(|p| p.len() == 64),
+                    case.get("skip"),
+                    case.get("signing_key"),
+                ) else {
+                    continue;
+                };
+                let text = |key: &str| case[key].as_str().unwrap();
+                let date = AmzDate::parse(text("time")).unwrap();
+                let key = SigningKey::derive(
+                    &Secret::from(text("secret_key")),
+                    date.date(),
+                    text("region"),
+                    "s3",
+                );
+                let mut chain = ChunkSigner::new(
+                    key.mac().clone(),
+                    date,
+                    text("region"),
+                    "s3",
+                    *previous.as_bytes().first_chunk::<64>().unwrap(),
+                    1,
+                    None,
+                );
+                for chunk in case["chunks"].as_array().unwrap() {
+                    let data = chunk["data"]["repeat"]
+                        .as_str()
+                        .unwrap()
+                        .repeat(chunk["data"]["count"].as_u64().unwrap() as usize);
+                    assert_eq!(
+                        chain.sign_chunk(data.as_bytes()),
+                        chunk["signature"].as_str().unwrap(),
+                        "{}",
+                        case["name"]
+                    );
+                }
+                if let Some(trailer) = case.get("trailer") {
+                    let field = |key: &str| trailer[key].as_str().unwrap();
+                    assert_eq!(
+                        chain.sign_trailer(field("name"), field("value")),
+                        field("signature"),
+                        "{}",
+                        case["name"]
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 2);
+    }
+
     #[test]
     fn a_body_with_a_trailer_is_as_long_as_announced() {
         let signer = SigV4Signer::new(Credentials::new("AK", "secret"), "ch-gva-2");

@@ -432,7 +432,15 @@ impl Verifier {
         // A host taken from the URI (HTTP/2 has no Host header) is checked as received, then,
         // when it has capitals, in lower case as our signers and botocore sign it.
         let lowers = canonical.lowers_host();
-        if matches(&canonical.clone().keeping_host_case()) || (lowers && matches(&canonical)) {
+        let either_host = |canonical: &CanonicalRequest<'_>| {
+            matches(&canonical.clone().keeping_host_case()) || (lowers && matches(canonical))
+        };
+        // A repeated query parameter: SigV4 sorts its values; MinIO's clients keep them in
+        // the order sent. Both cover every value, so both are accepted.
+        if either_host(&canonical)
+            || (canonical.has_repeated_query_names()
+                && either_host(&canonical.clone().with_values_in_sent_order()))
+        {
             Ok(key)
         } else {
             Err(Error::SignatureMismatch)
