@@ -49,6 +49,9 @@ impl CreateBucket<'_> {
     /// [`Error::InvalidBucketName`] before sending; `BucketAlreadyExists`,
     /// `BucketAlreadyOwnedByYou`, transport.
     pub async fn send(self) -> Result<()> {
+        // A new bucket's name follows today's rules; requests to existing buckets, the
+        // older ones (see `sos_presign::Endpoint::object_url`).
+        sos_presign::check_bucket_name(self.bucket)?;
         let region = self
             .location
             .unwrap_or_else(|| self.client.endpoint().region().to_owned());

@@ -269,16 +269,7 @@ impl Client {
                 }
                 self.inner
                     .endpoint
-                    .object_url(bucket, op.key.unwrap_or(""))
-                    .map_err(|e| match e {
-                        sos_presign::Error::InvalidBucket { bucket, reason } => {
-                            Error::InvalidBucketName {
-                                bucket,
-                                reason: reason.to_owned(),
-                            }
-                        }
-                        other => Error::Presign(other),
-                    })?
+                    .object_url(bucket, op.key.unwrap_or(""))?
             }
             None => format!(
                 "{}://{}/",

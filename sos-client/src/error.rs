@@ -98,7 +98,21 @@ pub enum Error {
     Acl(#[from] sos_acl::Error),
     /// A pre-signed URL could not be made.
     #[error(transparent)]
-    Presign(#[from] sos_presign::Error),
+    Presign(sos_presign::Error),
+}
+
+impl From<sos_presign::Error> for Error {
+    /// A bucket name sos-presign refuses is [`Error::InvalidBucketName`], whatever built the
+    /// URL; the rest is [`Error::Presign`].
+    fn from(error: sos_presign::Error) -> Self {
+        match error {
+            sos_presign::Error::InvalidBucket { bucket, reason } => Error::InvalidBucketName {
+                bucket,
+                reason: reason.to_owned(),
+            },
+            other => Error::Presign(other),
+        }
+    }
 }
 
 impl From<ServiceError> for Error {

@@ -214,7 +214,27 @@ async fn invalid_input_is_refused_before_any_request() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::InvalidKey(_)), "{err}");
+    let err = client.get_object("no/such", "k").send().await.unwrap_err();
+    assert!(matches!(err, Error::InvalidBucketName { .. }), "{err}");
     assert_eq!(proxy.requests_seen(), 0, "nothing reached the server");
+
+    // Buckets named by S3's older rules (capitals, `_`) exist on some stores: requests to
+    // them go out, and the server answers; and so do reads of keys longer than S3 lets a
+    // new object have.
+    let err = client
+        .get_object("Old_Bucket", "k")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Service(_)), "{err}");
+    assert_eq!(proxy.requests_seen(), 1);
+    let err = client
+        .get_object("fine-bucket", &"k".repeat(1025))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Service(_)), "{err}");
+    assert_eq!(proxy.requests_seen(), 2);
 }
 
 async fn retries_through_faults(target: &Target) {

@@ -202,13 +202,18 @@ impl Endpoint {
     /// The URL of an object (`key` encoded once, see [`encode_key`](crate::encode_key)); an
     /// empty key gives the bucket's URL.
     ///
+    /// The bucket is held to S3's older naming rules (1 to 255 letters of either case,
+    /// digits, `.`, `-` and `_`), under which stores still hold buckets; a new bucket's name
+    /// is checked with [`check_bucket_name`](crate::check_bucket_name).
+    ///
     /// # Errors
-    /// [`Error::InvalidBucket`] for a bucket name S3 refuses (and, virtual-host, a name that
-    /// cannot be a host name).
+    /// [`Error::InvalidBucket`] for a name outside those rules.
     ///
     /// Virtual-host addressing falls back to path-style where a host name cannot work: an
-    /// endpoint that is an IP address (`bucket.127.0.0.1` does not resolve), and, over https,
-    /// a bucket name with dots (the endpoint's wildcard certificate covers one label only).
+    /// endpoint that is an IP address (`bucket.127.0.0.1` does not resolve), a bucket name
+    /// that cannot be a host label (capitals, `_`, `.-`, ..., as botocore does), and, over
+    /// https, a bucket name with dots (the endpoint's wildcard certificate covers one label
+    /// only).
     pub fn object_url(&self, bucket: &str, key: &str) -> Result<String> {
         self.object_url_with_room(bucket, key, 0)
     }
@@ -222,7 +227,7 @@ impl Endpoint {
         room: usize,
     ) -> Result<String> {
         let addressing = self.addressing_for(bucket);
-        crate::key::check_bucket(bucket, addressing)?;
+        crate::key::check_existing_bucket(bucket)?;
         // One buffer, sized for a key that needs a few escapes.
         let mut url = String::with_capacity(
             self.host.len() + bucket.len() + key.len() + key.len() / 2 + 16 + room,
@@ -264,7 +269,7 @@ impl Endpoint {
             .trim_end_matches(']');
         let is_ip = host.parse::<std::net::IpAddr>().is_ok();
         if self.addressing == Addressing::VirtualHost
-            && (is_ip || (self.https && bucket.contains('.')))
+            && (is_ip || (self.https && bucket.contains('.')) || !crate::key::is_host_label(bucket))
         {
             Addressing::Path
         } else {

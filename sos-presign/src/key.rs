@@ -1,7 +1,7 @@
 //! Object keys and bucket names in URLs.
 
 use crate::percent::{is_unreserved, push_escaped};
-use crate::{Addressing, Error, Result};
+use crate::{Error, Result};
 
 /// Encodes an object key for a URL path, once: every byte but `A-Z a-z 0-9 - _ . ~` and `/`
 /// becomes `%XX`. A `.` or `..` segment has its dots encoded too (`%2E`), so that clients and
@@ -50,19 +50,43 @@ pub(crate) fn encode_key_into(key: &str, out: &mut String) {
     out.push_str(&key[run..]);
 }
 
-/// Checks an object key: 1 to 1024 bytes of UTF-8 (S3's limit).
-pub(crate) fn check_key(key: &str) -> Result<()> {
-    match key.len() {
-        0 => Err(Error::InvalidKey("empty")),
-        1..=1024 => Ok(()),
-        _ => Err(Error::InvalidKey("longer than 1024 bytes")),
+/// Checks the key of an object to create: 1 to 1024 bytes of UTF-8 (S3's limit).
+pub(crate) fn check_new_key(key: &str) -> Result<()> {
+    check_key(key)?;
+    if key.len() > 1024 {
+        return Err(Error::InvalidKey("longer than 1024 bytes"));
     }
+    Ok(())
 }
 
-/// The S3 bucket naming rules: 3-63 characters of lower-case letters, digits, `.` and `-`,
-/// starting and ending with a letter or digit, no `..`, not an IP address. Virtual-host
-/// addressing also rules out `.` next to `-`.
-pub(crate) fn check_bucket(bucket: &str, addressing: Addressing) -> Result<()> {
+/// Checks the key of any other request: not empty. Its length is left to the server: some
+/// (Garage) hold keys longer than S3's 1024 bytes, which must stay readable and deletable.
+pub(crate) fn check_key(key: &str) -> Result<()> {
+    if key.is_empty() {
+        return Err(Error::InvalidKey("empty"));
+    }
+    Ok(())
+}
+
+/// Checks the name of a bucket to create by S3's rules: 3 to 63 characters of lower-case
+/// letters, digits, `.` and `-`, starting and ending with a letter or digit, no `..`, not an
+/// IPv4 address, and no `.-` or `-.` (which cannot be part of a host name, and which the
+/// RADOS Gateway refuses). A name that passes works with both path-style and virtual-host
+/// addressing.
+///
+/// Requests to existing buckets are held to S3's older rules only (see
+/// [`Endpoint::object_url`](crate::Endpoint::object_url)): stores still serve buckets
+/// named before the current rules.
+///
+/// ```
+/// use sos_presign::{check_bucket_name, Error};
+/// assert!(check_bucket_name("my-backups.2026").is_ok());
+/// assert!(matches!(check_bucket_name("My_Backups"), Err(Error::InvalidBucket { .. })));
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidBucket`] with the rule the name breaks.
+pub fn check_bucket_name(bucket: &str) -> Result<()> {
     let invalid = |reason| {
         Err(Error::InvalidBucket {
             bucket: bucket.to_owned(),
@@ -96,10 +120,36 @@ pub(crate) fn check_bucket(bucket: &str, addressing: Addressing) -> Result<()> {
     if only_digits_and_dots && bucket.parse::<std::net::Ipv4Addr>().is_ok() {
         return invalid("must not be an IP address");
     }
-    if addressing == Addressing::VirtualHost && dot_dash {
+    if dot_dash {
         return invalid("`.-` and `-.` cannot be part of a host name");
     }
     Ok(())
+}
+
+/// Whether a bucket name can be the first labels of a host name (virtual-host addressing):
+/// the rules of a new bucket's name.
+pub(crate) fn is_host_label(bucket: &str) -> bool {
+    check_bucket_name(bucket).is_ok()
+}
+
+/// Checks the name of the bucket a request addresses by S3's older rules, which stores still
+/// hold buckets under (botocore checks the same): 1 to 255 letters (either case), digits,
+/// `.`, `-` and `_`.
+pub(crate) fn check_existing_bucket(bucket: &str) -> Result<()> {
+    let reason = if bucket.is_empty() || bucket.len() > 255 {
+        "must be 1 to 255 characters long"
+    } else if !bucket
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+    {
+        "only letters, digits, `.`, `-` and `_` are allowed"
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidBucket {
+        bucket: bucket.to_owned(),
+        reason,
+    })
 }
 
 #[cfg(test)]
@@ -108,8 +158,10 @@ mod tests {
 
     #[test]
     fn bucket_rules() {
-        for ok in ["abc", "my-new-bucket", "a.b.c", "0123456789"] {
-            assert!(check_bucket(ok, Addressing::VirtualHost).is_ok(), "{ok}");
+        for ok in ["abc", "my-new-bucket", "a.b.c", "0123456789", "a-b.c-d"] {
+            assert!(check_bucket_name(ok).is_ok(), "{ok}");
+            assert!(check_existing_bucket(ok).is_ok(), "{ok}");
+            assert!(is_host_label(ok), "{ok}");
         }
         for bad in [
             "ab",
@@ -118,26 +170,34 @@ mod tests {
             "-ab",
             "ab-",
             "a..b",
+            "a.-b",
+            "a-.b",
             "192.168.1.1",
             &"a".repeat(64),
         ] {
-            assert!(check_bucket(bad, Addressing::Path).is_err(), "{bad}");
+            assert!(check_bucket_name(bad).is_err(), "{bad}");
+            assert!(!is_host_label(bad), "{bad}");
         }
-        assert!(check_bucket("a.-b", Addressing::Path).is_ok());
-        assert!(check_bucket("a.-b", Addressing::VirtualHost).is_err());
-        assert!(check_bucket("a-.b", Addressing::VirtualHost).is_err());
-        assert!(check_bucket("a-b.c-d", Addressing::VirtualHost).is_ok());
         // Digits and dots that are not an IPv4 address are a valid name.
-        assert!(check_bucket("1.2.3", Addressing::VirtualHost).is_ok());
-        assert!(check_bucket("256.1.1.1", Addressing::VirtualHost).is_ok());
-        assert!(check_bucket("10.0.0.1", Addressing::VirtualHost).is_err());
+        assert!(check_bucket_name("1.2.3").is_ok());
+        assert!(check_bucket_name("256.1.1.1").is_ok());
+        assert!(check_bucket_name("10.0.0.1").is_err());
+        // Older names stay addressable.
+        for old in ["ab", "ABC", "My_Bucket", "a..b", "-x-", &"a".repeat(255)] {
+            assert!(check_existing_bucket(old).is_ok(), "{old}");
+        }
+        for bad in ["", "a/b", "a b", "a?b", "é", &"a".repeat(256)] {
+            assert!(check_existing_bucket(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
     fn key_rules() {
         assert!(check_key("").is_err());
-        assert!(check_key(&"k".repeat(1024)).is_ok());
-        assert!(check_key(&"k".repeat(1025)).is_err());
+        assert!(check_new_key("").is_err());
+        assert!(check_new_key(&"k".repeat(1024)).is_ok());
+        assert!(check_new_key(&"k".repeat(1025)).is_err());
+        assert!(check_key(&"k".repeat(1025)).is_ok());
         assert_eq!(encode_key("~user/a b"), "~user/a%20b");
         assert_eq!(encode_key("./x/."), "%2E/x/%2E");
         assert_eq!(encode_key("..."), "...");

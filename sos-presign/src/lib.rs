@@ -41,6 +41,6 @@ mod presigner;
 pub use content_disposition::attachment;
 pub use endpoint::{Addressing, Endpoint, Zone};
 pub use error::{Error, Result};
-pub use key::encode_key;
+pub use key::{check_bucket_name, encode_key};
 pub use post_policy::{KeyCondition, PostForm, PostPolicy, SuccessAction};
 pub use presigner::{PresignRequest, PresignedRequest, Presigner, SignatureVersion};

@@ -6,7 +6,7 @@ use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method};
 use sos_auth::{Credentials, MAX_PRESIGN_EXPIRY, SigV2Signer, SigV4Signer};
 
-use crate::key::check_key;
+use crate::key::{check_key, check_new_key};
 use crate::percent::{is_unreserved, push_escaped};
 use crate::{Endpoint, Error, Result};
 
@@ -304,7 +304,13 @@ impl PresignRequest<'_> {
             return Err(error);
         }
         if !self.key.is_empty() {
-            check_key(self.key)?;
+            // The 1024-byte limit is S3's for new objects; existing keys (Garage holds
+            // longer ones) stay readable and deletable.
+            if matches!(self.method, Method::PUT | Method::POST) {
+                check_new_key(self.key)?;
+            } else {
+                check_key(self.key)?;
+            }
         }
         // Room for the query below and the signature's parameters (about 330 bytes with
         // a short access key), so that signing extends this buffer without moving it.

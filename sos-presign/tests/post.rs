@@ -195,7 +195,7 @@ fn post_policy_errors() {
     }
     assert!(matches!(
         p.post_form(&PostPolicy::new(
-            "Bad_Bucket",
+            "bad/bucket",
             KeyCondition::Exact("k".into())
         )),
         Err(sos_presign::Error::InvalidBucket { .. })
