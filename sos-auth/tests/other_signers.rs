@@ -538,9 +538,9 @@ fn streaming_vectors_sign_alike() {
             .unwrap();
         let chunks = c.chunks.as_ref().unwrap();
         let mut req = request(c, &c.url);
+        // `content-encoding` stays as the vector sends it (the signer adds none).
         for name in [
             "content-length",
-            "content-encoding",
             "x-amz-decoded-content-length",
             "x-amz-content-sha256",
             "x-amz-date",

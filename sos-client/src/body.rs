@@ -62,6 +62,21 @@ impl RequestBody {
         !matches!(self, Self::Stream { .. })
     }
 
+    /// The SHA-256 of a file body, read once for it (`None` for other bodies).
+    pub(crate) async fn file_sha256(&mut self) -> Result<Option<[u8; 32]>> {
+        use sha2::Digest;
+        let Self::File { path, .. } = self else {
+            return Ok(None);
+        };
+        let path = path.clone();
+        let mut pieces = self.open().await?;
+        let mut hasher = sha2::Sha256::new();
+        while let Some(piece) = pieces.next().await {
+            hasher.update(piece.map_err(|e| Error::io(path.clone(), e))?);
+        }
+        Ok(Some(hasher.finalize().into()))
+    }
+
     /// The body as a stream, for one attempt.
     pub(crate) async fn open(&mut self) -> Result<BoxStream<'static, std::io::Result<Bytes>>> {
         match self {

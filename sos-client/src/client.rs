@@ -386,6 +386,11 @@ impl Client {
             SignatureVersion::V4 => {
                 let https = self.inner.endpoint.scheme() == "https";
                 let unsigned = self.inner.payload_signing == PayloadSigning::Unsigned;
+                // A content coding of the object's own would go as `aws-chunked,gzip` in a
+                // chunk-signed upload, which s3s-fs and the RADOS Gateway store as sent (S3
+                // and Garage store `gzip`): such bodies are hashed whole instead, a file read
+                // twice. A caller's stream cannot be, and keeps `aws-chunked,...`.
+                let own_coding = op.headers.contains_key(http::header::CONTENT_ENCODING);
                 match &op.body {
                     RequestBody::Empty => {
                         self.inner
@@ -397,7 +402,7 @@ impl Client {
                     // chunk signatures, like a file: each chunk is hashed as the one before
                     // it is sent, instead of the whole body before the request starts.
                     RequestBody::Bytes(bytes)
-                        if unsigned || https || bytes.len() <= SIGNED_CHUNK_SIZE =>
+                        if unsigned || https || own_coding || bytes.len() <= SIGNED_CHUNK_SIZE =>
                     {
                         let hash = if unsigned {
                             PayloadHash::Unsigned
@@ -406,6 +411,24 @@ impl Client {
                         };
                         self.inner.v4.sign_at(&mut signing, hash, now)?;
                         reqwest::Body::from(bytes.clone())
+                    }
+                    // An empty file or stream: nothing to frame (the RADOS Gateway refuses an
+                    // `aws-chunked` body of only the final chunk).
+                    RequestBody::File { .. } | RequestBody::Stream { .. } if len == 0 => {
+                        self.inner
+                            .v4
+                            .sign_at(&mut signing, PayloadHash::EMPTY, now)?;
+                        reqwest::Body::from(Bytes::new())
+                    }
+                    RequestBody::File { .. } if own_coding && !unsigned && !https => {
+                        drop(body);
+                        let hash = op.body.file_sha256().await?.ok_or_else(|| {
+                            Error::InvalidInput("a file body went missing".to_owned())
+                        })?;
+                        self.inner
+                            .v4
+                            .sign_at(&mut signing, PayloadHash::Sha256(hash), now)?;
+                        reqwest::Body::wrap_stream(op.body.open().await?)
                     }
                     RequestBody::File { .. } | RequestBody::Stream { .. } if unsigned || https => {
                         self.inner

@@ -688,10 +688,18 @@ impl SigV4Signer {
     /// Signs a streaming upload (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`) and returns the
     /// [`ChunkSigner`] that signs each chunk of the body.
     ///
-    /// Sets `content-encoding: aws-chunked`, `x-amz-decoded-content-length` (the real body
-    /// length) and `content-length` (the length on the wire, chunk framing included, see
-    /// [`ChunkSigner::encoded_length`]) before signing. Use this to upload a body without
-    /// hashing it first; the chunks are signed as they are sent.
+    /// Sets `x-amz-decoded-content-length` (the real body length) and `content-length` (the
+    /// length on the wire, chunk framing included, see [`ChunkSigner::encoded_length`])
+    /// before signing. Use this to upload a body without hashing it first; the chunks are
+    /// signed as they are sent.
+    ///
+    /// `content-encoding`: a coding of the object's own (`gzip`) gets `aws-chunked` in front
+    /// (`aws-chunked,gzip`), as AWS's guide asks and Garage requires; S3 stores `gzip`.
+    /// Without one, none is added: S3 tells the framing from `x-amz-content-sha256`
+    /// (minio-go and the AWS SDK for .NET send no `content-encoding`), and the RADOS Gateway
+    /// stores the header as sent, so every such object would be served with
+    /// `Content-Encoding: aws-chunked`, which browsers and HTTP clients refuse to decode.
+    /// A request that already says `aws-chunked` is left as it is.
     ///
     /// # Errors
     /// As [`sign_at`](Self::sign_at).
@@ -770,10 +778,18 @@ impl SigV4Signer {
         // Sign a copy of the headers with the streaming ones added, so a failure leaves the
         // request as it was.
         let mut headers = request.headers().clone();
-        headers.insert(
-            http::header::CONTENT_ENCODING,
-            HeaderValue::from_static("aws-chunked"),
-        );
+        if let Some(coding) = headers.get(http::header::CONTENT_ENCODING)
+            && !coding
+                .as_bytes()
+                .split(|&b| b == b',')
+                .any(|c| c.trim_ascii().eq_ignore_ascii_case(b"aws-chunked"))
+        {
+            let mut value = b"aws-chunked,".to_vec();
+            value.extend_from_slice(coding.as_bytes());
+            let value = HeaderValue::from_bytes(&value)
+                .map_err(|_| Error::InvalidRequest("bad content-encoding".to_owned()))?;
+            headers.insert(http::header::CONTENT_ENCODING, value);
+        }
         headers.insert(
             HeaderName::from_static("x-amz-decoded-content-length"),
             HeaderValue::from(decoded_length),
