@@ -1,23 +1,38 @@
-//! The commands.
+//! The commands: the dispatcher, buckets, listings, ACL, CORS and signed URLs, and the
+//! helpers the other command modules share.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use futures_util::TryStreamExt;
-use sos_acl::{AccessControlPolicy, Grant, Grantee, Group, Permission};
-use sos_client::{CannedAcl, Client, CorsConfiguration, ListEntry, Metadata, ObjectSummary};
+use sos_acl::{AccessControlPolicy, Grant, Grantee, Group, Owner, Permission};
+use sos_client::{
+    CannedAcl, Client, CorsConfiguration, ErrorCode, ListEntry, ObjectInfo, ObjectSummary,
+};
 
-use crate::args::{Cli, Command, Transfer, Upload};
-use crate::output::{date, progress, size};
+use crate::args::{Cli, Command};
+use crate::filters::PathFilter;
+use crate::output::{date, size};
 use crate::target::S3Path;
 use crate::{Failure, Outcome, config};
 
 /// Safety bound on listings walked by one command (pages of 1000 keys).
-const MAX_PAGES: u64 = 1_000_000;
-const MIB: u64 = 1024 * 1024;
+pub(crate) const MAX_PAGES: u64 = 1_000_000;
+pub(crate) const MIB: u64 = 1024 * 1024;
 
 pub(crate) async fn run(cli: Cli) -> Outcome {
     let client = config::client(&cli.global)?;
+    let endpoint = client.endpoint();
+    let _ = crate::ENDPOINT.set(format!(
+        "{}://{}{}",
+        endpoint.scheme(),
+        endpoint.host(),
+        if endpoint.addressing() == sos_client::Addressing::VirtualHost {
+            ", buckets as host names"
+        } else {
+            ""
+        }
+    ));
     let quiet = cli.global.quiet;
     match cli.command {
         Command::Mb {
@@ -26,6 +41,7 @@ pub(crate) async fn run(cli: Cli) -> Outcome {
             location,
         } => {
             let path = S3Path::parse(&bucket)?;
+            path.bucket_only("mb")?;
             let mut create = client.create_bucket(&path.bucket);
             if let Some(acl) = acl {
                 create = create.acl(canned(&acl)?);
@@ -33,135 +49,251 @@ pub(crate) async fn run(cli: Cli) -> Outcome {
             if let Some(location) = location {
                 create = create.location(location);
             }
-            create.send().await?;
-            info(quiet, &format!("Bucket 's3://{}/' created", path.bucket));
+            create.send().await.at(path.uri())?;
+            info(quiet, &format!("Bucket '{}' created", path.uri()));
             Ok(())
         }
-        Command::Rb { bucket, recursive } => {
-            let path = S3Path::parse(&bucket)?;
-            if recursive {
-                delete_prefix(&client, &path.bucket, "", quiet).await?;
+        Command::Rb {
+            buckets,
+            recursive,
+            force,
+        } => {
+            for bucket in &buckets {
+                remove_bucket(&client, &S3Path::parse(bucket)?, recursive, force, quiet).await?;
             }
-            client.delete_bucket(&path.bucket).await?;
-            info(quiet, &format!("Bucket 's3://{}/' removed", path.bucket));
             Ok(())
         }
         Command::Ls {
             target,
             recursive,
             human_readable_sizes,
-        } => ls(&client, target.as_deref(), recursive, human_readable_sizes).await,
+        } => match target {
+            Some(target) => {
+                ls(
+                    &client,
+                    &S3Path::parse(&target)?,
+                    recursive,
+                    human_readable_sizes,
+                )
+                .await
+            }
+            None => {
+                for bucket in client.list_buckets().await? {
+                    println!("{}  s3://{}", date(bucket.creation_date), bucket.name);
+                }
+                Ok(())
+            }
+        },
+        Command::La {
+            recursive,
+            human_readable_sizes,
+        } => {
+            // A bucket that cannot be listed is reported, and the others still are.
+            let mut failed = 0;
+            for (i, bucket) in client.list_buckets().await?.into_iter().enumerate() {
+                if i > 0 {
+                    println!();
+                }
+                let path = S3Path {
+                    bucket: bucket.name,
+                    key: String::new(),
+                };
+                if let Err(e) = ls(&client, &path, recursive, human_readable_sizes).await {
+                    report(&e);
+                    failed += 1;
+                }
+            }
+            some_failed(failed)
+        }
         Command::Put {
             mut paths,
             recursive,
+            force: _,
+            dry_run,
             upload,
+            filters,
             transfer,
         } => {
             let dest = paths.pop().unwrap_or_default();
-            put(&client, &paths, &dest, recursive, &upload, transfer, quiet).await
+            let options = crate::upload::PutOptions {
+                recursive,
+                dry_run,
+                quiet,
+                filter: PathFilter::new(&filters)?,
+                transfer,
+            };
+            crate::upload::put(&client, &paths, &dest, &upload, &options).await
         }
         Command::Get {
-            source,
-            dest,
+            paths,
             recursive,
             force,
+            skip_existing,
+            filters,
             transfer,
-        } => get(&client, &source, dest, recursive, force, transfer, quiet).await,
-        Command::Del { targets, recursive } => {
-            for target in targets {
-                let path = S3Path::parse(&target)?;
+        } => {
+            let options = crate::download::GetOptions {
+                recursive,
+                force,
+                skip_existing,
+                quiet,
+                filter: PathFilter::new(&filters)?,
+                transfer,
+            };
+            crate::download::get(&client, &paths, &options).await
+        }
+        Command::Del {
+            targets,
+            recursive,
+            force,
+            dry_run,
+            filters,
+        } => {
+            let filter = PathFilter::new(&filters)?;
+            for target in &targets {
+                let path = S3Path::parse(target)?;
                 if recursive {
-                    delete_prefix(&client, &path.bucket, &path.key, quiet).await?;
+                    if path.is_bucket() && !force {
+                        return Err(Failure::Usage(format!(
+                            "this deletes every object of {}: add --force to do it",
+                            path.uri()
+                        )));
+                    }
+                    delete_prefix(&client, &path, &filter, dry_run, quiet).await?;
                 } else {
-                    client
-                        .delete_object(&path.bucket, path.object_key()?)
-                        .await?;
-                    info(quiet, &format!("delete: '{}'", path.display(&path.key)));
+                    let key = path.file_key("del")?;
+                    if dry_run {
+                        info(quiet, &format!("(dry run) delete: '{}'", path.uri()));
+                    } else {
+                        client
+                            .delete_object(&path.bucket, key)
+                            .await
+                            .at(path.uri())?;
+                        info(quiet, &format!("delete: '{}'", path.uri()));
+                    }
                 }
             }
             Ok(())
         }
         Command::Cp {
-            source,
-            dest,
+            paths,
             recursive,
-        } => copy(&client, &source, &dest, recursive, false, quiet).await,
+            upload,
+            filters,
+        } => {
+            let options = crate::copy::CopyOptions {
+                recursive,
+                remove_source: false,
+                quiet,
+                filter: PathFilter::new(&filters)?,
+            };
+            crate::copy::copy(&client, &paths, &upload, &options).await
+        }
         Command::Mv {
-            source,
-            dest,
+            paths,
             recursive,
-        } => copy(&client, &source, &dest, recursive, true, quiet).await,
+            upload,
+            filters,
+        } => {
+            let options = crate::copy::CopyOptions {
+                recursive,
+                remove_source: true,
+                quiet,
+                filter: PathFilter::new(&filters)?,
+            };
+            crate::copy::copy(&client, &paths, &upload, &options).await
+        }
+        Command::Modify {
+            targets,
+            recursive,
+            remove_headers,
+            upload,
+            filters,
+        } => {
+            crate::copy::modify(
+                &client,
+                &targets,
+                recursive,
+                &upload,
+                &remove_headers,
+                &PathFilter::new(&filters)?,
+                quiet,
+            )
+            .await
+        }
         Command::Sync {
             source,
             dest,
-            delete,
+            delete_removed,
             dry_run,
+            skip_existing,
+            no_check_md5,
             upload,
+            filters,
             transfer,
         } => {
             let options = crate::sync::SyncOptions {
-                delete,
+                delete_removed,
                 dry_run,
+                skip_existing,
+                check_md5: !no_check_md5,
                 quiet,
-                part_size: transfer.part_size_mib * MIB,
-                concurrency: transfer.concurrency,
-                metadata: upload_metadata(&upload, None)?,
-                acl: upload_acl(&upload)?,
+                transfer,
+                upload,
+                filter: PathFilter::new(&filters)?,
             };
-            crate::sync::sync(&client, &source, &S3Path::parse(&dest)?, &options).await
+            crate::sync::sync(&client, &source, &dest, &options).await
         }
         Command::Info { target } => info_command(&client, &S3Path::parse(&target)?).await,
         Command::Setacl {
-            target,
+            targets,
             acl,
             acl_public,
             acl_private,
             grants,
             revokes,
+            recursive,
+            filters,
         } => {
-            let path = S3Path::parse(&target)?;
             let canned_acl = match (acl, acl_public, acl_private) {
-                (Some(a), false, false) => Some(canned(&a)?),
-                (None, true, false) => Some(CannedAcl::PublicRead),
+                (Some(a), _, _) => Some(canned(&a)?),
+                (None, true, _) => Some(CannedAcl::PublicRead),
                 (None, false, true) => Some(CannedAcl::Private),
                 (None, false, false) => None,
-                _ => {
-                    return Err(Failure::Usage(
-                        "give one of --acl, --acl-public, --acl-private".to_owned(),
-                    ));
-                }
             };
             if canned_acl.is_none() && grants.is_empty() && revokes.is_empty() {
                 return Err(Failure::Usage(
-                    "nothing to do: give --acl, --acl-public, --acl-private, --grant or --revoke"
+                    "nothing to do: give --acl-public, --acl-private, --acl, --acl-grant or \
+                     --acl-revoke"
                         .to_owned(),
                 ));
             }
-            if let Some(acl) = canned_acl {
-                if path.is_bucket() {
-                    client.set_bucket_acl(&path.bucket, acl).await?;
+            let change = AclChange {
+                canned: canned_acl,
+                grants: grants
+                    .iter()
+                    .map(|g| parse_grant(g))
+                    .collect::<Result<_, _>>()?,
+                revokes: revokes
+                    .iter()
+                    .map(|r| parse_revoke(r))
+                    .collect::<Result<_, _>>()?,
+            };
+            let filter = PathFilter::new(&filters)?;
+            for target in &targets {
+                let path = S3Path::parse(target)?;
+                if recursive {
+                    for object in list_under(&client, &path, &filter).await? {
+                        let one = S3Path {
+                            bucket: path.bucket.clone(),
+                            key: object.key,
+                        };
+                        set_acl(&client, &one, &change, quiet).await?;
+                    }
                 } else {
-                    client.set_object_acl(&path.bucket, &path.key, acl).await?;
+                    set_acl(&client, &path, &change, quiet).await?;
                 }
             }
-            if !grants.is_empty() || !revokes.is_empty() {
-                let mut policy = get_acl(&client, &path).await?;
-                for revoke in &revokes {
-                    let grantee = parse_grantee(revoke)?;
-                    policy.grants.retain(|g| !g.grantee.same_identity(&grantee));
-                }
-                for grant in &grants {
-                    policy.grants.push(parse_grant(grant)?);
-                }
-                if path.is_bucket() {
-                    client.put_bucket_acl(&path.bucket, &policy).await?;
-                } else {
-                    client
-                        .put_object_acl(&path.bucket, &path.key, &policy)
-                        .await?;
-                }
-            }
-            info(quiet, &format!("{}: ACL updated", path.display(&path.key)));
             Ok(())
         }
         Command::Getacl { target, xml } => {
@@ -174,8 +306,20 @@ pub(crate) async fn run(cli: Cli) -> Outcome {
             }
             Ok(())
         }
-        Command::Setcors { bucket, file } => {
-            let path = S3Path::parse(&bucket)?;
+        Command::Setcors { args } => {
+            // s3cmd's order is FILE s3://BUCKET; the other one is taken too.
+            let (bucket, file) = match args.as_slice() {
+                [a, b] if a.starts_with("s3://") && !b.starts_with("s3://") => (a, b),
+                [a, b] if b.starts_with("s3://") && !a.starts_with("s3://") => (b, a),
+                _ => {
+                    return Err(Failure::Usage(
+                        "setcors takes a file and an s3://BUCKET".to_owned(),
+                    ));
+                }
+            };
+            let path = S3Path::parse(bucket)?;
+            path.bucket_only("setcors")?;
+            let file = PathBuf::from(file);
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| Failure::Usage(format!("{}: {e}", file.display())))?;
             let cors = if text.trim_start().starts_with('{') {
@@ -186,16 +330,17 @@ pub(crate) async fn run(cli: Cli) -> Outcome {
                     .map_err(|e| Failure::Usage(format!("{}: {e}", file.display())))?
             };
             cors.validate()?;
-            client.put_bucket_cors(&path.bucket, &cors).await?;
-            info(
-                quiet,
-                &format!("s3://{}/: CORS configuration set", path.bucket),
-            );
+            client
+                .put_bucket_cors(&path.bucket, &cors)
+                .await
+                .at(path.uri())?;
+            info(quiet, &format!("{}: CORS configuration set", path.uri()));
             Ok(())
         }
         Command::Getcors { bucket, json } => {
             let path = S3Path::parse(&bucket)?;
-            match client.get_bucket_cors(&path.bucket).await? {
+            path.bucket_only("getcors")?;
+            match client.get_bucket_cors(&path.bucket).await.at(path.uri())? {
                 Some(cors) if json => println!(
                     "{}",
                     serde_json::to_string_pretty(&cors)
@@ -204,8 +349,8 @@ pub(crate) async fn run(cli: Cli) -> Outcome {
                 Some(cors) => println!("{}", cors.to_xml()),
                 None => {
                     return Err(Failure::NotFound(format!(
-                        "s3://{}/ has no CORS configuration",
-                        path.bucket
+                        "{} has no CORS configuration",
+                        path.uri()
                     )));
                 }
             }
@@ -213,10 +358,14 @@ pub(crate) async fn run(cli: Cli) -> Outcome {
         }
         Command::Delcors { bucket } => {
             let path = S3Path::parse(&bucket)?;
-            client.delete_bucket_cors(&path.bucket).await?;
+            path.bucket_only("delcors")?;
+            client
+                .delete_bucket_cors(&path.bucket)
+                .await
+                .at(path.uri())?;
             info(
                 quiet,
-                &format!("s3://{}/: CORS configuration deleted", path.bucket),
+                &format!("{}: CORS configuration deleted", path.uri()),
             );
             Ok(())
         }
@@ -226,7 +375,7 @@ pub(crate) async fn run(cli: Cli) -> Outcome {
             expires,
         } => {
             let path = S3Path::parse(&target)?;
-            let key = path.object_key()?;
+            let key = path.file_key("presign")?;
             let request = match method.to_ascii_uppercase().as_str() {
                 "GET" => client.presigner().get_object(&path.bucket, key),
                 "PUT" => client.presigner().put_object(&path.bucket, key),
@@ -245,68 +394,182 @@ pub(crate) async fn run(cli: Cli) -> Outcome {
             println!("{}", signed.url);
             Ok(())
         }
+        Command::Signurl {
+            target,
+            expiry,
+            content_disposition,
+            content_type,
+        } => {
+            let path = S3Path::parse(&target)?;
+            let key = path.file_key("signurl")?;
+            let at = expiry_time(&expiry, SystemTime::now())?;
+            let mut request = client.presigner().get_object(&path.bucket, key);
+            if let Some(cd) = &content_disposition {
+                request = request.response_content_disposition(cd);
+            }
+            if let Some(ct) = &content_type {
+                request = request.response_content_type(ct);
+            }
+            let signed = request
+                .expires_at(at)
+                .sign()
+                .map_err(|e| Failure::Usage(e.to_string()))?;
+            println!("{}", signed.url);
+            Ok(())
+        }
         Command::Du {
             target,
             human_readable_sizes,
         } => du(&client, target.as_deref(), human_readable_sizes).await,
+        Command::Multipart { target, upload_id } => {
+            crate::multipart::list_uploads(&client, &S3Path::parse(&target)?, upload_id).await
+        }
+        Command::Listmp { target, upload_id } => {
+            crate::multipart::list_parts(&client, &S3Path::parse(&target)?, upload_id).await
+        }
+        Command::Abortmp { target, upload_id } => {
+            crate::multipart::abort(&client, &S3Path::parse(&target)?, upload_id, quiet).await
+        }
     }
 }
 
-fn info(quiet: bool, message: &str) {
+/// Names the bucket or object a client error is about.
+pub(crate) trait At<T> {
+    fn at(self, what: impl Into<String>) -> Result<T, Failure>;
+}
+
+impl<T> At<T> for Result<T, sos_client::Error> {
+    fn at(self, what: impl Into<String>) -> Result<T, Failure> {
+        self.map_err(|e| Failure::At(what.into(), e))
+    }
+}
+
+pub(crate) fn info(quiet: bool, message: &str) {
     if !quiet {
         println!("{message}");
     }
 }
 
-fn canned(text: &str) -> Result<CannedAcl, Failure> {
+pub(crate) fn canned(text: &str) -> Result<CannedAcl, Failure> {
     text.parse::<CannedAcl>()
         .map_err(|e| Failure::Usage(format!("--acl {text}: {e}")))
 }
 
-fn upload_acl(upload: &Upload) -> Result<Option<CannedAcl>, Failure> {
-    match (&upload.acl, upload.acl_public) {
-        (Some(_), true) => Err(Failure::Usage("--acl and --acl-public together".to_owned())),
-        (Some(acl), false) => Ok(Some(canned(acl)?)),
-        (None, true) => Ok(Some(CannedAcl::PublicRead)),
-        (None, false) => Ok(None),
-    }
-}
-
-/// The metadata of an upload: flags, and the content type guessed from `file` if not given.
-pub(crate) fn upload_metadata(upload: &Upload, file: Option<&Path>) -> Result<Metadata, Failure> {
-    let mut meta = Metadata::new();
-    if let Some(ct) = &upload.content_type {
-        meta = meta.content_type(ct.clone());
-    } else if let Some(file) = file {
-        meta = meta.content_type(guess_content_type(file));
-    }
-    if let Some(cc) = &upload.cache_control {
-        meta = meta.cache_control(cc.clone());
-    }
-    for pair in &upload.meta {
-        let (name, value) = pair
-            .split_once('=')
-            .ok_or_else(|| Failure::Usage(format!("--meta {pair}: expected NAME=VALUE")))?;
-        meta = meta.user(name, value);
-    }
-    Ok(meta)
-}
-
-pub(crate) fn guess_content_type(file: &Path) -> String {
-    mime_guess::from_path(file)
-        .first_raw()
-        .unwrap_or("application/octet-stream")
-        .to_owned()
-}
-
-async fn ls(client: &Client, target: Option<&str>, recursive: bool, human: bool) -> Outcome {
-    let Some(target) = target else {
-        for bucket in client.list_buckets().await? {
-            println!("{}  s3://{}", date(bucket.creation_date), bucket.name);
-        }
-        return Ok(());
+/// When a `signurl` URL expires: `+SECONDS` from `now`, or seconds since 1970.
+fn expiry_time(text: &str, now: SystemTime) -> Result<SystemTime, Failure> {
+    let bad = || {
+        Failure::Usage(format!(
+            "expiry `{text}`: give a Unix time (seconds since 1970) or +SECONDS"
+        ))
     };
-    let path = S3Path::parse(target)?;
+    let at = match text.strip_prefix('+') {
+        Some(offset) => now + Duration::from_secs(offset.parse().map_err(|_| bad())?),
+        None => SystemTime::UNIX_EPOCH + Duration::from_secs(text.parse().map_err(|_| bad())?),
+    };
+    if at <= now {
+        return Err(Failure::Usage(format!(
+            "expiry `{text}` is not in the future"
+        )));
+    }
+    Ok(at)
+}
+
+/// HEAD of an object, with a message that says what is missing: the gateway answers a HEAD
+/// in a missing bucket with a bare 404, which the client reads as `NoSuchKey`.
+pub(crate) async fn head(client: &Client, path: &S3Path) -> Result<ObjectInfo, Failure> {
+    match client.head_object(&path.bucket, &path.key).await {
+        Ok(info) => Ok(info),
+        Err(e) if e.is_not_found() => Err(not_found(client, path).await),
+        Err(e) => Err(Failure::At(path.uri(), e)),
+    }
+}
+
+/// What to say when `path` was not found: the bucket or the object is missing.
+pub(crate) async fn not_found(client: &Client, path: &S3Path) -> Failure {
+    if let Ok(false) = client.bucket_exists(&path.bucket).await {
+        return Failure::NotFound(format!(
+            "s3://{}/: no such bucket (NoSuchBucket)",
+            path.bucket
+        ));
+    }
+    if path.key.ends_with('/') {
+        return Failure::NotFound(format!(
+            "{}: no such object (it ends with `/`: use --recursive for what is under it)",
+            path.uri()
+        ));
+    }
+    Failure::NotFound(format!("{}: no such object (NoSuchKey)", path.uri()))
+}
+
+/// Every object under `path`'s prefix that the filter takes (matched on the key relative
+/// to the prefix's folder, as s3cmd does).
+pub(crate) async fn list_under(
+    client: &Client,
+    path: &S3Path,
+    filter: &PathFilter,
+) -> Result<Vec<ObjectSummary>, Failure> {
+    let base = base_of(&path.key).len();
+    let objects: Vec<ObjectSummary> = client
+        .list_objects(path.bucket.clone())
+        .prefix(path.key.clone())
+        .max_pages(MAX_PAGES)
+        .objects()
+        .try_collect()
+        .await
+        .at(path.uri())?;
+    Ok(objects
+        .into_iter()
+        .filter(|o| filter.accepts(&o.key[base..]))
+        .collect())
+}
+
+/// The folder part of a prefix, up to and including its last `/` (empty when it has none).
+/// What a recursive command names relative to, as s3cmd and rsync: `s3://b/dir/` gives the
+/// objects in `dir`, `s3://b/dir` gives `dir` itself (`dir/...` relative to the bucket).
+pub(crate) fn base_of(prefix: &str) -> &str {
+    prefix.rfind('/').map_or("", |i| &prefix[..=i])
+}
+
+/// `dir/` for a non-empty prefix without a slash: keys given as a prefix end with `/`.
+pub(crate) fn prefix_of(key: &str) -> String {
+    if key.is_empty() || key.ends_with('/') {
+        key.to_owned()
+    } else {
+        format!("{key}/")
+    }
+}
+
+async fn remove_bucket(
+    client: &Client,
+    path: &S3Path,
+    recursive: bool,
+    force: bool,
+    quiet: bool,
+) -> Outcome {
+    path.bucket_only("rb")?;
+    let empty_first = recursive || force;
+    let result = match client.delete_bucket(&path.bucket).await {
+        Err(e) if e.code() == Some(&ErrorCode::BucketNotEmpty) && empty_first => {
+            delete_prefix(client, path, &PathFilter::default(), false, quiet).await?;
+            client.delete_bucket(&path.bucket).await
+        }
+        other => other,
+    };
+    match result {
+        Ok(()) => {
+            info(quiet, &format!("Bucket '{}' removed", path.uri()));
+            Ok(())
+        }
+        Err(e) if force && e.code() == Some(&ErrorCode::NoSuchBucket) => Ok(()),
+        Err(e) if e.code() == Some(&ErrorCode::BucketNotEmpty) => Err(Failure::Other(format!(
+            "{}: {e}; `rb --recursive` deletes its objects first",
+            path.uri()
+        ))),
+        Err(e) => Err(Failure::At(path.uri(), e)),
+    }
+}
+
+async fn ls(client: &Client, path: &S3Path, recursive: bool, human: bool) -> Outcome {
     let mut list = client
         .list_objects(path.bucket.clone())
         .prefix(path.key.clone())
@@ -315,24 +578,20 @@ async fn ls(client: &Client, target: Option<&str>, recursive: bool, human: bool)
         list = list.delimiter("/");
     }
     let mut entries = list.entries();
-    while let Some(entry) = entries.try_next().await? {
+    while let Some(entry) = entries.try_next().await.at(path.uri())? {
         match entry {
             ListEntry::Prefix(prefix) => {
                 println!("{:>16}  {:>10}   {}", "", "DIR", path.display(&prefix));
             }
-            ListEntry::Object(o) => print_object(&path, &o, human),
+            ListEntry::Object(o) => println!(
+                "{}  {:>10}   {}",
+                date(o.last_modified),
+                size(o.size, human),
+                path.display(&o.key)
+            ),
         }
     }
     Ok(())
-}
-
-fn print_object(path: &S3Path, o: &ObjectSummary, human: bool) {
-    println!(
-        "{}  {:>10}   {}",
-        date(o.last_modified),
-        size(o.size, human),
-        path.display(&o.key)
-    );
 }
 
 async fn du(client: &Client, target: Option<&str>, human: bool) -> Outcome {
@@ -349,8 +608,9 @@ async fn du(client: &Client, target: Option<&str>, human: bool) -> Outcome {
             .collect(),
     };
     let mut total = (0u64, 0u64);
+    let mut failed = 0;
     for path in &targets {
-        let (bytes, count) = client
+        let usage = client
             .list_objects(path.bucket.clone())
             .prefix(path.key.clone())
             .max_pages(MAX_PAGES)
@@ -359,22 +619,50 @@ async fn du(client: &Client, target: Option<&str>, human: bool) -> Outcome {
                 (0u64, 0u64),
                 |(b, n), o| async move { Ok((b + o.size, n + 1)) },
             )
-            .await?;
+            .await
+            .at(path.uri());
+        let (bytes, count) = match usage {
+            Ok(usage) => usage,
+            // Every bucket: one that cannot be listed is reported, the others still are.
+            Err(e) if target.is_none() => {
+                report(&e);
+                failed += 1;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         println!(
             "{:>10} {:>8} objects {}",
             size(bytes, human),
             count,
-            path.display(&path.key)
+            path.uri()
         );
         total = (total.0 + bytes, total.1 + count);
     }
     if targets.len() > 1 {
         println!("{:>10} {:>8} objects Total", size(total.0, human), total.1);
     }
-    Ok(())
+    some_failed(failed)
+}
+
+/// Prints an error that does not stop the command.
+fn report(failure: &Failure) {
+    eprintln!("error: {failure}");
+}
+
+/// The outcome of a command that went on after `failed` errors.
+fn some_failed(failed: usize) -> Outcome {
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(Failure::Other(format!(
+            "{failed} bucket(s) could not be listed"
+        )))
+    }
 }
 
 /// Every file under `dir`, with its path relative to `dir` (`/`-separated), sorted.
+/// Symbolic links are not followed (as s3cmd without --follow-symlinks).
 pub(crate) fn walk(dir: &Path) -> Result<Vec<(PathBuf, String)>, Failure> {
     let mut out = Vec::new();
     let mut stack = vec![(dir.to_owned(), String::new())];
@@ -383,7 +671,14 @@ pub(crate) fn walk(dir: &Path) -> Result<Vec<(PathBuf, String)>, Failure> {
             .map_err(|e| Failure::Other(format!("{}: {e}", current.display())))?;
         for entry in entries {
             let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                // A key is UTF-8: a name that is not cannot be one.
+                eprintln!(
+                    "warning: {} skipped: its name is not UTF-8",
+                    entry.path().display()
+                );
+                continue;
+            };
             let rel_name = if rel.is_empty() {
                 name
             } else {
@@ -401,278 +696,137 @@ pub(crate) fn walk(dir: &Path) -> Result<Vec<(PathBuf, String)>, Failure> {
     Ok(out)
 }
 
-async fn put(
+/// Deletes every object under `path` the filter takes, in batches of 1000.
+pub(crate) async fn delete_prefix(
     client: &Client,
-    sources: &[String],
-    dest: &str,
-    recursive: bool,
-    upload: &Upload,
-    transfer: Transfer,
+    path: &S3Path,
+    filter: &PathFilter,
+    dry_run: bool,
     quiet: bool,
 ) -> Outcome {
-    let dest = S3Path::parse(dest)?;
-    let mut jobs: Vec<(PathBuf, String)> = Vec::new();
-    let many = sources.len() > 1 || recursive;
-    for source in sources {
-        let path = PathBuf::from(source);
-        if path.is_dir() {
-            if !recursive {
-                return Err(Failure::Usage(format!(
-                    "{source} is a directory: use --recursive"
-                )));
-            }
-            let base = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            for (file, rel) in walk(&path)? {
-                let key = if source.ends_with('/') || base.is_empty() {
-                    format!("{}{rel}", prefix_of(&dest.key))
-                } else {
-                    format!("{}{base}/{rel}", prefix_of(&dest.key))
-                };
-                jobs.push((file, key));
-            }
-        } else {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .ok_or_else(|| Failure::Usage(format!("{source}: not a file")))?;
-            let key = if dest.key.is_empty() || dest.key.ends_with('/') || many {
-                format!("{}{name}", prefix_of(&dest.key))
-            } else {
-                dest.key.clone()
-            };
-            jobs.push((path, key));
+    let keys: Vec<String> = list_under(client, path, filter)
+        .await?
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    if keys.is_empty() {
+        if !quiet {
+            eprintln!("warning: no object under {}", path.uri());
         }
+        return Ok(());
     }
-    let acl = upload_acl(upload)?;
-    for (file, key) in jobs {
-        let meta = upload_metadata(upload, Some(&file))?;
-        upload_file(
-            client,
-            &file,
-            &dest.bucket,
-            &key,
-            meta,
-            acl,
-            transfer,
-            quiet,
-        )
-        .await?;
-        info(
-            quiet,
-            &format!("upload: '{}' -> '{}'", file.display(), dest.display(&key)),
-        );
-    }
-    Ok(())
-}
-
-/// `dir/` for a non-empty prefix without a slash... keys given as a prefix end with `/`.
-fn prefix_of(key: &str) -> String {
-    if key.is_empty() || key.ends_with('/') {
-        key.to_owned()
-    } else {
-        format!("{key}/")
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn upload_file(
-    client: &Client,
-    file: &Path,
-    bucket: &str,
-    key: &str,
-    meta: Metadata,
-    acl: Option<CannedAcl>,
-    transfer: Transfer,
-    quiet: bool,
-) -> Outcome {
-    let len = std::fs::metadata(file)
-        .map_err(|e| Failure::Other(format!("{}: {e}", file.display())))?
-        .len();
-    let bar = progress(Some(len), key, quiet);
-    let progress_bar = bar.clone();
-    let mut job = client
-        .upload(bucket, key)
-        .part_size(transfer.part_size_mib * MIB)
-        .concurrency(transfer.concurrency)
-        .metadata(meta)
-        .on_progress(move |p| progress_bar.set_position(p.transferred));
-    if let Some(acl) = acl {
-        job = job.acl(acl);
-    }
-    let result = job.file(file).await;
-    bar.finish_and_clear();
-    result?;
-    Ok(())
-}
-
-async fn get(
-    client: &Client,
-    source: &str,
-    dest: Option<PathBuf>,
-    recursive: bool,
-    force: bool,
-    transfer: Transfer,
-    quiet: bool,
-) -> Outcome {
-    let source = S3Path::parse(source)?;
-    let mut jobs: Vec<(String, PathBuf)> = Vec::new();
-    if recursive {
-        let dir = dest.unwrap_or_else(|| PathBuf::from("."));
-        let keys: Vec<ObjectSummary> = client
-            .list_objects(source.bucket.clone())
-            .prefix(source.key.clone())
-            .max_pages(MAX_PAGES)
-            .objects()
-            .try_collect()
-            .await?;
-        for object in keys {
-            let rel = object.key[source.key.len()..].trim_start_matches('/');
-            // Keys that are not safe relative paths are not written outside `dir`.
-            if rel.is_empty()
-                || rel.ends_with('/')
-                || rel
-                    .split('/')
-                    .any(|c| c.is_empty() || c == "." || c == "..")
-            {
-                info(
-                    quiet,
-                    &format!("skip: '{}' (not a file path)", source.display(&object.key)),
-                );
-                continue;
-            }
-            jobs.push((object.key.clone(), dir.join(rel)));
+    if dry_run {
+        for key in &keys {
+            info(quiet, &format!("(dry run) delete: '{}'", path.display(key)));
         }
-    } else {
-        let key = source.object_key()?.to_owned();
-        let name = key.rsplit('/').next().unwrap_or(&key).to_owned();
-        let file = match dest {
-            Some(d) if d.is_dir() => d.join(&name),
-            Some(d) => d,
-            None => PathBuf::from(&name),
-        };
-        jobs.push((key, file));
+        return Ok(());
     }
-    for (key, file) in jobs {
-        if file.exists() && !force {
-            return Err(Failure::Usage(format!(
-                "{} exists: use --force to overwrite",
-                file.display()
-            )));
-        }
-        if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
-        }
-        let info_ = client.head_object(&source.bucket, &key).await?;
-        let bar = progress(Some(info_.content_length), &key, quiet);
-        let progress_bar = bar.clone();
-        let result = client
-            .download(&source.bucket, &key)
-            .part_size(transfer.part_size_mib * MIB)
-            .concurrency(transfer.concurrency)
-            .on_progress(move |p| progress_bar.set_position(p.transferred))
-            .to_file(&file)
-            .await;
-        bar.finish_and_clear();
-        result?;
-        info(
-            quiet,
-            &format!(
-                "download: '{}' -> '{}'",
-                source.display(&key),
-                file.display()
-            ),
-        );
-    }
-    Ok(())
-}
-
-async fn delete_prefix(client: &Client, bucket: &str, prefix: &str, quiet: bool) -> Outcome {
-    let keys: Vec<String> = client
-        .list_objects(bucket.to_owned())
-        .prefix(prefix.to_owned())
-        .max_pages(MAX_PAGES)
-        .objects()
-        .map_ok(|o| o.key)
-        .try_collect()
-        .await?;
-    let out = client.delete_objects(bucket, &keys).await?;
+    let out = client
+        .delete_objects(&path.bucket, &keys)
+        .await
+        .at(path.uri())?;
     for key in &out.deleted {
-        info(quiet, &format!("delete: 's3://{bucket}/{key}'"));
+        info(quiet, &format!("delete: '{}'", path.display(key)));
     }
     if let Some(first) = out.errors.first() {
         return Err(Failure::Other(format!(
-            "{} keys could not be deleted; first: {} ({}: {})",
+            "{} objects could not be deleted; first: {} ({}{})",
             out.errors.len(),
-            first.key,
+            path.display(&first.key),
             first.code,
-            first.message
+            if first.message.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", first.message)
+            }
         )));
     }
     Ok(())
 }
 
-async fn copy(
+pub(crate) async fn get_acl(
     client: &Client,
-    source: &str,
-    dest: &str,
-    recursive: bool,
-    remove: bool,
-    quiet: bool,
-) -> Outcome {
-    let source = S3Path::parse(source)?;
-    let dest = S3Path::parse(dest)?;
-    let mut jobs: Vec<(String, String)> = Vec::new();
-    if recursive {
-        let objects: Vec<ObjectSummary> = client
-            .list_objects(source.bucket.clone())
-            .prefix(source.key.clone())
-            .max_pages(MAX_PAGES)
-            .objects()
-            .try_collect()
-            .await?;
-        for o in objects {
-            let rel = &o.key[source.key.len()..];
-            jobs.push((o.key.clone(), format!("{}{}", dest.key, rel)));
-        }
+    path: &S3Path,
+) -> Result<AccessControlPolicy, Failure> {
+    if path.is_bucket() {
+        client.get_bucket_acl(&path.bucket).await.at(path.uri())
     } else {
-        let key = source.object_key()?.to_owned();
-        let target = if dest.key.is_empty() || dest.key.ends_with('/') {
-            format!("{}{}", dest.key, key.rsplit('/').next().unwrap_or(&key))
-        } else {
-            dest.key.clone()
-        };
-        jobs.push((key, target));
-    }
-    let verb = if remove { "move" } else { "copy" };
-    for (from, to) in jobs {
-        client
-            .copy_object(&source.bucket, &from, &dest.bucket, &to)
-            .send()
-            .await?;
-        if remove {
-            client.delete_object(&source.bucket, &from).await?;
+        match client.get_object_acl(&path.bucket, &path.key).await {
+            Ok(acl) => Ok(acl),
+            Err(e) if e.is_not_found() => Err(not_found(client, path).await),
+            Err(e) => Err(Failure::At(path.uri(), e)),
         }
-        info(
-            quiet,
-            &format!(
-                "{verb}: '{}' -> '{}'",
-                source.display(&from),
-                dest.display(&to)
-            ),
-        );
     }
-    Ok(())
 }
 
-async fn get_acl(client: &Client, path: &S3Path) -> Result<AccessControlPolicy, Failure> {
-    Ok(if path.is_bucket() {
-        client.get_bucket_acl(&path.bucket).await?
-    } else {
-        client.get_object_acl(&path.bucket, &path.key).await?
-    })
+/// Whether a policy is what every new object gets: its owner's `FULL_CONTROL` alone.
+pub(crate) fn is_default_acl(policy: &AccessControlPolicy) -> bool {
+    let owner: &Owner = &policy.owner;
+    policy.equivalent(
+        &AccessControlPolicy::new(owner.clone())
+            .with_grant(Grant::new(owner.as_grantee(), Permission::FullControl)),
+    )
+}
+
+struct AclChange {
+    canned: Option<CannedAcl>,
+    grants: Vec<Grant>,
+    /// Grantee, and the permission (`None`: every permission).
+    revokes: Vec<(Grantee, Option<Permission>)>,
+}
+
+async fn set_acl(client: &Client, path: &S3Path, change: &AclChange, quiet: bool) -> Outcome {
+    if let Some(acl) = change.canned {
+        let result = if path.is_bucket() {
+            client.set_bucket_acl(&path.bucket, acl).await
+        } else {
+            client.set_object_acl(&path.bucket, &path.key, acl).await
+        };
+        match result {
+            Ok(()) => {}
+            Err(e) if e.is_not_found() && !path.is_bucket() => {
+                return Err(not_found(client, path).await);
+            }
+            Err(e) => return Err(Failure::At(path.uri(), e)),
+        }
+    }
+    if !change.grants.is_empty() || !change.revokes.is_empty() {
+        let mut policy = get_acl(client, path).await?;
+        for (grantee, permission) in &change.revokes {
+            policy.grants.retain(|g| {
+                !(g.grantee.same_identity(grantee) && permission.is_none_or(|p| p == g.permission))
+            });
+        }
+        for grant in &change.grants {
+            if !policy.grants.iter().any(|g| {
+                g.grantee.same_identity(&grant.grantee) && g.permission == grant.permission
+            }) {
+                policy.grants.push(grant.clone());
+            }
+        }
+        if path.is_bucket() {
+            client
+                .put_bucket_acl(&path.bucket, &policy)
+                .await
+                .at(path.uri())?;
+        } else {
+            client
+                .put_object_acl(&path.bucket, &path.key, &policy)
+                .await
+                .at(path.uri())?;
+        }
+    }
+    let what = match change.canned {
+        Some(_) if !change.grants.is_empty() || !change.revokes.is_empty() => {
+            "ACL updated".to_owned()
+        }
+        Some(CannedAcl::PublicRead) => "ACL set to Public".to_owned(),
+        Some(CannedAcl::Private) => "ACL set to Private".to_owned(),
+        Some(acl) => format!("ACL set to {}", acl.as_str()),
+        None => "ACL updated".to_owned(),
+    };
+    info(quiet, &format!("{}: {what}", path.uri()));
+    Ok(())
 }
 
 fn grantee_text(grantee: &Grantee) -> String {
@@ -701,35 +855,61 @@ fn print_acl(policy: &AccessControlPolicy) {
 
 fn parse_grantee(text: &str) -> Result<Grantee, Failure> {
     Ok(match text {
-        "all-users" | "anyone" | "everyone" => Grantee::ALL_USERS,
+        "all-users" | "anyone" | "everyone" | "anon" => Grantee::ALL_USERS,
         "authenticated-users" => Grantee::AUTHENTICATED_USERS,
         t if t.starts_with("email:") => Grantee::email(&t[6..]),
         t if t.starts_with("id:") => Grantee::user(&t[3..]),
         t if t.starts_with("http://") || t.starts_with("https://") => {
             Grantee::Group(Group::from_uri(t))
         }
+        // s3cmd: an address with `@` is an e-mail grantee, anything else a canonical id.
+        t if t.contains('@') => Grantee::email(t),
         t if !t.is_empty() => Grantee::user(t),
         _ => return Err(Failure::Usage("an empty grantee".to_owned())),
     })
 }
 
+/// `read`, `write`, `read_acp`, `write_acp`, `full_control` (s3cmd's names, `-` taken for
+/// `_`); `all` is `full_control` in a grant, and every permission in a revoke.
+fn parse_permission(text: &str) -> Option<Option<Permission>> {
+    Some(Some(
+        match text.to_ascii_lowercase().replace('-', "_").as_str() {
+            "read" => Permission::Read,
+            "write" => Permission::Write,
+            "read_acp" => Permission::ReadAcp,
+            "write_acp" => Permission::WriteAcp,
+            "full_control" | "full" => Permission::FullControl,
+            "all" => return Some(None),
+            _ => return None,
+        },
+    ))
+}
+
 fn parse_grant(text: &str) -> Result<Grant, Failure> {
-    let (perm, grantee) = text
-        .split_once(':')
-        .ok_or_else(|| Failure::Usage(format!("--grant {text}: expected PERMISSION:GRANTEE")))?;
-    let permission = match perm.to_ascii_lowercase().replace('_', "-").as_str() {
-        "read" => Permission::Read,
-        "write" => Permission::Write,
-        "read-acp" => Permission::ReadAcp,
-        "write-acp" => Permission::WriteAcp,
-        "full-control" | "full" | "all" => Permission::FullControl,
-        other => {
+    let (perm, grantee) = text.split_once(':').ok_or_else(|| {
+        Failure::Usage(format!("--acl-grant {text}: expected PERMISSION:GRANTEE"))
+    })?;
+    let permission = match parse_permission(perm) {
+        Some(p) => p.unwrap_or(Permission::FullControl),
+        None => {
             return Err(Failure::Usage(format!(
-                "--grant {text}: `{other}` is not read, write, read-acp, write-acp or full-control"
+                "--acl-grant {text}: `{perm}` is not read, write, read_acp, write_acp, \
+                 full_control or all"
             )));
         }
     };
     Ok(Grant::new(parse_grantee(grantee)?, permission))
+}
+
+/// `PERMISSION:GRANTEE` (s3cmd) or `GRANTEE` (every permission). A grantee with a `:` of
+/// its own (`email:...`, a group URI) is told apart by the word before the `:`.
+fn parse_revoke(text: &str) -> Result<(Grantee, Option<Permission>), Failure> {
+    if let Some((perm, grantee)) = text.split_once(':')
+        && let Some(permission) = parse_permission(perm)
+    {
+        return Ok((parse_grantee(grantee)?, permission));
+    }
+    Ok((parse_grantee(text)?, None))
 }
 
 /// The `ACL:` lines of `info` (an error is shown in place: the rest of `info` stands).
@@ -743,46 +923,51 @@ async fn print_acl_lines(client: &Client, path: &S3Path) {
                     grant.permission.as_str()
                 );
             }
+            if !path.is_bucket()
+                && acl.readable_by_everyone()
+                && let Ok(url) = client.endpoint().object_url(&path.bucket, &path.key)
+            {
+                println!("   URL:       {url}");
+            }
         }
-        Err(Failure::Client(e)) => println!("   ACL:       ({e})"),
-        Err(e) => println!("   ACL:       ({e:?})"),
+        Err(Failure::At(_, e) | Failure::Client(e)) => println!("   ACL:       ({e})"),
+        Err(other) => println!("   ACL:       ({other})"),
     }
 }
 
 async fn info_command(client: &Client, path: &S3Path) -> Outcome {
     if path.is_bucket() {
-        client.head_bucket(&path.bucket).await?;
-        println!("s3://{}/", path.bucket);
+        client.head_bucket(&path.bucket).await.at(path.uri())?;
+        println!("{} (bucket):", path.uri());
         match client.bucket_location(&path.bucket).await {
-            Ok(location) => println!(
-                "   Location:  {}",
-                location.as_deref().unwrap_or("(default)")
-            ),
+            Ok(location) => println!("   Location:  {}", location.as_deref().unwrap_or("default")),
             Err(e) => println!("   Location:  ({e})"),
         }
-        print_acl_lines(client, path).await;
         match client.get_bucket_cors(&path.bucket).await {
             Ok(Some(cors)) => println!("   CORS:      {}", cors.to_xml()),
             Ok(None) => println!("   CORS:      none"),
             Err(e) => println!("   CORS:      ({e})"),
         }
+        print_acl_lines(client, path).await;
         return Ok(());
     }
-    let info = client.head_object(&path.bucket, &path.key).await?;
-    println!("{}", path.display(&path.key));
+    let info = head(client, path).await?;
+    println!("{} (object):", path.uri());
     println!("   File size: {}", info.content_length);
     println!("   Last mod:  {}", date(info.last_modified));
-    println!("   ETag:      {}", info.etag.as_deref().unwrap_or(""));
     let m = &info.metadata;
     for (label, value) in [
         ("MIME type", &m.content_type),
+        ("Storage", &info.storage_class),
+        ("ETag", &info.etag),
         ("Encoding", &m.content_encoding),
         ("Disposition", &m.content_disposition),
-        ("Cache-Ctrl", &m.cache_control),
+        ("Language", &m.content_language),
+        ("Cache-Control", &m.cache_control),
         ("Expires", &m.expires),
     ] {
         if let Some(value) = value {
-            println!("   {label:<10} {value}");
+            println!("   {:<10} {value}", format!("{label}:"));
         }
     }
     for (name, value) in &m.user {
@@ -790,4 +975,64 @@ async fn info_command(client: &Client, path: &S3Path) -> Outcome {
     }
     print_acl_lines(client, path).await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_names_follow_the_trailing_slash() {
+        assert_eq!(base_of("dir/"), "dir/");
+        assert_eq!(base_of("dir"), "");
+        assert_eq!(base_of("a/b/sub"), "a/b/");
+        assert_eq!(base_of(""), "");
+        assert_eq!(prefix_of("c3"), "c3/");
+        assert_eq!(prefix_of("c3/"), "c3/");
+        assert_eq!(prefix_of(""), "");
+    }
+
+    #[test]
+    fn grants_and_revokes_in_s3cmd_form() {
+        let g = parse_grant("read:test2").unwrap();
+        assert_eq!(g.permission, Permission::Read);
+        assert!(g.grantee.same_identity(&Grantee::user("test2")));
+        let g = parse_grant("full_control:someone@example.com").unwrap();
+        assert!(
+            g.grantee
+                .same_identity(&Grantee::email("someone@example.com"))
+        );
+        assert_eq!(
+            parse_grant("all:all-users").unwrap().permission,
+            Permission::FullControl
+        );
+        assert!(parse_grant("nonsense:x").is_err() && parse_grant("x").is_err());
+        let (who, perm) = parse_revoke("write_acp:u").unwrap();
+        assert!(who.same_identity(&Grantee::user("u")) && perm == Some(Permission::WriteAcp));
+        let (who, perm) = parse_revoke("all:u").unwrap();
+        assert!(who.same_identity(&Grantee::user("u")) && perm.is_none());
+        let (who, perm) = parse_revoke("all-users").unwrap();
+        assert!(who.is_everyone() && perm.is_none());
+        let (who, perm) = parse_revoke("email:a@b.c").unwrap();
+        assert!(who.same_identity(&Grantee::email("a@b.c")) && perm.is_none());
+        let (who, _) =
+            parse_revoke("read:http://acs.amazonaws.com/groups/global/AllUsers").unwrap();
+        assert!(who.is_everyone());
+    }
+
+    #[test]
+    fn signurl_expiry_as_s3cmd() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        assert_eq!(
+            expiry_time("+300", now).unwrap(),
+            now + Duration::from_secs(300)
+        );
+        assert_eq!(
+            expiry_time("1000600", now).unwrap(),
+            now + Duration::from_secs(600)
+        );
+        assert!(expiry_time("999999", now).is_err());
+        assert!(expiry_time("+0", now).is_err());
+        assert!(expiry_time("tomorrow", now).is_err());
+    }
 }

@@ -1,10 +1,16 @@
 //! `sos`: an S3 command-line tool for Exoscale SOS and every S3-compatible store, in the
-//! spirit of s3cmd, built on the sos crates.
+//! spirit of s3cmd, built on the sos crates: s3cmd's commands (`mb`, `rb`, `ls`, `la`,
+//! `put`, `get`, `del`/`rm`, `du`, `info`, `cp`, `mv`, `modify`, `sync`, `setacl`,
+//! `setcors`, `delcors`, `signurl`, `multipart`, `listmp`, `abortmp`) with s3cmd's option
+//! names (`-r`, `-f`, `-P`, `--acl-private`, `--acl-grant`, `--acl-revoke`, `-m`/`--mime-type`,
+//! `--add-header`, `--remove-header`, `--delete-removed`, `--exclude`, `--include`, `-n`,
+//! `-H`, ...) and s3cmd's naming of recursive transfers (`dir` vs `dir/`).
 //!
 //! Configuration as users already have it: `~/.s3cfg` (s3cmd's file: `host_base`,
 //! `host_bucket`, `signature_v2`, `use_https`), `~/.aws` profiles (`--profile`), the
 //! environment (`AWS_*`, `EXOSCALE_API_KEY`/`EXOSCALE_API_SECRET`, `AWS_ENDPOINT_URL`), and
-//! flags (`--zone`, `--endpoint-url`, `--signature-v2`), flags winning.
+//! flags (`--zone`, `--endpoint-url`, `--signature-v2`), flags winning. A file given with
+//! `-c` is the configuration, as for s3cmd: its keys and host win over the environment.
 //!
 //! Exit codes: 0 success, 1 the operation failed, 2 bad usage or configuration, 3 a bucket
 //! or object that does not exist.
@@ -15,9 +21,14 @@
 mod args;
 mod commands;
 mod config;
+mod copy;
+mod download;
+mod filters;
+mod multipart;
 mod output;
 mod sync;
 mod target;
+mod upload;
 
 use std::process::ExitCode;
 
@@ -30,6 +41,8 @@ pub(crate) enum Failure {
     Usage(String),
     /// A client error (exit 1, or 3 when something does not exist).
     Client(sos_client::Error),
+    /// A client error about one bucket or object, named first (exit codes as `Client`).
+    At(String, sos_client::Error),
     /// Something asked for does not exist (exit 3).
     NotFound(String),
     /// Anything else (exit 1).
@@ -57,7 +70,7 @@ impl From<sos_acl::Error> for Failure {
 pub(crate) type Outcome = Result<(), Failure>;
 
 fn main() -> ExitCode {
-    let cli = args::Cli::parse();
+    let cli = args::Cli::parse_from(args::s3cmd_order(std::env::args_os().collect()));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -70,35 +83,70 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Usage(message)) => {
-            eprintln!("error: {message}");
-            ExitCode::from(2)
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            failure.exit_code()
         }
-        Err(Failure::Client(e)) => {
-            eprintln!("error: {e}");
-            if e.is_not_found() {
-                ExitCode::from(3)
-            } else if matches!(
-                e,
-                sos_client::Error::Config(_)
-                    | sos_client::Error::Auth(_)
-                    | sos_client::Error::InvalidBucketName { .. }
-                    | sos_client::Error::InvalidKey(_)
-                    | sos_client::Error::InvalidInput(_)
-                    | sos_client::Error::MetadataTooLarge { .. }
-            ) {
-                ExitCode::from(2)
-            } else {
-                ExitCode::from(1)
+    }
+}
+
+/// The endpoint the client talks to (`http://host:port`, no credentials), for messages.
+pub(crate) static ENDPOINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+impl std::fmt::Display for Failure {
+    /// One line; never a secret (client and configuration errors hold none).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (what, e) = match self {
+            Failure::Usage(m) | Failure::NotFound(m) | Failure::Other(m) => {
+                return f.write_str(m);
             }
+            Failure::Client(e) => (None, e),
+            Failure::At(what, e) => (Some(what), e),
+        };
+        if let Some(what) = what {
+            write!(f, "{what}: ")?;
         }
-        Err(Failure::NotFound(message)) => {
-            eprintln!("error: {message}");
-            ExitCode::from(3)
+        write!(f, "{e}")?;
+        // The client leaves URLs out of transport errors (a pre-signed one holds a
+        // signature): name the endpoint, so that a wrong host or port shows.
+        if matches!(
+            e,
+            sos_client::Error::Transport { .. } | sos_client::Error::Timeout(_)
+        ) && let Some(endpoint) = ENDPOINT.get()
+        {
+            write!(f, " (endpoint {endpoint})")?;
         }
-        Err(Failure::Other(message)) => {
-            eprintln!("error: {message}");
-            ExitCode::from(1)
+        Ok(())
+    }
+}
+
+impl Failure {
+    /// 2 bad usage, 3 something missing, 1 the rest.
+    fn exit_code(&self) -> ExitCode {
+        match self {
+            Failure::Usage(_) => ExitCode::from(2),
+            Failure::NotFound(_) => ExitCode::from(3),
+            Failure::Other(_) => ExitCode::from(1),
+            Failure::Client(e) | Failure::At(_, e) => client_exit_code(e),
         }
+    }
+}
+
+/// 3 for what does not exist, 2 for what could not be asked, 1 for the rest.
+fn client_exit_code(e: &sos_client::Error) -> ExitCode {
+    if e.is_not_found() {
+        ExitCode::from(3)
+    } else if matches!(
+        e,
+        sos_client::Error::Config(_)
+            | sos_client::Error::Auth(_)
+            | sos_client::Error::InvalidBucketName { .. }
+            | sos_client::Error::InvalidKey(_)
+            | sos_client::Error::InvalidInput(_)
+            | sos_client::Error::MetadataTooLarge { .. }
+    ) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::from(1)
     }
 }

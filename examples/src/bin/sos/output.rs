@@ -31,12 +31,27 @@ pub(crate) fn date(time: Option<SystemTime>) -> String {
     let Some(time) = time else {
         return " ".repeat(16);
     };
+    let (day, h, m, _) = civil(time);
+    format!("{day} {h:02}:{m:02}")
+}
+
+/// `2026-12-01T18:15:42Z` (UTC), as S3 writes dates; `-` when unknown.
+pub(crate) fn iso_date(time: Option<SystemTime>) -> String {
+    let Some(time) = time else {
+        return "-".to_owned();
+    };
+    let (day, h, m, s) = civil(time);
+    format!("{day}T{h:02}:{m:02}:{s:02}Z")
+}
+
+/// The day (`2026-12-01`), hour, minute and second of a time, UTC.
+fn civil(time: SystemTime) -> (String, u64, u64, u64) {
     let secs = time
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let days = secs / 86_400;
-    let (h, m) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
+    let (h, m, s) = ((secs % 86_400) / 3600, (secs % 3600) / 60, secs % 60);
     // Civil from days (Howard Hinnant's algorithm).
     let z = days + 719_468;
     let era = z / 146_097;
@@ -47,7 +62,7 @@ pub(crate) fn date(time: Option<SystemTime>) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + u64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}")
+    (format!("{year:04}-{month:02}-{day:02}"), h, m, s)
 }
 
 /// A progress bar on stderr when it is a terminal and not quiet; hidden otherwise.
@@ -81,5 +96,6 @@ mod tests {
         assert_eq!(size(50, false), "50");
         let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_767_323_045);
         assert_eq!(date(Some(t)), "2026-01-02 03:04");
+        assert_eq!(iso_date(Some(t)), "2026-01-02T03:04:05Z");
     }
 }

@@ -1,188 +1,523 @@
-//! `sos sync DIR s3://bucket/prefix/`: upload new and changed files, optionally delete the
-//! rest.
+//! `sos sync`: a directory to a prefix, a prefix to a directory, or a prefix to another.
 //!
-//! A file is unchanged when the object has its size and its ETag: the MD5 of the file for
-//! single-part objects, the multipart ETag (MD5 of the parts' MD5s, `-N`) for files larger
-//! than a part, computed with the part size this tool uploads with. Anything else (another
-//! part size, server-side encryption) counts as changed and is uploaded again: safe, if not
-//! minimal.
+//! Names as s3cmd and rsync give them: a source `dir/` (or `s3://b/dir/`) syncs what is in
+//! `dir`, a source `dir` (or `s3://b/dir`) syncs `dir` itself, as `DEST/dir/...`. The
+//! destination is a directory or a prefix (a `/` is added to an `s3://` one that has none).
+//! `--exclude`/`--include` apply to these relative names on both sides: what they leave
+//! out is neither sent nor deleted.
+//!
+//! A file is unchanged when the other side has its size and its content: the MD5 of the
+//! file for single-part objects; for multipart ones (ETag `...-N`), the multipart ETag of
+//! the file cut in parts of a size that gives N parts (this tool's part size, the usual ones
+//! of other tools such as s3cmd's 15 MiB, the smallest whole MiB), or else the MD5 s3cmd
+//! keeps in `x-amz-meta-s3cmd-attrs` (one HEAD). Anything else counts as changed and is
+//! sent again: safe, if not minimal.
+//! Between two prefixes, objects are unchanged when size and ETag are equal.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use futures_util::TryStreamExt;
 use md5::{Digest, Md5};
-use sos_client::{CannedAcl, Client, Metadata};
+use sos_client::Client;
 
-use crate::args::Transfer;
-use crate::commands::{guess_content_type, upload_file, walk};
-use crate::target::S3Path;
+use crate::args::{Transfer, Upload};
+use crate::commands::{At, MIB, base_of, info, list_under, prefix_of, walk};
+use crate::copy::{CopySettings, copy_one};
+use crate::download::{download, safe_relative_path};
+use crate::filters::PathFilter;
+use crate::target::{S3Path, is_s3};
+use crate::upload::{flag_metadata, guess_content_type, upload_acl, upload_file};
 use crate::{Failure, Outcome};
 
 pub(crate) struct SyncOptions {
-    pub(crate) delete: bool,
+    pub(crate) delete_removed: bool,
     pub(crate) dry_run: bool,
+    pub(crate) skip_existing: bool,
+    pub(crate) check_md5: bool,
     pub(crate) quiet: bool,
-    pub(crate) part_size: u64,
-    pub(crate) concurrency: usize,
-    pub(crate) metadata: Metadata,
-    pub(crate) acl: Option<CannedAcl>,
+    pub(crate) transfer: Transfer,
+    pub(crate) upload: Upload,
+    pub(crate) filter: PathFilter,
 }
 
-/// The ETag an upload of `file` by this tool gets.
-fn expected_etag(file: &Path, part_size: u64) -> std::io::Result<String> {
-    let mut reader = std::fs::File::open(file)?;
-    let len = reader.metadata()?.len();
-    let part_size = usize::try_from(part_size).unwrap_or(usize::MAX);
-    let mut buf = vec![0u8; 1 << 20];
-    if len <= part_size as u64 {
-        let mut md5 = Md5::new();
-        loop {
-            let n = reader.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            md5.update(&buf[..n]);
+/// Where an entry of one side is.
+#[derive(Debug, Clone)]
+enum Location {
+    File(PathBuf),
+    Object(S3Path),
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    size: u64,
+    /// The ETag of an object.
+    etag: Option<String>,
+    location: Location,
+}
+
+/// Which relative names of the destination belong to what the source names.
+enum Scope {
+    /// Everything starting with this (`dir/` for a directory, a key prefix's tail).
+    Prefix(String),
+    /// One file's name.
+    Exact(String),
+}
+
+impl Scope {
+    fn contains(&self, rel: &str) -> bool {
+        match self {
+            Scope::Prefix(p) => rel.starts_with(p.as_str()),
+            Scope::Exact(name) => rel == name,
         }
-        return Ok(hex(&md5.finalize()));
     }
-    let mut of_parts = Md5::new();
-    let mut parts = 0;
-    let mut part = Md5::new();
-    let mut in_part = 0usize;
+
+    fn prefix(&self) -> &str {
+        match self {
+            Scope::Prefix(p) | Scope::Exact(p) => p,
+        }
+    }
+}
+
+type Tree = BTreeMap<String, Entry>;
+
+pub(crate) async fn sync(
+    client: &Client,
+    source: &str,
+    dest: &str,
+    options: &SyncOptions,
+) -> Outcome {
+    let (tree, scope) = if is_s3(source) {
+        remote_source(client, &S3Path::parse(source)?, options).await?
+    } else {
+        local_source(Path::new(source), source.ends_with('/'), options)?
+    };
+    let (verb, other) = match (is_s3(source), is_s3(dest)) {
+        (false, true) => (
+            "upload",
+            remote_dest(client, &S3Path::parse(dest)?, &scope, options).await?,
+        ),
+        (true, false) => ("download", local_dest(Path::new(dest), &scope, options)?),
+        (true, true) => (
+            "remote copy",
+            remote_dest(client, &S3Path::parse(dest)?, &scope, options).await?,
+        ),
+        (false, false) => {
+            return Err(Failure::Usage(
+                "sync needs an s3:// URI on one side (or both)".to_owned(),
+            ));
+        }
+    };
+    let dest_root = Destination::new(dest)?;
+    let acl = upload_acl(&options.upload)?;
+    let flags = flag_metadata(&options.upload)?;
+    let copy_settings = CopySettings::from_flags(&options.upload)?;
+    let dry = if options.dry_run { "(dry run) " } else { "" };
+    let (mut sent, mut unchanged, mut skipped) = (0, 0, 0);
+    for (rel, entry) in &tree {
+        if let Some(existing) = other.get(rel)
+            && (options.skip_existing || same(client, entry, existing, options).await?)
+        {
+            unchanged += 1;
+            continue;
+        }
+        let target = dest_root.at(rel);
+        if let Location::File(_) = &target
+            && !safe_relative_path(rel)
+        {
+            info(
+                options.quiet,
+                &format!("skip: '{}' (not a file path)", describe(&entry.location)),
+            );
+            skipped += 1;
+            continue;
+        }
+        info(
+            options.quiet,
+            &format!(
+                "{dry}{verb}: '{}' -> '{}'",
+                describe(&entry.location),
+                describe(&target)
+            ),
+        );
+        if !options.dry_run {
+            match (&entry.location, &target) {
+                (Location::File(file), Location::Object(object)) => {
+                    let mut meta = flags.clone();
+                    if meta.content_type.is_none() {
+                        meta = meta.content_type(guess_content_type(file));
+                    }
+                    upload_file(
+                        client,
+                        file,
+                        object,
+                        meta,
+                        acl,
+                        options.transfer,
+                        options.quiet,
+                    )
+                    .await?;
+                }
+                (Location::Object(object), Location::File(file)) => {
+                    download(
+                        client,
+                        object,
+                        file,
+                        Some(entry.size),
+                        options.transfer,
+                        options.quiet,
+                    )
+                    .await?;
+                }
+                (Location::Object(from), Location::Object(to)) => {
+                    copy_one(client, from, to, &copy_settings).await?;
+                }
+                (Location::File(_), Location::File(_)) => {}
+            }
+        }
+        sent += 1;
+    }
+    let mut deleted = 0;
+    if options.delete_removed {
+        let stale: Vec<&Entry> = other
+            .iter()
+            .filter(|(rel, _)| !tree.contains_key(*rel))
+            .map(|(_, e)| e)
+            .collect();
+        for entry in &stale {
+            info(
+                options.quiet,
+                &format!("{dry}delete: '{}'", describe(&entry.location)),
+            );
+        }
+        if !options.dry_run {
+            delete(client, &stale).await?;
+        }
+        deleted = stale.len();
+    }
+    let verb = match verb {
+        "upload" => "uploaded",
+        "download" => "downloaded",
+        _ => "copied",
+    };
+    let skipped = if skipped > 0 {
+        format!(", {skipped} skipped")
+    } else {
+        String::new()
+    };
+    info(
+        options.quiet,
+        &format!("{dry}Done: {sent} {verb}, {unchanged} unchanged, {deleted} deleted{skipped}"),
+    );
+    Ok(())
+}
+
+/// The destination root: a directory, or a bucket and a prefix ending with `/`.
+enum Destination {
+    Dir(PathBuf),
+    Prefix(S3Path),
+}
+
+impl Destination {
+    fn new(dest: &str) -> Result<Self, Failure> {
+        Ok(if is_s3(dest) {
+            let path = S3Path::parse(dest)?;
+            let prefix = prefix_of(&path.key);
+            Destination::Prefix(path.with_key(prefix))
+        } else {
+            Destination::Dir(PathBuf::from(dest))
+        })
+    }
+
+    fn at(&self, rel: &str) -> Location {
+        match self {
+            Destination::Dir(dir) => Location::File(dir.join(rel)),
+            Destination::Prefix(p) => Location::Object(p.with_key(format!("{}{rel}", p.key))),
+        }
+    }
+}
+
+fn describe(location: &Location) -> String {
+    match location {
+        Location::File(file) => file.display().to_string(),
+        Location::Object(object) => object.uri(),
+    }
+}
+
+fn local_source(
+    source: &Path,
+    trailing_slash: bool,
+    options: &SyncOptions,
+) -> Result<(Tree, Scope), Failure> {
+    let metadata = std::fs::metadata(source)
+        .map_err(|e| Failure::Usage(format!("{}: {e}", source.display())))?;
+    let name = source
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_owned);
+    let mut tree = Tree::new();
+    let scope = if metadata.is_dir() {
+        let root = match name {
+            Some(name) if !trailing_slash => format!("{name}/"),
+            _ => String::new(),
+        };
+        for (file, rel) in walk(source)? {
+            let rel = format!("{root}{rel}");
+            if options.filter.accepts(&rel) {
+                let size = std::fs::metadata(&file)?.len();
+                tree.insert(rel, local_entry(file, size));
+            }
+        }
+        Scope::Prefix(root)
+    } else {
+        let name = name.ok_or_else(|| {
+            Failure::Usage(format!("{}: not a file or directory", source.display()))
+        })?;
+        if options.filter.accepts(&name) {
+            tree.insert(name.clone(), local_entry(source.to_owned(), metadata.len()));
+        }
+        Scope::Exact(name)
+    };
+    Ok((tree, scope))
+}
+
+fn local_entry(file: PathBuf, size: u64) -> Entry {
+    Entry {
+        size,
+        etag: None,
+        location: Location::File(file),
+    }
+}
+
+async fn remote_source(
+    client: &Client,
+    source: &S3Path,
+    options: &SyncOptions,
+) -> Result<(Tree, Scope), Failure> {
+    let base = base_of(&source.key).len();
+    let objects = list_under(client, source, &PathFilter::default()).await?;
+    if objects.is_empty() {
+        // S3 has no folders: an empty prefix is a missing one (a typo must not empty the
+        // destination with --delete-removed).
+        return Err(Failure::NotFound(format!(
+            "no object under {}",
+            source.uri()
+        )));
+    }
+    let mut tree = Tree::new();
+    for o in objects {
+        let rel = o.key[base..].to_owned();
+        if options.filter.accepts(&rel) {
+            tree.insert(
+                rel,
+                Entry {
+                    size: o.size,
+                    etag: o.etag,
+                    location: Location::Object(source.with_key(o.key)),
+                },
+            );
+        }
+    }
+    Ok((tree, Scope::Prefix(source.key[base..].to_owned())))
+}
+
+async fn remote_dest(
+    client: &Client,
+    dest: &S3Path,
+    scope: &Scope,
+    options: &SyncOptions,
+) -> Result<Tree, Failure> {
+    let root = prefix_of(&dest.key);
+    let listed = dest.with_key(format!("{root}{}", scope.prefix()));
+    let mut tree = Tree::new();
+    for o in list_under(client, &listed, &PathFilter::default()).await? {
+        let rel = o.key[root.len()..].to_owned();
+        if scope.contains(&rel) && options.filter.accepts(&rel) {
+            tree.insert(
+                rel,
+                Entry {
+                    size: o.size,
+                    etag: o.etag,
+                    location: Location::Object(dest.with_key(o.key)),
+                },
+            );
+        }
+    }
+    Ok(tree)
+}
+
+fn local_dest(dir: &Path, scope: &Scope, options: &SyncOptions) -> Result<Tree, Failure> {
+    let mut tree = Tree::new();
+    if !dir.exists() {
+        return Ok(tree);
+    }
+    if !dir.is_dir() {
+        return Err(Failure::Usage(format!(
+            "{} is not a directory",
+            dir.display()
+        )));
+    }
+    for (file, rel) in walk(dir)? {
+        if scope.contains(&rel) && options.filter.accepts(&rel) {
+            let size = std::fs::metadata(&file)?.len();
+            tree.insert(rel, local_entry(file, size));
+        }
+    }
+    Ok(tree)
+}
+
+/// Whether two entries hold the same content (see the module's rules).
+async fn same(
+    client: &Client,
+    a: &Entry,
+    b: &Entry,
+    options: &SyncOptions,
+) -> Result<bool, Failure> {
+    if a.size != b.size {
+        return Ok(false);
+    }
+    if !options.check_md5 {
+        return Ok(true);
+    }
+    let (file, object, etag) = match (&a.location, &b.location) {
+        (Location::File(file), Location::Object(object)) => (file, object, &b.etag),
+        (Location::Object(object), Location::File(file)) => (file, object, &a.etag),
+        _ => return Ok(a.etag.is_some() && a.etag == b.etag),
+    };
+    let Some(etag) = etag else { return Ok(false) };
+    let parts = etag
+        .rsplit_once('-')
+        .and_then(|(_, n)| n.parse::<u64>().ok());
+    let candidates = match parts {
+        Some(n) => part_sizes_for(a.size, n, options.transfer.part_size_mib * MIB),
+        None => Vec::new(),
+    };
+    let file_clone = file.clone();
+    let (md5, etags) = tokio::task::spawn_blocking(move || digests(&file_clone, &candidates))
+        .await
+        .map_err(|e| Failure::Other(e.to_string()))??;
+    if parts.is_none() {
+        return Ok(md5 == *etag);
+    }
+    if etags.iter().any(|e| e == etag) {
+        return Ok(true);
+    }
+    // Uploaded in other parts: s3cmd keeps the whole file's MD5 in its metadata.
+    let info = client
+        .head_object(&object.bucket, &object.key)
+        .await
+        .at(object.uri())?;
+    Ok(info
+        .metadata
+        .user
+        .get("s3cmd-attrs")
+        .and_then(|attrs| attrs.split('/').find_map(|kv| kv.strip_prefix("md5:")))
+        == Some(md5.as_str()))
+}
+
+async fn delete(client: &Client, stale: &[&Entry]) -> Outcome {
+    let mut by_bucket: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for entry in stale {
+        match &entry.location {
+            Location::File(file) => std::fs::remove_file(file)
+                .map_err(|e| Failure::Other(format!("{}: {e}", file.display())))?,
+            Location::Object(o) => by_bucket.entry(&o.bucket).or_default().push(&o.key),
+        }
+    }
+    for (bucket, keys) in by_bucket {
+        let out = client
+            .delete_objects(bucket, &keys)
+            .await
+            .at(format!("s3://{bucket}/"))?;
+        if let Some(e) = out.errors.first() {
+            return Err(Failure::Other(format!(
+                "cannot delete s3://{bucket}/{}: {}",
+                e.key, e.code
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The part sizes that split `size` bytes into `parts` parts: this tool's, then the usual
+/// ones of S3 tools (s3cmd's 15 MiB, the AWS CLI's 8 MiB, ...) and the smallest whole MiB.
+fn part_sizes_for(size: u64, parts: u64, ours: u64) -> Vec<u64> {
+    let mut sizes = vec![ours];
+    sizes.extend([5, 8, 10, 15, 16, 25, 32, 50, 64, 100, 128, 256, 512].map(|m| m * MIB));
+    if parts > 0 {
+        sizes.push(size.div_ceil(parts).div_ceil(MIB) * MIB);
+    }
+    let mut out: Vec<u64> = Vec::new();
+    for p in sizes {
+        if p > 0 && size.div_ceil(p) == parts && !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The MD5 of a file, and the multipart ETag it gets in parts of each of `part_sizes`
+/// (the MD5 of the parts' MD5s, `-`, the number of parts), in one read.
+fn digests(file: &Path, part_sizes: &[u64]) -> std::io::Result<(String, Vec<String>)> {
+    struct Parts {
+        size: u64,
+        in_part: u64,
+        part: Md5,
+        of_parts: Md5,
+        count: u64,
+    }
+    let mut reader = std::fs::File::open(file)?;
+    let mut whole = Md5::new();
+    let mut splits: Vec<Parts> = part_sizes
+        .iter()
+        .map(|&size| Parts {
+            size: size.max(1),
+            in_part: 0,
+            part: Md5::new(),
+            of_parts: Md5::new(),
+            count: 0,
+        })
+        .collect();
+    let mut buf = vec![0u8; 1 << 20];
     loop {
-        let want = buf.len().min(part_size - in_part);
-        let n = reader.read(&mut buf[..want])?;
+        let n = reader.read(&mut buf)?;
         if n == 0 {
             break;
         }
-        part.update(&buf[..n]);
-        in_part += n;
-        if in_part == part_size {
-            of_parts.update(part.finalize_reset());
-            parts += 1;
-            in_part = 0;
+        whole.update(&buf[..n]);
+        for split in &mut splits {
+            let mut data = &buf[..n];
+            while !data.is_empty() {
+                let room = usize::try_from(split.size - split.in_part).unwrap_or(usize::MAX);
+                let take = room.min(data.len());
+                split.part.update(&data[..take]);
+                split.in_part += take as u64;
+                data = &data[take..];
+                if split.in_part == split.size {
+                    let digest = split.part.finalize_reset();
+                    split.of_parts.update(digest);
+                    split.count += 1;
+                    split.in_part = 0;
+                }
+            }
         }
     }
-    if in_part > 0 {
-        of_parts.update(part.finalize());
-        parts += 1;
-    }
-    Ok(format!("{}-{parts}", hex(&of_parts.finalize())))
+    let etags = splits
+        .into_iter()
+        .map(|mut split| {
+            if split.in_part > 0 {
+                let digest = split.part.finalize_reset();
+                split.of_parts.update(digest);
+                split.count += 1;
+            }
+            format!("{}-{}", hex(&split.of_parts.finalize()), split.count)
+        })
+        .collect();
+    Ok((hex(&whole.finalize()), etags))
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub(crate) async fn sync(
-    client: &Client,
-    source: &Path,
-    dest: &S3Path,
-    options: &SyncOptions,
-) -> Outcome {
-    if !source.is_dir() {
-        return Err(Failure::Usage(format!(
-            "{} is not a directory",
-            source.display()
-        )));
-    }
-    let prefix = if dest.key.is_empty() || dest.key.ends_with('/') {
-        dest.key.clone()
-    } else {
-        format!("{}/", dest.key)
-    };
-    let remote: HashMap<String, (u64, Option<String>)> = client
-        .list_objects(dest.bucket.clone())
-        .prefix(prefix.clone())
-        .max_pages(1_000_000)
-        .objects()
-        .map_ok(|o| (o.key, (o.size, o.etag)))
-        .try_collect()
-        .await?;
-    let local = walk(source)?;
-    let transfer = Transfer {
-        part_size_mib: options.part_size / (1024 * 1024),
-        concurrency: options.concurrency,
-    };
-    let (mut uploaded, mut unchanged) = (0, 0);
-    let mut seen = std::collections::HashSet::new();
-    for (file, rel) in &local {
-        let key = format!("{prefix}{rel}");
-        seen.insert(key.clone());
-        let len = std::fs::metadata(file)?.len();
-        let same = match remote.get(&key) {
-            Some((size, Some(etag))) if *size == len => {
-                let file = file.clone();
-                let part_size = options.part_size;
-                let local_etag =
-                    tokio::task::spawn_blocking(move || expected_etag(&file, part_size))
-                        .await
-                        .map_err(|e| Failure::Other(e.to_string()))??;
-                local_etag == *etag
-            }
-            _ => false,
-        };
-        if same {
-            unchanged += 1;
-            continue;
-        }
-        if !options.quiet {
-            println!(
-                "{}upload: '{}' -> '{}'",
-                if options.dry_run { "(dry run) " } else { "" },
-                file.display(),
-                dest.display(&key)
-            );
-        }
-        if !options.dry_run {
-            let mut meta = options.metadata.clone();
-            if meta.content_type.is_none() {
-                meta = meta.content_type(guess_content_type(file));
-            }
-            upload_file(
-                client,
-                file,
-                &dest.bucket,
-                &key,
-                meta,
-                options.acl,
-                transfer,
-                options.quiet,
-            )
-            .await?;
-        }
-        uploaded += 1;
-    }
-    let mut deleted = 0;
-    if options.delete {
-        let mut stale: Vec<&String> = remote.keys().filter(|k| !seen.contains(*k)).collect();
-        stale.sort();
-        for key in &stale {
-            if !options.quiet {
-                println!(
-                    "{}delete: '{}'",
-                    if options.dry_run { "(dry run) " } else { "" },
-                    dest.display(key)
-                );
-            }
-        }
-        if !options.dry_run && !stale.is_empty() {
-            let out = client.delete_objects(&dest.bucket, &stale).await?;
-            if let Some(e) = out.errors.first() {
-                return Err(Failure::Other(format!(
-                    "cannot delete {}: {}",
-                    e.key, e.code
-                )));
-            }
-        }
-        deleted = stale.len();
-    }
-    if !options.quiet {
-        println!("Done: {uploaded} uploaded, {unchanged} unchanged, {deleted} deleted");
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -194,20 +529,40 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("f");
         std::fs::write(&file, b"hello").unwrap();
-        assert_eq!(
-            expected_etag(&file, 8).unwrap(),
-            "5d41402abc4b2a76b9719d911017c592"
-        );
+        let (md5, none) = digests(&file, &[]).unwrap();
+        assert_eq!(md5, "5d41402abc4b2a76b9719d911017c592");
+        assert!(none.is_empty());
         std::fs::write(&file, b"0123456789").unwrap();
-        // Parts "01234" and "56789".
-        let p1 = Md5::digest(b"01234");
-        let p2 = Md5::digest(b"56789");
-        let mut both = Md5::new();
-        both.update(p1);
-        both.update(p2);
-        assert_eq!(
-            expected_etag(&file, 5).unwrap(),
-            format!("{}-2", hex(&both.finalize()))
-        );
+        // Parts "01234" and "56789"; "012", "345", "678", "9".
+        let etag = |parts: &[&[u8]]| {
+            let mut all = Md5::new();
+            for part in parts {
+                all.update(Md5::digest(part));
+            }
+            format!("{}-{}", hex(&all.finalize()), parts.len())
+        };
+        let (_, etags) = digests(&file, &[5, 3]).unwrap();
+        assert_eq!(etags[0], etag(&[b"01234", b"56789"]));
+        assert_eq!(etags[1], etag(&[b"012", b"345", b"678", b"9"]));
+    }
+
+    #[test]
+    fn part_sizes_that_give_the_count() {
+        // 20 MiB in 2 parts: s3cmd's 15 MiB, 16 MiB and 10 MiB (the smallest) fit; 8 does not.
+        let sizes = part_sizes_for(20 * MIB, 2, 8 * MIB);
+        assert!(sizes.contains(&(15 * MIB)) && sizes.contains(&(10 * MIB)));
+        assert!(!sizes.contains(&(8 * MIB)));
+        // 20 MiB in 3 parts: this tool's 8 MiB, first.
+        assert_eq!(part_sizes_for(20 * MIB, 3, 8 * MIB)[0], 8 * MIB);
+        assert!(part_sizes_for(20 * MIB, 4, 8 * MIB).contains(&(5 * MIB)));
+    }
+
+    #[test]
+    fn scopes() {
+        assert!(Scope::Prefix("dir/".into()).contains("dir/a"));
+        assert!(!Scope::Prefix("dir/".into()).contains("dirx/a"));
+        assert!(Scope::Prefix(String::new()).contains("anything"));
+        assert!(Scope::Exact("a.txt".into()).contains("a.txt"));
+        assert!(!Scope::Exact("a.txt".into()).contains("a.txt.bak"));
     }
 }

@@ -25,15 +25,34 @@ impl S3Path {
         })
     }
 
-    /// The key, which must not be empty.
-    pub(crate) fn object_key(&self) -> Result<&str, Failure> {
+    /// The key of one object: not empty, not ending with `/` (a folder), as s3cmd asks.
+    pub(crate) fn file_key(&self, command: &str) -> Result<&str, Failure> {
         if self.key.is_empty() {
             Err(Failure::Usage(format!(
-                "s3://{}/ needs a key: s3://{}/KEY",
-                self.bucket, self.bucket
+                "{command} {}: give an object, s3://{}/KEY (or a prefix with --recursive)",
+                self.uri(),
+                self.bucket
+            )))
+        } else if self.key.ends_with('/') {
+            Err(Failure::Usage(format!(
+                "{command} {}: this names a folder; use --recursive for what is under it",
+                self.uri()
             )))
         } else {
             Ok(&self.key)
+        }
+    }
+
+    /// Checks that no key is given (commands on buckets).
+    pub(crate) fn bucket_only(&self, command: &str) -> Result<(), Failure> {
+        if self.key.is_empty() {
+            Ok(())
+        } else {
+            Err(Failure::Usage(format!(
+                "{command} takes a bucket, s3://{}, not {}",
+                self.bucket,
+                self.uri()
+            )))
         }
     }
 
@@ -42,9 +61,28 @@ impl S3Path {
         self.key.is_empty()
     }
 
+    /// `s3://bucket/key` of another key of the same bucket.
     pub(crate) fn display(&self, key: &str) -> String {
         format!("s3://{}/{key}", self.bucket)
     }
+
+    /// `s3://bucket/key` (`s3://bucket/` for the bucket).
+    pub(crate) fn uri(&self) -> String {
+        self.display(&self.key)
+    }
+
+    /// The same bucket, another key.
+    pub(crate) fn with_key(&self, key: impl Into<String>) -> Self {
+        Self {
+            bucket: self.bucket.clone(),
+            key: key.into(),
+        }
+    }
+}
+
+/// Whether a command-line argument is an `s3://` URI (else a local path).
+pub(crate) fn is_s3(text: &str) -> bool {
+    text.starts_with("s3://")
 }
 
 #[cfg(test)]
@@ -58,5 +96,14 @@ mod tests {
         assert!(S3Path::parse("s3://b").unwrap().is_bucket());
         assert!(S3Path::parse("b/k").is_err());
         assert!(S3Path::parse("s3:///k").is_err());
+        assert_eq!(S3Path::parse("s3://b").unwrap().uri(), "s3://b/");
+        assert!(S3Path::parse("s3://b/d/").unwrap().file_key("get").is_err());
+        assert!(S3Path::parse("s3://b").unwrap().file_key("get").is_err());
+        assert!(
+            S3Path::parse("s3://b/k")
+                .unwrap()
+                .bucket_only("mb")
+                .is_err()
+        );
     }
 }
