@@ -40,6 +40,8 @@
 //! - Objects: [`PutObject`], [`GetObject`] ([`ByteStream`]), [`Client::head_object`]
 //!   ([`ObjectInfo`], [`Metadata`]), delete one or many, [`CopyObject`], object ACL.
 //! - Listings: [`ListObjects`] → [`ListObjectsStream`] of [`ListEntry`], or [`ListPages`].
+//! - Versioning: [`Client::set_bucket_versioning`], [`Client::list_object_versions`] →
+//!   [`ListObjectVersionsStream`] of [`VersionEntry`], [`Client::delete_object_version`].
 //! - Multipart: [`MultipartUpload`], [`CompletedPart`], and the transfer manager:
 //!   [`Upload`], [`Download`], [`Progress`], [`Checksum`].
 //! - [`Error`] with [`ServiceError`] and [`ErrorCode`].
@@ -62,6 +64,7 @@ mod object;
 mod retry;
 mod task;
 mod transfer;
+mod versioning;
 mod xml;
 
 pub use body::ByteStream;
@@ -84,6 +87,10 @@ pub use object::{
 };
 pub use retry::RetryConfig;
 pub use transfer::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, Download, Progress, Upload};
+pub use versioning::{
+    DeleteMarker, ListObjectVersions, ListObjectVersionsStream, ObjectVersion, VersionEntry,
+    VersionMarker, VersionPages, VersioningStatus, VersionsPage,
+};
 
 pub use sos_acl::{AccessControlPolicy, CannedAcl, CorsConfiguration};
 pub use sos_auth::Credentials;

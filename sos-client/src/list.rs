@@ -310,6 +310,19 @@ fn url_decode(text: &str) -> Result<String> {
         .map_err(|_| Error::InvalidResponse(format!("listed key `{text}` is not UTF-8")))
 }
 
+/// A key or prefix of a listing page, decoded when the page says it is URL-encoded (servers
+/// that ignore `encoding-type` do not echo it).
+pub(crate) fn decode_listed(doc: &Element, text: &str) -> Result<String> {
+    if doc
+        .text_of("EncodingType")
+        .is_some_and(|e| e.eq_ignore_ascii_case("url"))
+    {
+        url_decode(text)
+    } else {
+        Ok(text.to_owned())
+    }
+}
+
 /// Parses a `ListBucketResult` page.
 pub(crate) fn parse_page(doc: &Element, version: ListVersion) -> Result<ListPage> {
     if doc.name != "ListBucketResult" {

@@ -11,3 +11,4 @@ mod keys;
 mod objects;
 mod presign;
 mod transfers;
+mod versioning;
