@@ -255,3 +255,225 @@ fn a_missing_bucket_is_reported_before_mounting() {
     assert!(stderr.contains("NoSuchBucket"), "{stderr}");
     assert!(!is_mounted(dir.path()));
 }
+
+/// The errno of an I/O result (0 for success).
+fn errno_of<T>(result: std::io::Result<T>) -> i32 {
+    match result {
+        Ok(_) => 0,
+        Err(e) => e.raw_os_error().unwrap_or(-1),
+    }
+}
+
+/// Lists `dir` with `readdir`, has `between` run, rewinds the same stream
+/// (`rewinddir`) and lists it again: the two listings, `.` and `..` left out. Through
+/// Python's ctypes, so that the test needs no `unsafe`.
+fn list_rewind_list(dir: &Path, between: impl FnOnce()) -> (Vec<String>, Vec<String>) {
+    const SCRIPT: &str = r#"
+import ctypes, sys
+libc = ctypes.CDLL("libc.so.6", use_errno=True)
+class Dirent(ctypes.Structure):
+    _fields_ = [("ino", ctypes.c_ulong), ("off", ctypes.c_long), ("reclen", ctypes.c_ushort),
+                ("type", ctypes.c_ubyte), ("name", ctypes.c_char * 256)]
+libc.opendir.restype = ctypes.c_void_p
+libc.readdir.restype = ctypes.POINTER(Dirent)
+libc.readdir.argtypes = [ctypes.c_void_p]
+libc.rewinddir.argtypes = [ctypes.c_void_p]
+libc.closedir.argtypes = [ctypes.c_void_p]
+def names(d):
+    out = []
+    while True:
+        e = libc.readdir(d)
+        if not e:
+            return sorted(n for n in out if n not in (".", ".."))
+        out.append(e.contents.name.decode())
+d = libc.opendir(sys.argv[1].encode())
+assert d, "opendir"
+print(" ".join(names(d)), flush=True)
+sys.stdin.readline()
+libc.rewinddir(d)
+print(" ".join(names(d)), flush=True)
+libc.closedir(d)
+"#;
+    use std::io::{BufRead, Write};
+    let mut child = Command::new("python3")
+        .args(["-c", SCRIPT])
+        .arg(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs the readdir/rewinddir script");
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let split = |line: String| {
+        line.split_whitespace()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    let first = split(lines.next().unwrap().unwrap());
+    between();
+    writeln!(child.stdin.as_mut().unwrap()).unwrap();
+    let second = split(lines.next().unwrap().unwrap());
+    assert!(child.wait().unwrap().success());
+    (first, second)
+}
+
+/// Mountpoint's rules where the kernel takes part: what a program sees through the
+/// mount (errnos of open flags, a file shown while written, sequential writes, attribute
+/// changes, links and renames, statfs), overwrite with `FUSE_ATOMIC_O_TRUNC`, a rewound
+/// directory listed again, a replaced object failing an open reader with `ESTALE`.
+#[test]
+fn mountpoint_rules_through_a_real_mount() {
+    use std::io::{Read, Write};
+    use std::os::unix::fs::{FileExt, OpenOptionsExt};
+
+    let Some(server) = sos_testing::rados_gateway() else {
+        return;
+    };
+    let (bucket, aws) = make_bucket(&server);
+    let work = tempfile::tempdir().unwrap();
+    let body = work.path().join("body");
+    let put = |key: &str, data: &[u8]| {
+        std::fs::write(&body, data).unwrap();
+        let body = body.to_str().unwrap();
+        aws.run(&[
+            "s3api",
+            "put-object",
+            "--bucket",
+            &bucket,
+            "--key",
+            key,
+            "--body",
+            body,
+        ]);
+    };
+    put("dir/hello.txt", b"hello world");
+    let mount = Mount::new(&server, &bucket, &["--allow-overwrite", "--allow-delete"]);
+    let hello = mount.path("dir/hello.txt");
+    let open = |path: &Path, flags: i32, write: bool| {
+        std::fs::OpenOptions::new()
+            .read(!write || flags & libc::O_ACCMODE == libc::O_RDWR)
+            .write(write)
+            .custom_flags(flags)
+            .open(path)
+    };
+
+    // Open flags.
+    assert_eq!(errno_of(open(&hello, libc::O_SYNC, false)), libc::EINVAL);
+    assert_eq!(errno_of(open(&hello, 0, true)), libc::EPERM, "no O_TRUNC");
+    assert_eq!(errno_of(open(&hello, libc::O_APPEND, true)), libc::EPERM);
+    let mut rw = open(&hello, libc::O_RDWR, true).unwrap();
+    assert_eq!(errno_of(rw.write(b"x")), libc::EBADF, "O_RDWR reads");
+    let mut text = String::new();
+    rw.read_to_string(&mut text).unwrap();
+    assert_eq!(text, "hello world");
+    drop(rw);
+
+    // A new file is shown while written, and is nobody else's meanwhile.
+    let new = mount.path("dir/new.txt");
+    let mut writer = std::fs::File::create_new(&new).unwrap();
+    writer.write_all(b"12345").unwrap();
+    assert_eq!(std::fs::metadata(&new).unwrap().len(), 5);
+    let listed: Vec<String> = std::fs::read_dir(mount.path("dir"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(listed.contains(&"new.txt".to_owned()), "{listed:?}");
+    assert_eq!(errno_of(std::fs::File::open(&new)), libc::EPERM);
+    assert_eq!(errno_of(std::fs::remove_file(&new)), libc::EPERM);
+    let when = std::time::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    writer
+        .set_times(std::fs::FileTimes::new().set_modified(when))
+        .unwrap();
+    assert_eq!(std::fs::metadata(&new).unwrap().modified().unwrap(), when);
+    // Out of order: EINVAL, again for every later write and for close; the file goes.
+    assert_eq!(errno_of(writer.write_at(b"z", 100)), libc::EINVAL);
+    assert_eq!(errno_of(writer.write_at(b"6", 5)), libc::EINVAL);
+    assert_eq!(errno_of(writer.sync_all()), libc::EINVAL);
+    drop(writer);
+    assert_eq!(errno_of(std::fs::metadata(&new)), libc::ENOENT);
+    // After fsync the upload is complete: later writes fail.
+    let mut synced = std::fs::File::create_new(&new).unwrap();
+    synced.write_all(b"durable").unwrap();
+    synced.sync_all().unwrap();
+    assert_eq!(errno_of(synced.write_all(b"more")), libc::EIO);
+    drop(synced);
+    assert_eq!(std::fs::read(&new).unwrap(), b"durable");
+
+    // Stored files: no attribute changes, no links, no special files, no rename.
+    let times = std::fs::FileTimes::new().set_modified(when);
+    let stored = std::fs::File::open(&hello).unwrap();
+    assert_eq!(errno_of(stored.set_times(times)), libc::EPERM);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::Permissions::from_mode(0o600);
+    assert_eq!(
+        errno_of(std::fs::set_permissions(&hello, mode)),
+        libc::EPERM
+    );
+    drop(stored);
+    let link = mount.path("dir/link");
+    assert_eq!(
+        errno_of(std::os::unix::fs::symlink(&hello, &link)),
+        libc::EPERM
+    );
+    assert_eq!(errno_of(std::fs::hard_link(&hello, &link)), libc::EPERM);
+    let out = run("mkfifo", &[mount.path("dir/fifo").to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Invalid argument"), "mkfifo: {stderr}");
+    assert_eq!(
+        errno_of(std::fs::rename(mount.path("dir"), mount.path("d2"))),
+        libc::EPERM
+    );
+    // With --allow-overwrite an existing destination passes Mountpoint's checks: the
+    // bucket has no RenameObject (ENOSYS), which is remembered.
+    assert_eq!(errno_of(std::fs::rename(&hello, &new)), libc::ENOSYS);
+    assert_eq!(
+        errno_of(std::fs::rename(mount.path("dir"), mount.path("d2"))),
+        libc::ENOSYS,
+        "remembered"
+    );
+
+    // Directories: local ones removable when empty, ones in the bucket never.
+    std::fs::create_dir(mount.path("local")).unwrap();
+    std::fs::create_dir(mount.path("local/sub")).unwrap();
+    assert_eq!(
+        errno_of(std::fs::remove_dir(mount.path("local"))),
+        libc::ENOTEMPTY
+    );
+    assert_eq!(
+        errno_of(std::fs::remove_dir(mount.path("dir"))),
+        libc::EPERM
+    );
+    std::fs::remove_dir(mount.path("local/sub")).unwrap();
+    std::fs::remove_dir(mount.path("local")).unwrap();
+
+    // statfs: Mountpoint's numbers (the kernel shows the block size as fragment size).
+    let out = run(
+        "stat",
+        &["-f", "-c", "%s %S %l %c", mount.dir.to_str().unwrap()],
+    );
+    let statfs = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(statfs.trim(), format!("512 512 255 {}", u64::MAX / 1024));
+
+    // Overwrite: the kernel passes O_TRUNC to open (FUSE_ATOMIC_O_TRUNC).
+    std::fs::write(&new, b"replaced").unwrap();
+    assert_eq!(std::fs::read(&new).unwrap(), b"replaced");
+
+    // A rewound directory is listed again.
+    let big: Vec<u8> = vec![7; 300_000];
+    let (first, again) = list_rewind_list(&mount.path("dir"), || put("dir/late.bin", &big));
+    assert_eq!(first, ["hello.txt", "new.txt"]);
+    assert_eq!(again, ["hello.txt", "late.bin", "new.txt"]);
+
+    // An open reader pins its version: replaced by another client, reads fail (ESTALE).
+    let reader = open(&mount.path("dir/late.bin"), libc::O_DIRECT, false).unwrap();
+    let mut buf = vec![0u8; 2 * 4096];
+    let at = buf.as_ptr().align_offset(4096);
+    let page = &mut buf[at..at + 4096];
+    reader.read_exact_at(page, 0).unwrap();
+    put("dir/late.bin", &vec![8; 300_000]);
+    assert_eq!(errno_of(reader.read_exact_at(page, 200_704)), libc::ESTALE);
+    drop(reader);
+
+    assert!(mount.unmount().status.success());
+    aws.run(&["s3", "rm", "--recursive", &format!("s3://{bucket}/")]);
+    aws.run(&["s3api", "delete-bucket", "--bucket", &bucket]);
+}

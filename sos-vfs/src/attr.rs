@@ -17,10 +17,12 @@ pub enum FileKind {
 
 /// The attributes of a file or directory, as `stat` shows them.
 ///
-/// Size and modification time come from the object (`Content-Length`, `Last-Modified`);
-/// owner and permissions are the same for every file, from the options. Directories,
-/// which S3 does not store, show the time the file system was made; local directories and
-/// files being written show the current time.
+/// Size and times come from the object (`Content-Length`, and `Last-Modified` for the
+/// modification, access and change times alike); owner and permissions are the same for
+/// every file, from the options. Directories, which S3 does not store, show the time the
+/// file system was made (local directories too). A file being written shows the bytes
+/// written so far and the time it was created (or, when it replaces an object, the
+/// object's time), until `setattr` changes its access or modification time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FileAttr {
@@ -31,8 +33,13 @@ pub struct FileAttr {
     /// Size in bytes (0 for directories; the bytes written so far for a file being
     /// written).
     pub size: u64,
-    /// Modification time (also use it as access and change time).
+    /// Modification time.
     pub mtime: SystemTime,
+    /// Access time (the modification time, unless `setattr` changed it on a file being
+    /// written or a local directory).
+    pub atime: SystemTime,
+    /// Change time (the modification time, or the creation time of a local file).
+    pub ctime: SystemTime,
     /// Permission bits (`0o644`-like, without the file type).
     pub perm: u16,
     /// Owner.
@@ -75,7 +82,9 @@ pub struct DirEntry {
 }
 
 /// What `statfs` answers. S3 has no capacity or inode limits, so the numbers are large and
-/// fixed, as Mountpoint's.
+/// fixed, exactly Mountpoint's: `u64::MAX / 1024` blocks and inodes, all free, blocks of
+/// 512 bytes, names up to 255 bytes, a fragment size of 0 (the kernel then reports the
+/// block size).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Statfs {
@@ -104,9 +113,9 @@ impl Statfs {
         blocks_available: u64::MAX / 1024,
         files: u64::MAX / 1024,
         files_free: u64::MAX / 1024,
-        block_size: 4096,
+        block_size: 512,
         max_name_length: 255,
-        fragment_size: 4096,
+        fragment_size: 0,
     };
 }
 

@@ -14,7 +14,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// ```
 /// use sos_vfs::Error;
 /// let e = Error::NotSupported { operation: "rename" };
-/// assert_eq!(e.errno(), libc::ENOTSUP);
+/// assert_eq!(e.errno(), libc::ENOSYS);
 /// assert_eq!(e.to_string(), "rename is not supported (S3 has no efficient equivalent)");
 /// ```
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +67,16 @@ pub enum Error {
         /// Which rule it breaks.
         reason: &'static str,
     },
+    /// Flags Mountpoint refuses (`EINVAL`): `O_SYNC` or `O_DSYNC` on `open` (a file is
+    /// uploaded when closed, not at each write), a `mknod` of anything but a regular file,
+    /// `RENAME_EXCHANGE` or `RENAME_WHITEOUT`.
+    #[error("{operation}: {reason}")]
+    InvalidFlags {
+        /// The operation.
+        operation: &'static str,
+        /// What is not supported.
+        reason: &'static str,
+    },
     /// The object key would be longer than S3's 1024 bytes (`ENAMETOOLONG`).
     #[error("`{path}` is too long: its key would be {len} bytes, S3 allows 1024")]
     NameTooLong {
@@ -89,10 +99,11 @@ pub enum Error {
         /// Where it started.
         offset: u64,
     },
-    /// An operation the options forbid, or one that would modify an existing object in
-    /// place (`EPERM`): delete without `allow_delete`, overwrite without `allow_overwrite`
-    /// or without truncating, append, chmod/chown, changing times of a stored file,
-    /// removing a directory that exists in the bucket.
+    /// An operation the options forbid, or one S3 objects cannot have (`EPERM`, as
+    /// Mountpoint): delete without `allow_delete`, overwrite without `allow_overwrite` or
+    /// without truncating, append, any `setattr` (chmod, chown, utimes, truncate) of a
+    /// stored file or directory, removing a directory that exists in the bucket, opening,
+    /// deleting or renaming a file being written, writing a file being read, links.
     #[error("{operation} `{path}`: operation not permitted: {reason}")]
     NotPermitted {
         /// The operation.
@@ -103,17 +114,12 @@ pub enum Error {
         reason: &'static str,
     },
     /// An operation this file system does not implement, because S3 cannot do it
-    /// efficiently: rename, links, locks, extended attributes (`ENOTSUP`).
+    /// efficiently (`ENOSYS`, as Mountpoint answers): rename (S3 general purpose buckets
+    /// have no `RenameObject`), `readlink`, locks, extended attributes, `fallocate`.
     #[error("{operation} is not supported (S3 has no efficient equivalent)")]
     NotSupported {
         /// The operation.
         operation: &'static str,
-    },
-    /// The file is being written by another handle (`EBUSY`).
-    #[error("`{path}` is being written; it can be opened once the writer has closed it")]
-    Busy {
-        /// The path.
-        path: String,
     },
     /// A file handle that is not open, or not open for this operation (`EBADF`).
     #[error("file handle {fh} is not open for {operation}")]
@@ -122,6 +128,26 @@ pub enum Error {
         fh: u64,
         /// What was attempted.
         operation: &'static str,
+    },
+    /// A handle closed (flushed) by its process and then taken over by a newer `open` of
+    /// the same file (`EBADF`): a duplicate descriptor of it can no longer be used.
+    #[error("file handle {fh} has been invalidated by a newer handle opened")]
+    Invalidated {
+        /// The handle.
+        fh: u64,
+    },
+    /// A directory handle that is not open (`EINVAL`, as Mountpoint).
+    #[error("invalid directory handle {fh}")]
+    BadDirHandle {
+        /// The handle.
+        fh: u64,
+    },
+    /// The path is not what the inode number named any more: a file became a directory
+    /// or the other way round (`ESTALE`). Look the path up again.
+    #[error("`{path}` changed kind since its inode was looked up")]
+    Stale {
+        /// The path.
+        path: String,
     },
     /// The file would exceed the largest object the part size allows: 10 000 parts
     /// (`EFBIG`).
@@ -134,23 +160,55 @@ pub enum Error {
         /// The largest size.
         limit: u64,
     },
+    /// `fsync` of a file whose upload grew beyond the largest object (`ENOSPC`, what
+    /// `fsync` reports for a lack of space; the write itself said `EFBIG`).
+    #[error(
+        "`{path}` exceeded {limit} bytes (10 000 parts of the part size); the upload was aborted"
+    )]
+    NoSpace {
+        /// The path.
+        path: String,
+        /// The largest size.
+        limit: u64,
+    },
     /// Options that cannot work (`EINVAL`).
     #[error("invalid options: {0}")]
     InvalidOptions(String),
-    /// The object changed on the server while the file was open for reading (`EIO`):
-    /// reading on would mix two versions. Open the file again.
+    /// The object changed on the server while the file was open for reading (`ESTALE`,
+    /// as Mountpoint: the ETag seen at `open` no longer matches): reading on would mix
+    /// two versions. Open the file again.
     #[error("`{path}` changed on the server while it was open; open it again")]
     ObjectChanged {
         /// The path or key.
         path: String,
     },
-    /// A write or close on a file whose upload failed earlier and was aborted (`EIO`).
-    #[error("the upload of `{path}` failed earlier and was aborted; the file was not created")]
-    UploadAborted {
+    /// The object was deleted on the server while the file was open for reading (`EIO`,
+    /// as Mountpoint).
+    #[error("`{path}` was deleted on the server while it was open")]
+    ObjectDeleted {
         /// The path.
         path: String,
     },
-    /// The storage refused the credentials access (`EACCES`).
+    /// A write, `flush` or `fsync` on a file whose upload failed earlier and was aborted:
+    /// the `errno` of that failure again (`EINVAL` after an out-of-order write, `EFBIG`,
+    /// `EIO`...), as Mountpoint.
+    #[error(
+        "the upload of `{path}` failed earlier (errno {errno}) and was aborted; the file was not created"
+    )]
+    UploadAborted {
+        /// The path.
+        path: String,
+        /// The errno of the first failure.
+        errno: i32,
+    },
+    /// A write to a file whose upload `fsync` already completed (`EIO`, as Mountpoint).
+    #[error("the upload of `{path}` was already completed by fsync; it cannot be written any more")]
+    UploadCompleted {
+        /// The path.
+        path: String,
+    },
+    /// The storage refused the credentials access (`EIO`, as Mountpoint answers any
+    /// error of the storage; the message says what was denied).
     #[error("access denied: {operation} `{key}`")]
     AccessDenied {
         /// The storage operation (`GetObject`, ...).
@@ -184,15 +242,16 @@ impl Error {
     /// | `NotEmpty` | `ENOTEMPTY` |
     /// | `IsDirectory` | `EISDIR` |
     /// | `NotDirectory` | `ENOTDIR` |
-    /// | `InvalidName`, `OutOfOrderWrite`, `InvalidOptions` | `EINVAL` |
+    /// | `InvalidName`, `InvalidFlags`, `OutOfOrderWrite`, `InvalidOptions`, `BadDirHandle` | `EINVAL` |
     /// | `NameTooLong` | `ENAMETOOLONG` |
     /// | `NotPermitted` | `EPERM` |
-    /// | `NotSupported` | `ENOTSUP` (= `EOPNOTSUPP` on Linux) |
-    /// | `Busy` | `EBUSY` |
-    /// | `BadHandle` | `EBADF` |
+    /// | `NotSupported` | `ENOSYS` |
+    /// | `BadHandle`, `Invalidated` | `EBADF` |
+    /// | `Stale`, `ObjectChanged` | `ESTALE` |
     /// | `FileTooLarge` | `EFBIG` |
-    /// | `AccessDenied` | `EACCES` |
-    /// | `ObjectChanged`, `UploadAborted`, `Storage` | `EIO` |
+    /// | `NoSpace` | `ENOSPC` |
+    /// | `UploadAborted` | the errno of the failure it reports |
+    /// | `AccessDenied`, `ObjectDeleted`, `UploadCompleted`, `Storage` | `EIO` |
     pub fn errno(&self) -> i32 {
         match self {
             Error::NotFound { .. } | Error::UnknownInode { .. } => libc::ENOENT,
@@ -201,18 +260,22 @@ impl Error {
             Error::IsDirectory { .. } => libc::EISDIR,
             Error::NotDirectory { .. } => libc::ENOTDIR,
             Error::InvalidName { .. }
+            | Error::InvalidFlags { .. }
             | Error::OutOfOrderWrite { .. }
-            | Error::InvalidOptions(_) => libc::EINVAL,
+            | Error::InvalidOptions(_)
+            | Error::BadDirHandle { .. } => libc::EINVAL,
             Error::NameTooLong { .. } => libc::ENAMETOOLONG,
             Error::NotPermitted { .. } => libc::EPERM,
-            Error::NotSupported { .. } => libc::ENOTSUP,
-            Error::Busy { .. } => libc::EBUSY,
-            Error::BadHandle { .. } => libc::EBADF,
+            Error::NotSupported { .. } => libc::ENOSYS,
+            Error::BadHandle { .. } | Error::Invalidated { .. } => libc::EBADF,
+            Error::Stale { .. } | Error::ObjectChanged { .. } => libc::ESTALE,
             Error::FileTooLarge { .. } => libc::EFBIG,
-            Error::AccessDenied { .. } => libc::EACCES,
-            Error::ObjectChanged { .. } | Error::UploadAborted { .. } | Error::Storage { .. } => {
-                libc::EIO
-            }
+            Error::NoSpace { .. } => libc::ENOSPC,
+            Error::UploadAborted { errno, .. } => *errno,
+            Error::AccessDenied { .. }
+            | Error::ObjectDeleted { .. }
+            | Error::UploadCompleted { .. }
+            | Error::Storage { .. } => libc::EIO,
         }
     }
 
@@ -260,5 +323,25 @@ mod tests {
             assert!(e.errno() > 0, "{e}");
         }
         assert!(Error::not_found("x").is_not_found());
+        // Mountpoint's errnos where they are not the obvious ones.
+        let denied = Error::AccessDenied {
+            operation: "HeadObject",
+            key: "k".into(),
+            source: "403".into(),
+        };
+        assert_eq!(denied.errno(), libc::EIO);
+        assert!(denied.to_string().contains("access denied"));
+        let aborted = Error::UploadAborted {
+            path: "f".into(),
+            errno: libc::EINVAL,
+        };
+        assert_eq!(aborted.errno(), libc::EINVAL);
+        let changed = Error::ObjectChanged { path: "f".into() };
+        assert_eq!(changed.errno(), libc::ESTALE);
+        assert_eq!(Error::BadDirHandle { fh: 1 }.errno(), libc::EINVAL);
+        let rename = Error::NotSupported {
+            operation: "rename",
+        };
+        assert_eq!(rename.errno(), libc::ENOSYS);
     }
 }

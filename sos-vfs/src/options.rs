@@ -16,7 +16,7 @@ pub const INITIAL_READ_SIZE: u64 = 128 * 1024;
 
 /// Options of a [`Vfs`](crate::Vfs), as the flags of `mount-s3` (`--prefix`,
 /// `--allow-delete`, `--allow-overwrite`, `--uid`, `--gid`, `--file-mode`, `--dir-mode`,
-/// `--metadata-ttl`, `--write-part-size`).
+/// `--metadata-ttl`, `--negative-metadata-ttl`, `--write-part-size`).
 ///
 /// ```
 /// use std::time::Duration;
@@ -54,6 +54,10 @@ pub struct VfsOptions {
     /// How long a lookup's answer is reused without asking the storage (default zero:
     /// every lookup asks, for the strong consistency S3 gives).
     pub metadata_ttl: Duration,
+    /// How long a lookup that found nothing is remembered (`None`, the default: as long
+    /// as [`metadata_ttl`](Self::metadata_ttl)), as Mountpoint's `--negative-metadata-ttl`.
+    /// As there, it matters only with a metadata TTL (without one, lookups always ask).
+    pub negative_metadata_ttl: Option<Duration>,
     /// Size of the parts of uploads (default 8 MiB). S3 needs at least 5 MiB; a file is
     /// at most 10 000 parts.
     pub part_size: u64,
@@ -75,6 +79,7 @@ impl Default for VfsOptions {
             file_mode: 0o644,
             dir_mode: 0o755,
             metadata_ttl: Duration::ZERO,
+            negative_metadata_ttl: None,
             part_size: DEFAULT_PART_SIZE,
             prefetch_window: DEFAULT_PREFETCH_WINDOW,
             list_page_size: 1000,
@@ -137,6 +142,19 @@ impl VfsOptions {
     pub fn with_metadata_ttl(mut self, ttl: Duration) -> Self {
         self.metadata_ttl = ttl;
         self
+    }
+
+    /// Sets how long lookups that found nothing are remembered (by default, as long as
+    /// found ones).
+    #[must_use]
+    pub fn with_negative_metadata_ttl(mut self, ttl: Duration) -> Self {
+        self.negative_metadata_ttl = Some(ttl);
+        self
+    }
+
+    /// How long a lookup that found nothing is remembered.
+    pub fn negative_ttl(&self) -> Duration {
+        self.negative_metadata_ttl.unwrap_or(self.metadata_ttl)
     }
 
     /// Sets the part size of uploads.

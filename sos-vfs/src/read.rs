@@ -9,7 +9,8 @@
 //! them, up to three GETs in flight; together they never cover more than the window, which
 //! bounds the memory of an open file. Any other read (random access) drops all that and is
 //! served by one exact ranged GET. Every GET carries the ETag seen at `open`, so a file
-//! replaced on the server while it is read fails (`EIO`) instead of mixing two versions.
+//! replaced on the server while it is read fails (`ESTALE`, as Mountpoint) instead of
+//! mixing two versions; one deleted fails with `EIO`.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -18,11 +19,9 @@ use bytes::{Bytes, BytesMut};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::attr::FileKind;
 use crate::options::INITIAL_READ_SIZE;
 use crate::storage::Storage;
-use crate::vfs::{Handle, Node, Vfs};
-use crate::write::Writer;
+use crate::vfs::{Handle, Vfs};
 use crate::{Error, Result};
 
 /// Bytes of the object from `start`.
@@ -158,12 +157,15 @@ pub(crate) struct Reader<S: Storage + 'static> {
     ahead: VecDeque<Ahead>,
     /// Where reads spanning several pieces are joined (see `read`).
     joined: BytesMut,
+    /// Closed (`flush`) by one of its descriptors; a later read must reactivate it.
+    pub(crate) flushed: bool,
 }
 
-/// Names the file, not the key, in the errors a reader reports.
+/// Names the file, not the key, in the errors a reader reports: a key gone since `open`
+/// is `EIO` (as Mountpoint: the GET failed), a changed one `ESTALE`.
 fn for_path(e: Error, path: &str) -> Error {
     match e {
-        Error::NotFound { .. } => Error::NotFound {
+        Error::NotFound { .. } => Error::ObjectDeleted {
             path: path.to_owned(),
         },
         Error::ObjectChanged { .. } => Error::ObjectChanged {
@@ -187,12 +189,22 @@ async fn fetch<S: Storage>(
         .await
         .map_err(|e| for_path(e, path))?;
     if data.len() as u64 != end - start {
-        // A shorter object than at `open`: replaced, on a server that sent no ETag.
-        return Err(Error::ObjectChanged {
-            path: path.to_owned(),
-        });
+        // A shorter object than at `open` (replaced, on a server that sent no ETag), or a
+        // body cut short.
+        return Err(wrong_body(path));
     }
     Ok(data)
+}
+
+/// A body that does not match its range: `EIO`, as Mountpoint's "GET request terminated
+/// unexpectedly" or "returned the wrong offset".
+fn wrong_body(path: &str) -> Error {
+    Error::storage(
+        "GetObject",
+        path,
+        "the body does not match the requested range (cut short, or the object changed on \
+         a server that sent no ETag)",
+    )
 }
 
 impl<S: Storage + 'static> Reader<S> {
@@ -221,6 +233,7 @@ impl<S: Storage + 'static> Reader<S> {
             buffer: None,
             ahead: VecDeque::new(),
             joined: BytesMut::new(),
+            flushed: false,
         }
     }
 
@@ -261,19 +274,12 @@ impl<S: Storage + 'static> Reader<S> {
         let piece = match front.next_piece().await {
             Some(Ok(piece)) => piece,
             Some(Err(e)) => return Err(e),
-            // The body ended before the range did: a shorter object than at `open`,
-            // replaced on a server that sent no ETag.
-            None => {
-                return Err(Error::ObjectChanged {
-                    path: self.path.clone(),
-                });
-            }
+            // The body ended before the range did.
+            None => return Err(wrong_body(&self.path)),
         };
         let (start, len) = (front.next, piece.len() as u64);
         if start + len > front.end {
-            return Err(Error::ObjectChanged {
-                path: self.path.clone(),
-            });
+            return Err(wrong_body(&self.path));
         }
         front.next += len;
         if front.next == front.end {
@@ -479,109 +485,19 @@ impl<S: Storage + 'static> Reader<S> {
 }
 
 impl<S: Storage + 'static> Vfs<S> {
-    /// Opens a file (FUSE `open`); `flags` are the `open(2)` flags (`O_ACCMODE`,
-    /// `O_TRUNC`, `O_APPEND`). Returns the file handle.
-    ///
-    /// - Read-only, and read-write without `O_TRUNC` or `O_APPEND`: a handle for reading
-    ///   (writes to it fail with `EBADF`).
-    /// - Write-only or read-write with `O_TRUNC`, when `allow_overwrite` is set: a handle
-    ///   that replaces the file when released (reads from it fail with `EBADF`).
-    /// - Any other write (no `O_TRUNC`, or `O_APPEND`): `EPERM`.
-    ///
-    /// # Errors
-    /// `ENOENT`, `EISDIR`, `EBUSY` while the file is being written, `EPERM` to write
-    /// without `O_TRUNC` (modifying or appending to an existing file) or without
-    /// `allow_overwrite`, storage errors.
-    pub async fn open(&self, ino: u64, flags: i32) -> Result<u64> {
-        let (path, kind) = self.inode(ino)?;
-        if kind == FileKind::Directory {
-            return Err(Error::IsDirectory { path });
-        }
-        if self.state().writing.contains_key(&path) {
-            return Err(Error::Busy { path });
-        }
-        let access = flags & libc::O_ACCMODE;
-        let truncate = flags & libc::O_TRUNC != 0;
-        let append = flags & libc::O_APPEND != 0;
-        let write = access == libc::O_WRONLY || (access == libc::O_RDWR && (truncate || append));
-        let Some(Node::File(meta)) = self.resolve(&path, true).await? else {
-            return Err(Error::NotFound { path });
-        };
-        if write {
-            if !truncate {
-                return Err(Error::NotPermitted {
-                    operation: "open for writing",
-                    path,
-                    reason: if append {
-                        "appending to an existing file is not supported"
-                    } else {
-                        "modifying an existing file is not supported; replace it by opening \
-                         it with O_TRUNC (needs allow_overwrite)"
-                    },
-                });
-            }
-            if !self.options.allow_overwrite {
-                return Err(Error::NotPermitted {
-                    operation: "overwrite",
-                    path,
-                    reason: "replacing existing files is disabled (allow_overwrite)",
-                });
-            }
-            return self.start_writer(ino, path);
-        }
-        let key = self.key(&path);
-        let reader = Reader::new(
-            Arc::clone(&self.storage),
-            ino,
-            path,
-            key,
-            meta.size,
-            meta.etag,
-            self.options.prefetch_window,
-        );
-        let mut state = self.state();
-        let fh = state.next_fh();
-        state.files.insert(
-            fh,
-            Arc::new(tokio::sync::Mutex::new(Handle::Reader(reader))),
-        );
-        Ok(fh)
-    }
-
-    /// Registers a writer for `path` and returns its handle.
-    pub(crate) fn start_writer(&self, ino: u64, path: String) -> Result<u64> {
-        let mut state = self.state();
-        if state.writing.contains_key(&path) {
-            return Err(Error::Busy { path });
-        }
-        let fh = state.next_fh();
-        let writer = Writer::new(
-            Arc::clone(&self.storage),
-            ino,
-            path.clone(),
-            self.key(&path),
-            self.options.part_size,
-        );
-        state
-            .writing
-            .insert(path, crate::vfs::Writing { ino, fh, size: 0 });
-        state.files.insert(
-            fh,
-            Arc::new(tokio::sync::Mutex::new(Handle::Writer(writer))),
-        );
-        Ok(fh)
-    }
-
     /// Reads up to `size` bytes at `offset` (FUSE `read`); fewer at the end of the file,
     /// none past it.
     ///
     /// # Errors
-    /// `EBADF` for a handle not open for reading, `EIO` when the object changed on the
-    /// server since `open`, `ENOENT` when it was deleted, storage errors.
+    /// `EBADF` for a handle not open for reading (or taken over by a newer `open` for
+    /// writing after it was flushed), `ESTALE` when the object changed on the server since
+    /// `open`, `EIO` when it was deleted, storage errors.
     pub async fn read(&self, ino: u64, fh: u64, offset: u64, size: u32) -> Result<Bytes> {
         let handle = self.handle(fh, "reading")?;
         let mut handle = handle.lock().await;
-        reader_of(&mut handle, ino, fh)?.read(offset, size).await
+        let reader = reader_of(&mut handle, ino, fh)?;
+        self.reactivate_reader(reader, fh)?;
+        reader.read(offset, size).await
     }
 
     /// [`read`](Self::read) without waiting: the read when its bytes are already here
@@ -622,7 +538,12 @@ impl<S: Storage + 'static> Vfs<S> {
         };
         let mut handle = handle.try_lock().ok()?;
         match reader_of(&mut handle, ino, fh) {
-            Ok(reader) => reader.try_read(offset, size),
+            Ok(reader) => {
+                if let Err(e) = self.reactivate_reader(reader, fh) {
+                    return Some(Err(e));
+                }
+                reader.try_read(offset, size)
+            }
             Err(e) => Some(Err(e)),
         }
     }

@@ -59,7 +59,8 @@ impl SosStorage {
 }
 
 /// Maps a client error: a missing key is `NotFound`, a changed ETag `ObjectChanged`,
-/// `AccessDenied` is `EACCES`, the rest `EIO` with the client's error as source.
+/// `AccessDenied` its own variant (`EIO` too, as Mountpoint, with a message that says so),
+/// the rest `EIO` with the client's error as source.
 fn map(operation: &'static str, key: &str, e: sos_client::Error) -> Error {
     match e.code() {
         Some(ErrorCode::NoSuchKey) => Error::not_found(key),

@@ -1,23 +1,29 @@
-//! `Vfs`: the file system. This module holds its state, lookups and attributes, `unlink`,
-//! the handle life cycle (`flush`, `fsync`, `release`) and the operations that are not
-//! supported. Directories are in `dir.rs`, reading in `read.rs`, writing in `write.rs`.
+//! `Vfs`: the file system. This module holds its state, lookups and attributes,
+//! `setattr`, `unlink`, `statfs` and the operations that are not supported. Directories
+//! are in `dir.rs`, the handle life cycle (`mknod`, `open`, `flush`, `fsync`, `release`)
+//! in `handle.rs`, reading in `read.rs`, writing in `write.rs`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::Mutex as AsyncMutex;
 
-use crate::attr::{DirEntry, FileAttr, FileKind, ROOT_INO, SetAttr, Statfs};
+use crate::attr::{FileAttr, FileKind, ROOT_INO, SetAttr, Statfs};
 use crate::inode::InodeTable;
-use crate::path::{check_name, is_within, join, parent};
+use crate::path::{check_name, join, parent};
 use crate::read::Reader;
 use crate::storage::{ListRequest, ObjectMeta, Storage};
 use crate::write::Writer;
 use crate::{Error, Result, VfsOptions};
 
+pub(crate) use crate::dir::DirHandle;
+
 /// S3's longest key, in bytes.
 pub(crate) const MAX_KEY_BYTES: usize = 1024;
+
+/// Most answers the metadata cache holds (Mountpoint caps its negative cache at 100 000).
+const MAX_CACHED: usize = 100_000;
 
 /// A file system over a [`Storage`], with the semantics of Mountpoint for S3.
 ///
@@ -30,8 +36,9 @@ pub(crate) const MAX_KEY_BYTES: usize = 1024;
 /// - keys `a/b/c` make directories `a` and `a/b`; keys that are not valid paths are
 ///   hidden; a directory hides a file of the same name;
 /// - reads may be random; sequential reads are prefetched with growing ranged GETs;
-/// - files are new, written sequentially, uploaded (in parts) and visible when released;
-///   replacing one needs `allow_overwrite` and `O_TRUNC`;
+/// - new files are written sequentially, shown locally while written, uploaded (in
+///   parts) and visible to other clients when closed; replacing one needs
+///   `allow_overwrite` and `O_TRUNC`;
 /// - `unlink` needs `allow_delete`; `mkdir` is local until a file is written below;
 ///   `rmdir` removes only empty local directories;
 /// - rename, links, locks, chmod/chown and in-place changes fail with a clear error.
@@ -47,7 +54,8 @@ pub(crate) const MAX_KEY_BYTES: usize = 1024;
 /// let colors = vfs.lookup(ROOT_INO, "colors").await?;
 /// let (file, fh) = vfs.create(colors.ino, "list.txt").await?;
 /// vfs.write(file.ino, fh, 0, b"blue\n").await?;
-/// assert!(storage.object("colors/list.txt").is_none()); // not before release
+/// assert!(storage.object("colors/list.txt").is_none()); // not before close
+/// assert_eq!(vfs.lookup(colors.ino, "list.txt").await?.size, 5); // but shown here
 /// vfs.release(file.ino, fh).await?;
 /// assert_eq!(storage.object("colors/list.txt").unwrap(), "blue\n");
 ///
@@ -59,7 +67,7 @@ pub(crate) const MAX_KEY_BYTES: usize = 1024;
 pub struct Vfs<S: Storage + 'static> {
     pub(crate) storage: Arc<S>,
     pub(crate) options: VfsOptions,
-    /// The time directories that S3 does not store show.
+    /// The time directories show (S3 does not store them).
     pub(crate) mounted_at: SystemTime,
     pub(crate) state: Mutex<State<S>>,
 }
@@ -72,10 +80,14 @@ impl<S: Storage + 'static> std::fmt::Debug for Vfs<S> {
     }
 }
 
-/// What a path is, as the storage (or a local `mkdir`) says.
+/// What a path is: a directory (in the bucket or local), a file made here and not
+/// uploaded yet, or an object.
 #[derive(Debug, Clone)]
 pub(crate) enum Node {
     Dir,
+    /// A file made by `mknod`/`create` or being written (a new file, or one replacing an
+    /// object): local state, which shadows an object of the same name.
+    Local(LocalFile),
     File(ObjectMeta),
 }
 
@@ -83,9 +95,31 @@ impl Node {
     pub(crate) fn kind(&self) -> FileKind {
         match self {
             Node::Dir => FileKind::Directory,
-            Node::File(_) => FileKind::File,
+            Node::Local(_) | Node::File(_) => FileKind::File,
         }
     }
+}
+
+/// A file with local state (Mountpoint's `LocalUnopened` and `LocalOpenForWriting`):
+/// made by `mknod` and not opened yet, or open for writing (a new file or the
+/// replacement of an object) until its upload completes or fails.
+#[derive(Debug, Clone)]
+pub(crate) struct LocalFile {
+    pub(crate) ino: u64,
+    /// Bytes written so far.
+    pub(crate) size: u64,
+    pub(crate) atime: SystemTime,
+    pub(crate) mtime: SystemTime,
+    pub(crate) ctime: SystemTime,
+    /// Whether a writer was opened on it (else it was only made by `mknod`).
+    pub(crate) opened: bool,
+}
+
+/// A directory made by `mkdir` that no key backs (yet): its times can be set.
+#[derive(Debug, Clone)]
+pub(crate) struct LocalDir {
+    pub(crate) atime: SystemTime,
+    pub(crate) mtime: SystemTime,
 }
 
 /// An open file.
@@ -94,32 +128,34 @@ pub(crate) enum Handle<S: Storage + 'static> {
     Writer(Writer<S>),
 }
 
-/// A file being written: hidden from lookups and listings (its object does not exist
-/// yet), busy for other writers.
-#[derive(Debug)]
-pub(crate) struct Writing {
-    pub(crate) ino: u64,
-    pub(crate) fh: u64,
-    pub(crate) size: u64,
-}
-
-/// An open directory: the listing taken at `opendir`.
-#[derive(Debug)]
-pub(crate) struct DirHandle {
-    pub(crate) ino: u64,
-    pub(crate) entries: Vec<DirEntry>,
+/// The handles open on one file, as Mountpoint tracks them: many readers or one writer.
+/// A handle `flush`ed (closed by one of its descriptors) is inactive: it may still be
+/// used through a duplicate descriptor, but a newer `open` takes the file over (and
+/// completes an inactive writer's upload first).
+#[derive(Debug, Default)]
+pub(crate) struct OpenHandles {
+    /// Reader handles, and whether each is active.
+    pub(crate) readers: HashMap<u64, bool>,
+    /// The writer handle, and whether it is active.
+    pub(crate) writer: Option<(u64, bool)>,
 }
 
 pub(crate) struct State<S: Storage + 'static> {
     pub(crate) inodes: InodeTable,
-    /// Directories made by `mkdir` and not yet backed by keys.
-    pub(crate) local_dirs: BTreeSet<String>,
-    /// Files being written, by path.
-    pub(crate) writing: HashMap<String, Writing>,
-    /// Lookups answered within the metadata TTL.
-    pub(crate) cache: HashMap<String, (Instant, Node)>,
+    /// Directories made by `mkdir` and not (yet) backed by keys.
+    pub(crate) local_dirs: BTreeMap<String, LocalDir>,
+    /// Files with local state, by path.
+    pub(crate) local_files: HashMap<String, LocalFile>,
+    /// What the storage answered for a path (`None`: nothing there), reused within the
+    /// metadata TTL.
+    pub(crate) cache: HashMap<String, (Instant, Option<Node>)>,
     pub(crate) files: HashMap<u64, Arc<AsyncMutex<Handle<S>>>>,
+    /// Open handles by file inode.
+    pub(crate) open: HashMap<u64, OpenHandles>,
     pub(crate) dirs: HashMap<u64, Arc<DirHandle>>,
+    /// A rename was refused by the storage's lack of `RenameObject`: every later rename
+    /// fails at once (Mountpoint caches that answer).
+    pub(crate) rename_unsupported: bool,
     next_fh: u64,
 }
 
@@ -127,6 +163,49 @@ impl<S: Storage + 'static> State<S> {
     pub(crate) fn next_fh(&mut self) -> u64 {
         self.next_fh += 1;
         self.next_fh
+    }
+
+    /// What `path` is, given what the storage says of it: a directory in the bucket wins,
+    /// then local state (a local directory, a local file), then an object.
+    pub(crate) fn with_local(&self, path: &str, remote: Option<Node>) -> Option<Node> {
+        match remote {
+            Some(Node::Dir) => Some(Node::Dir),
+            _ if self.local_dirs.contains_key(path) => Some(Node::Dir),
+            _ => match self.local_files.get(path) {
+                Some(local) => Some(Node::Local(local.clone())),
+                None => remote,
+            },
+        }
+    }
+
+    /// Caches what the storage said of `path`, keeping at most [`MAX_CACHED`] answers
+    /// (those older than `ttl`, the longest TTL, go first, then all: the cache only saves
+    /// requests).
+    pub(crate) fn remember(&mut self, path: String, node: Option<Node>, ttl: Duration) {
+        if self.cache.len() >= MAX_CACHED {
+            self.cache.retain(|_, (at, _)| at.elapsed() < ttl);
+            if self.cache.len() >= MAX_CACHED {
+                self.cache.clear();
+            }
+        }
+        self.cache.insert(path, (Instant::now(), node));
+    }
+
+    /// Whether a local directory or local file is directly below `path`.
+    pub(crate) fn has_local_children(&self, path: &str) -> bool {
+        self.local_dirs.keys().any(|d| parent(d) == path)
+            || self.local_files.keys().any(|f| parent(f) == path)
+    }
+
+    /// The registered handles of a file, removed when none is left.
+    pub(crate) fn prune_open(&mut self, ino: u64) {
+        if self
+            .open
+            .get(&ino)
+            .is_some_and(|o| o.readers.is_empty() && o.writer.is_none())
+        {
+            self.open.remove(&ino);
+        }
     }
 }
 
@@ -143,11 +222,13 @@ impl<S: Storage + 'static> Vfs<S> {
             mounted_at: SystemTime::now(),
             state: Mutex::new(State {
                 inodes: InodeTable::new(),
-                local_dirs: BTreeSet::new(),
-                writing: HashMap::new(),
+                local_dirs: BTreeMap::new(),
+                local_files: HashMap::new(),
                 cache: HashMap::new(),
                 files: HashMap::new(),
+                open: HashMap::new(),
                 dirs: HashMap::new(),
+                rename_unsupported: false,
                 next_fh: 0,
             }),
         })
@@ -192,22 +273,14 @@ impl<S: Storage + 'static> Vfs<S> {
         Ok(())
     }
 
-    /// The path of a new entry `name` in directory `parent` (`mkdir`, `create`), checked:
-    /// a valid name within the key length, no write in progress at that path (`busy`
-    /// gives the error), the parent still a directory, and nothing there yet.
-    pub(crate) async fn new_entry_path(
-        &self,
-        parent: u64,
-        name: &str,
-        busy: impl FnOnce(String) -> Error,
-    ) -> Result<String> {
+    /// The path of a new entry `name` in directory `parent` (`mkdir`, `mknod`), checked:
+    /// a valid name within the key length, the parent still a directory, and nothing
+    /// there yet (no directory, object or local file).
+    pub(crate) async fn new_entry_path(&self, parent: u64, name: &str) -> Result<String> {
         let parent_path = self.dir_path(parent)?;
         check_name(name)?;
         let path = join(&parent_path, name);
         self.check_key_len(&path)?;
-        if self.state().writing.contains_key(&path) {
-            return Err(busy(path));
-        }
         let (node, parent_node) =
             tokio::join!(self.resolve(&path, true), self.resolve(&parent_path, false));
         if !matches!(parent_node?, Some(Node::Dir)) {
@@ -238,9 +311,11 @@ impl<S: Storage + 'static> Vfs<S> {
         self.state().cache.clear();
     }
 
-    /// What `path` is: a directory if any key is below it or `mkdir` made it, else a file
-    /// if its key exists. Asks the storage (a HEAD and a one-key LIST, together) unless
-    /// the answer is cached and `fresh` is false.
+    /// What `path` is: a directory if any key is below it (then a local directory of that
+    /// name is local no more), else local state (a directory made by `mkdir`, a file being
+    /// written), else the object of that key. Asks the storage (a HEAD and a one-key LIST,
+    /// together) unless `fresh` is false and the storage's answer (found or not) is
+    /// cached within the metadata TTL.
     pub(crate) async fn resolve(&self, path: &str, fresh: bool) -> Result<Option<Node>> {
         if path.is_empty() {
             return Ok(Some(Node::Dir));
@@ -248,17 +323,15 @@ impl<S: Storage + 'static> Vfs<S> {
         if self.check_key_len(path).is_err() {
             return Ok(None);
         }
-        let ttl = self.options.metadata_ttl;
-        {
+        // As Mountpoint, the cache serves lookups only with a metadata TTL; answers that
+        // found nothing are then reused for the negative TTL.
+        let (ttl, negative_ttl) = (self.options.metadata_ttl, self.options.negative_ttl());
+        if !fresh && !ttl.is_zero() {
             let state = self.state();
-            if state.local_dirs.contains(path) {
-                return Ok(Some(Node::Dir));
-            }
-            if !fresh
-                && let Some((at, node)) = state.cache.get(path)
-                && at.elapsed() < ttl
+            if let Some((at, cached)) = state.cache.get(path)
+                && at.elapsed() < if cached.is_some() { ttl } else { negative_ttl }
             {
-                return Ok(Some(node.clone()));
+                return Ok(state.with_local(path, cached.clone()));
             }
         }
         let key = self.key(path);
@@ -267,19 +340,22 @@ impl<S: Storage + 'static> Vfs<S> {
             .with_max_keys(1);
         let (head, list) = tokio::join!(self.storage.head(&key), self.storage.list(&below));
         let list = list?;
-        let node = if !list.objects.is_empty() || !list.common_prefixes.is_empty() {
+        let remote = if !list.objects.is_empty() || !list.common_prefixes.is_empty() {
             Some(Node::Dir)
         } else {
             head?.map(Node::File)
         };
-        if let Some(node) = &node
-            && !ttl.is_zero()
-        {
-            self.state()
-                .cache
-                .insert(path.to_owned(), (Instant::now(), node.clone()));
+        let mut state = self.state();
+        if matches!(remote, Some(Node::Dir)) {
+            // Keys below a local directory: it exists in the bucket now, and goes with
+            // its keys.
+            state.local_dirs.remove(path);
         }
-        Ok(node)
+        let keep = if remote.is_some() { ttl } else { negative_ttl };
+        if !ttl.is_zero() && !keep.is_zero() {
+            state.remember(path.to_owned(), remote.clone(), ttl.max(negative_ttl));
+        }
+        Ok(state.with_local(path, remote))
     }
 
     pub(crate) fn file_attr(&self, ino: u64, size: u64, mtime: SystemTime) -> FileAttr {
@@ -288,10 +364,20 @@ impl<S: Storage + 'static> Vfs<S> {
             kind: FileKind::File,
             size,
             mtime,
+            atime: mtime,
+            ctime: mtime,
             perm: self.options.file_mode,
             uid: self.options.uid,
             gid: self.options.gid,
             nlink: 1,
+        }
+    }
+
+    pub(crate) fn local_attr(&self, local: &LocalFile) -> FileAttr {
+        FileAttr {
+            atime: local.atime,
+            ctime: local.ctime,
+            ..self.file_attr(local.ino, local.size, local.mtime)
         }
     }
 
@@ -301,11 +387,23 @@ impl<S: Storage + 'static> Vfs<S> {
             kind: FileKind::Directory,
             size: 0,
             mtime,
+            atime: mtime,
+            ctime: mtime,
             perm: self.options.dir_mode,
             uid: self.options.uid,
             gid: self.options.gid,
             nlink: 2,
         }
+    }
+
+    /// The attributes of directory `path` (its times set by `setattr` if local).
+    pub(crate) fn dir_attr_of(&self, state: &State<S>, path: &str, ino: u64) -> FileAttr {
+        let mut attr = self.dir_attr(ino, self.mounted_at);
+        if let Some(local) = state.local_dirs.get(path) {
+            attr.atime = local.atime;
+            attr.mtime = local.mtime;
+        }
+        attr
     }
 
     /// The attributes of `path` as `node`, giving it an inode number.
@@ -318,25 +416,21 @@ impl<S: Storage + 'static> Vfs<S> {
                 meta.size,
                 meta.last_modified.unwrap_or(self.mounted_at),
             ),
-            Node::Dir if state.local_dirs.contains(path) => self.dir_attr(ino, SystemTime::now()),
-            Node::Dir => self.dir_attr(ino, self.mounted_at),
+            Node::Local(local) => self.local_attr(local),
+            Node::Dir => self.dir_attr_of(&state, path, ino),
         }
     }
 
-    /// Looks `name` up in the directory `parent` (FUSE `lookup`).
-    ///
-    /// Files being written are not found until they are released: their object does not
-    /// exist yet.
+    /// Looks `name` up in the directory `parent` (FUSE `lookup`). A file being written
+    /// is found, with the bytes written so far.
     ///
     /// # Errors
-    /// `ENOENT` (also for names no file can have), `ENOTDIR` when `parent` is a file,
+    /// `ENOENT`, `EINVAL` for a name no file can have, `ENOTDIR` when `parent` is a file,
     /// storage errors.
     pub async fn lookup(&self, parent: u64, name: &str) -> Result<FileAttr> {
         let parent_path = self.dir_path(parent)?;
+        check_name(name)?;
         let path = join(&parent_path, name);
-        if check_name(name).is_err() {
-            return Err(Error::NotFound { path });
-        }
         match self.resolve(&path, false).await? {
             Some(node) => Ok(self.attr_of(&path, &node)),
             None => Err(Error::NotFound { path }),
@@ -355,115 +449,138 @@ impl<S: Storage + 'static> Vfs<S> {
         Ok(attr)
     }
 
+    /// What inode `ino` is now: its local state if it has some, else what the storage
+    /// says (asked when `fresh`, else maybe from the cache).
+    pub(crate) async fn current(&self, ino: u64, fresh: bool) -> Result<(String, Node)> {
+        let (path, kind) = self.inode(ino)?;
+        if ino == ROOT_INO {
+            return Ok((path, Node::Dir));
+        }
+        {
+            let state = self.state();
+            match kind {
+                FileKind::File => {
+                    if let Some(local) = state.local_files.get(&path).filter(|l| l.ino == ino) {
+                        return Ok((path, Node::Local(local.clone())));
+                    }
+                }
+                FileKind::Directory => {
+                    if state.local_dirs.contains_key(&path) {
+                        return Ok((path, Node::Dir));
+                    }
+                }
+            }
+        }
+        match self.resolve(&path, fresh).await? {
+            Some(node) if node.kind() == kind => Ok((path, node)),
+            Some(_) => Err(Error::Stale { path }),
+            None => Err(Error::NotFound { path }),
+        }
+    }
+
     /// The attributes of an inode (FUSE `getattr`), checked against the storage unless
     /// cached. A file being written shows the bytes written so far.
     ///
     /// # Errors
-    /// `ENOENT` when the inode is unknown or its path no longer is what it was, storage
-    /// errors.
+    /// `ENOENT` when the inode is unknown or its path is gone, `ESTALE` when the path is
+    /// now of the other kind (a file became a directory), storage errors.
     pub async fn getattr(&self, ino: u64) -> Result<FileAttr> {
-        if ino == ROOT_INO {
-            return Ok(self.dir_attr(ROOT_INO, self.mounted_at));
-        }
-        let (path, kind) = self.inode(ino)?;
-        if kind == FileKind::File
-            && let Some(w) = self.state().writing.get(&path).filter(|w| w.ino == ino)
-        {
-            return Ok(self.file_attr(ino, w.size, SystemTime::now()));
-        }
-        match self.resolve(&path, false).await? {
-            Some(node) if node.kind() == kind => Ok(self.attr_of(&path, &node)),
-            _ => Err(Error::NotFound { path }),
-        }
+        let (path, node) = self.current(ino, false).await?;
+        Ok(self.attr_of(&path, &node))
     }
 
-    /// Changes attributes (FUSE `setattr`): only what changes nothing is accepted, plus
-    /// times and a truncation to the current size on a file being written (what `touch`
-    /// and `O_TRUNC` ask of a new file).
+    /// Changes attributes (FUSE `setattr`), as Mountpoint: only files with local state (made
+    /// by `mknod`/`create` or being written) and local directories accept it; their access
+    /// and modification times are set (`touch`, `cp -p`), while mode, owner and size are
+    /// accepted and left as they are.
     ///
     /// # Errors
-    /// `EPERM` for chmod, chown, truncation and times of stored files (S3 objects cannot
-    /// be changed in place, and owner and modes come from the options), `EISDIR` for a
-    /// truncation of a directory, and as [`getattr`](Self::getattr).
+    /// `EPERM` for anything stored in the bucket (files, directories, the root): S3
+    /// objects cannot be changed in place, and owners and modes come from the options.
+    /// `ENOENT` for an unknown inode.
     pub async fn setattr(&self, ino: u64, changes: &SetAttr) -> Result<FileAttr> {
-        let current = self.getattr(ino).await?;
         let (path, kind) = self.inode(ino)?;
-        let (writing, local_dir) = {
-            let state = self.state();
-            let writing =
-                kind == FileKind::File && state.writing.get(&path).is_some_and(|w| w.ino == ino);
-            let local = kind == FileKind::Directory && state.local_dirs.contains(&path);
-            (writing, local)
-        };
-        let denied = |operation, reason| {
-            Err(Error::NotPermitted {
-                operation,
-                path: path.clone(),
-                reason,
-            })
-        };
-        if changes
-            .mode
-            .is_some_and(|m| m & 0o7777 != u32::from(current.perm))
-        {
-            return denied("chmod", "permissions are fixed by the mount options");
-        }
-        if changes.uid.is_some_and(|u| u != current.uid)
-            || changes.gid.is_some_and(|g| g != current.gid)
-        {
-            return denied("chown", "owners are fixed by the mount options");
-        }
-        if let Some(size) = changes.size {
-            if kind == FileKind::Directory {
-                return Err(Error::IsDirectory { path });
-            }
-            if !(writing && size == current.size) {
-                return denied(
-                    "truncate",
-                    "files cannot be changed in place; replace one by opening it with O_TRUNC",
-                );
+        let mut state = self.state();
+        if ino != ROOT_INO {
+            match kind {
+                FileKind::File => {
+                    if let Some(local) = state.local_files.get_mut(&path).filter(|l| l.ino == ino) {
+                        if let Some(t) = changes.atime {
+                            local.atime = t;
+                        }
+                        if let Some(t) = changes.mtime {
+                            local.mtime = t;
+                        }
+                        let local = local.clone();
+                        return Ok(self.local_attr(&local));
+                    }
+                }
+                FileKind::Directory => {
+                    if let Some(local) = state.local_dirs.get_mut(&path) {
+                        if let Some(t) = changes.atime {
+                            local.atime = t;
+                        }
+                        if let Some(t) = changes.mtime {
+                            local.mtime = t;
+                        }
+                        return Ok(self.dir_attr_of(&state, &path, ino));
+                    }
+                }
             }
         }
-        if (changes.atime.is_some() || changes.mtime.is_some()) && !writing && !local_dir {
-            return denied(
-                "utimes",
-                "times of stored files and directories come from the storage",
-            );
-        }
-        Ok(current)
+        drop(state);
+        let reason = if changes.size == Some(0) && !self.options.allow_overwrite {
+            "file overwrite is disabled (allow_overwrite); with it, replace a file by \
+             opening it with O_TRUNC"
+        } else {
+            "attributes of stored files and directories cannot be changed: S3 objects \
+             cannot be modified in place, and owners and modes come from the options"
+        };
+        Err(Error::NotPermitted {
+            operation: "setattr",
+            path,
+            reason,
+        })
     }
 
-    /// File-system statistics (FUSE `statfs`): large fixed numbers, as Mountpoint.
+    /// File-system statistics (FUSE `statfs`): large fixed numbers, exactly Mountpoint's.
     pub fn statfs(&self, _ino: u64) -> Statfs {
         Statfs::MOUNTPOINT
     }
 
     /// Deletes a file (FUSE `unlink`), when `allow_delete` is set. The object is deleted
-    /// at once; a directory that only this file made disappears with it.
+    /// at once (open readers fail from then on); a directory that only this file made
+    /// disappears with it.
     ///
     /// # Errors
-    /// `ENOENT`, `EISDIR`, `EPERM` when deletes are not allowed, `EBUSY` for a file being
-    /// written, storage errors.
+    /// `EPERM` when deletes are not allowed (checked first, as Mountpoint) and for a file
+    /// being written, `ENOENT`, `EISDIR`, `EINVAL` for a name no file can have, storage
+    /// errors.
     pub async fn unlink(&self, parent: u64, name: &str) -> Result<()> {
-        let parent_path = self.dir_path(parent)?;
-        let path = join(&parent_path, name);
-        if check_name(name).is_err() {
-            return Err(Error::NotFound { path });
-        }
-        if self.state().writing.contains_key(&path) {
-            return Err(Error::Busy { path });
-        }
-        match self.resolve(&path, true).await? {
-            None => return Err(Error::NotFound { path }),
-            Some(Node::Dir) => return Err(Error::IsDirectory { path }),
-            Some(Node::File(_)) => {}
-        }
         if !self.options.allow_delete {
+            let path = self
+                .inode(parent)
+                .map_or_else(|_| name.to_owned(), |(p, _)| join(&p, name));
             return Err(Error::NotPermitted {
                 operation: "unlink",
                 path,
                 reason: "deleting files is disabled (allow_delete)",
             });
+        }
+        let parent_path = self.dir_path(parent)?;
+        check_name(name)?;
+        let path = join(&parent_path, name);
+        match self.resolve(&path, true).await? {
+            None => return Err(Error::NotFound { path }),
+            Some(Node::Dir) => return Err(Error::IsDirectory { path }),
+            Some(Node::Local(_)) => {
+                return Err(Error::NotPermitted {
+                    operation: "unlink",
+                    path,
+                    reason: "the file is being written; it can be deleted once closed",
+                });
+            }
+            Some(Node::File(_)) => {}
         }
         let result = self.storage.delete(&self.key(&path)).await;
         self.forget_cache();
@@ -482,89 +599,6 @@ impl<S: Storage + 'static> Vfs<S> {
             .ok_or(Error::BadHandle { fh, operation })
     }
 
-    /// Called when a file is closed (FUSE `flush`, on each `close`). Uploads nothing: the
-    /// file is uploaded when released. Reports a write that failed earlier, so `close`
-    /// tells the application that the file was not created.
-    ///
-    /// # Errors
-    /// `EIO` when the upload was aborted, `EBADF`.
-    pub async fn flush(&self, _ino: u64, fh: u64) -> Result<()> {
-        let handle = self.handle(fh, "flush")?;
-        let handle = handle.lock().await;
-        match &*handle {
-            Handle::Writer(w) if w.failed() => Err(Error::UploadAborted {
-                path: w.path.clone(),
-            }),
-            _ => Ok(()),
-        }
-    }
-
-    /// Makes a file being written durable (FUSE `fsync`): completes its upload now, so
-    /// the object exists; later writes to the handle fail.
-    ///
-    /// # Errors
-    /// Storage errors (the upload is then aborted), `EIO` after an earlier failure,
-    /// `EBADF`.
-    pub async fn fsync(&self, _ino: u64, fh: u64) -> Result<()> {
-        let handle = self.handle(fh, "fsync")?;
-        let mut handle = handle.lock().await;
-        match &mut *handle {
-            Handle::Reader(_) => Ok(()),
-            Handle::Writer(w) => {
-                let result = w.commit().await;
-                self.finish_write(w);
-                result
-            }
-        }
-    }
-
-    /// Closes a file handle (FUSE `release`). For a file being written, this completes
-    /// its upload (one PUT for a file smaller than a part), and the file appears. A
-    /// failed upload is aborted: no object and no multipart upload are left.
-    ///
-    /// # Errors
-    /// Storage errors of the completion (the upload is aborted), `EBADF`. Releasing a
-    /// handle whose upload already failed succeeds: the failure was reported by the write
-    /// or `flush`, and nothing is left to clean.
-    pub async fn release(&self, ino: u64, fh: u64) -> Result<()> {
-        let handle = self.state().files.remove(&fh).ok_or(Error::BadHandle {
-            fh,
-            operation: "release",
-        })?;
-        let mut handle = handle.lock().await;
-        match &mut *handle {
-            Handle::Reader(r) => {
-                r.stop();
-                Ok(())
-            }
-            Handle::Writer(w) => {
-                let result = w.commit().await;
-                self.finish_write(w);
-                let mut state = self.state();
-                if state
-                    .writing
-                    .get(&w.path)
-                    .is_some_and(|x| x.fh == fh && x.ino == ino)
-                {
-                    state.writing.remove(&w.path);
-                }
-                result
-            }
-        }
-    }
-
-    /// Book-keeping after a write completed or failed: a committed file exists, so the
-    /// local directories above it now exist in the bucket.
-    fn finish_write(&self, writer: &Writer<S>) {
-        let mut state = self.state();
-        if writer.committed() {
-            let dir = parent(&writer.path).to_owned();
-            state.local_dirs.retain(|d| !is_within(&dir, d));
-            state.writing.remove(&writer.path);
-        }
-        state.cache.clear();
-    }
-
     /// Aborts every upload in progress and closes every handle, for a FUSE layer's
     /// `destroy` (unmount). Dropping the `Vfs` inside a tokio runtime also aborts them,
     /// in background tasks.
@@ -572,78 +606,140 @@ impl<S: Storage + 'static> Vfs<S> {
         let handles: Vec<_> = {
             let mut state = self.state();
             state.dirs.clear();
-            state.writing.clear();
+            state.open.clear();
+            state.local_files.clear();
             state.files.drain().map(|(_, h)| h).collect()
         };
         for handle in handles {
             match &mut *handle.lock().await {
                 Handle::Reader(r) => r.stop(),
-                Handle::Writer(w) => w.abort().await,
+                Handle::Writer(w) => w.abort(libc::EIO).await,
             }
         }
         self.forget_cache();
     }
 
-    /// Renaming (FUSE `rename`) is not supported: S3 has no rename, and copying then
-    /// deleting is neither atomic nor cheap (Mountpoint does not rename either).
+    /// Renames a file (FUSE `rename`): not supported, as Mountpoint on S3 general purpose
+    /// buckets (and S3-compatible stores), which have no `RenameObject`; copying then
+    /// deleting is neither atomic nor cheap. The checks Mountpoint makes before it asks
+    /// the bucket come first, with their errors; the first rename that passes them
+    /// learns that the bucket cannot rename, and every rename after fails at once.
+    ///
+    /// `flags` are `renameat2`'s (`RENAME_NOREPLACE`, `RENAME_EXCHANGE`,
+    /// `RENAME_WHITEOUT`; 0 for `rename`).
     ///
     /// # Errors
-    /// Always `ENOTSUP`.
-    pub fn rename(
+    /// `EINVAL` for `RENAME_EXCHANGE` or `RENAME_WHITEOUT`; then, until a rename reached the
+    /// bucket: `ENOENT` for a missing source, `EPERM` for a directory or a file being
+    /// written (source or destination), `EEXIST` for an existing destination unless
+    /// `allow_overwrite` (and no `RENAME_NOREPLACE`), `EINVAL`, `ENOTDIR`; and `ENOSYS`.
+    pub async fn rename(
         &self,
-        _parent: u64,
-        _name: &str,
-        _new_parent: u64,
-        _new_name: &str,
+        parent: u64,
+        name: &str,
+        new_parent: u64,
+        new_name: &str,
+        flags: u32,
     ) -> Result<()> {
-        Err(Error::NotSupported {
+        let invalid = |reason| {
+            Err(Error::InvalidFlags {
+                operation: "rename",
+                reason,
+            })
+        };
+        if flags & RENAME_EXCHANGE != 0 {
+            return invalid("RENAME_EXCHANGE is not supported");
+        }
+        if flags & RENAME_WHITEOUT != 0 {
+            return invalid("RENAME_WHITEOUT is not supported");
+        }
+        let unsupported = Err(Error::NotSupported {
             operation: "rename",
-        })
+        });
+        if self.state().rename_unsupported {
+            return unsupported;
+        }
+        let parent_path = self.dir_path(parent)?;
+        let (new_parent_path, new_parent_kind) = self.inode(new_parent)?;
+        check_name(name)?;
+        let path = join(&parent_path, name);
+        let denied = |path, reason| {
+            Err(Error::NotPermitted {
+                operation: "rename",
+                path,
+                reason,
+            })
+        };
+        match self.resolve(&path, true).await? {
+            None => return Err(Error::NotFound { path }),
+            Some(Node::Dir) => return denied(path, "directories cannot be renamed"),
+            Some(Node::Local(_)) => return denied(path, "the file is being written"),
+            Some(Node::File(_)) => {}
+        }
+        if new_parent_kind == FileKind::Directory && check_name(new_name).is_ok() {
+            let new_path = join(&new_parent_path, new_name);
+            if let Ok(Some(node)) = self.resolve(&new_path, true).await {
+                let overwrite = self.options.allow_overwrite && flags & RENAME_NOREPLACE == 0;
+                if !overwrite {
+                    return Err(Error::AlreadyExists { path: new_path });
+                }
+                let local = matches!(node, Node::Local(_))
+                    || self.state().local_dirs.contains_key(&new_path);
+                if local {
+                    return denied(new_path, "the destination is being written");
+                }
+            }
+        }
+        check_name(new_name)?;
+        if new_parent_kind != FileKind::Directory {
+            return Err(Error::NotDirectory {
+                path: new_parent_path,
+            });
+        }
+        self.state().rename_unsupported = true;
+        unsupported
     }
 
     /// Hard links (FUSE `link`) are not supported.
     ///
     /// # Errors
-    /// Always `ENOTSUP`.
-    pub fn link(&self, _ino: u64, _new_parent: u64, _new_name: &str) -> Result<FileAttr> {
-        Err(Error::NotSupported {
-            operation: "hard link",
+    /// Always `EPERM` (what Mountpoint answers, and what tools expect of a file system
+    /// without links).
+    pub fn link(&self, ino: u64, _new_parent: u64, _new_name: &str) -> Result<FileAttr> {
+        let path = self.inode(ino).map(|(p, _)| p).unwrap_or_default();
+        Err(Error::NotPermitted {
+            operation: "link",
+            path,
+            reason: "hard links are not supported",
         })
     }
 
     /// Symbolic links (FUSE `symlink`) are not supported.
     ///
     /// # Errors
-    /// Always `ENOTSUP`.
-    pub fn symlink(&self, _parent: u64, _name: &str, _target: &str) -> Result<FileAttr> {
-        Err(Error::NotSupported {
-            operation: "symbolic link",
+    /// Always `EPERM`, as Mountpoint.
+    pub fn symlink(&self, _parent: u64, name: &str, _target: &str) -> Result<FileAttr> {
+        Err(Error::NotPermitted {
+            operation: "symlink",
+            path: name.to_owned(),
+            reason: "symbolic links are not supported",
         })
     }
 
     /// There are no symbolic links to read (FUSE `readlink`).
     ///
     /// # Errors
-    /// Always `ENOTSUP`.
+    /// Always `ENOSYS`, as Mountpoint.
     pub fn readlink(&self, _ino: u64) -> Result<Vec<u8>> {
         Err(Error::NotSupported {
             operation: "readlink",
         })
     }
 
-    /// Special files (FUSE `mknod`) are not supported; regular files are made by
-    /// [`create`](Self::create).
+    /// File locks (FUSE `getlk`, `setlk`) are not supported.
     ///
     /// # Errors
-    /// Always `ENOTSUP`.
-    pub fn mknod(&self, _parent: u64, _name: &str, _mode: u32) -> Result<FileAttr> {
-        Err(Error::NotSupported { operation: "mknod" })
-    }
-
-    /// File locks (FUSE `getlk`, `setlk`, `flock`) are not supported.
-    ///
-    /// # Errors
-    /// Always `ENOTSUP`.
+    /// Always `ENOSYS`, as Mountpoint.
     pub fn lock(&self, _ino: u64, _fh: u64) -> Result<()> {
         Err(Error::NotSupported {
             operation: "file locking",
@@ -654,7 +750,7 @@ impl<S: Storage + 'static> Vfs<S> {
     /// not supported.
     ///
     /// # Errors
-    /// Always `ENOTSUP`.
+    /// Always `ENOSYS`, as Mountpoint (the kernel reports `EOPNOTSUPP` to programs).
     pub fn xattr(&self, _ino: u64) -> Result<()> {
         Err(Error::NotSupported {
             operation: "extended attributes",
@@ -664,10 +760,15 @@ impl<S: Storage + 'static> Vfs<S> {
     /// Space allocation (FUSE `fallocate`) is not supported.
     ///
     /// # Errors
-    /// Always `ENOTSUP`.
+    /// Always `ENOSYS`, as Mountpoint (the kernel reports `EOPNOTSUPP` to programs).
     pub fn fallocate(&self, _ino: u64, _fh: u64) -> Result<()> {
         Err(Error::NotSupported {
             operation: "fallocate",
         })
     }
 }
+
+/// `renameat2` flags (`linux/fs.h`; the same numbers on every Linux architecture).
+const RENAME_NOREPLACE: u32 = 1;
+const RENAME_EXCHANGE: u32 = 2;
+const RENAME_WHITEOUT: u32 = 4;

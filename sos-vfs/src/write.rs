@@ -3,29 +3,29 @@
 //!
 //! Bytes are buffered up to the part size; each full part is uploaded at once (the
 //! multipart upload starts with the first full part), so at most one part is held in
-//! memory. On release the last part is uploaded and the upload completed; a file smaller
-//! than one part is sent in one PUT. Writes must be sequential: a write anywhere but at
-//! the end aborts the upload (`EINVAL`), as any failure does, so nothing half-written is
-//! left in the bucket. A writer dropped without being released (a cancelled task, a
-//! dropped `Vfs`) aborts its upload in a background task.
+//! memory. On close (or `fsync`) the last part is uploaded and the upload completed; a
+//! file smaller than one part is sent in one PUT. Writes must be sequential: a write
+//! anywhere but at the end aborts the upload (`EINVAL`), as any failure does, so nothing
+//! half-written is left in the bucket; the handle then answers every write, `flush` and
+//! `fsync` with the errno of that failure, as Mountpoint. A writer dropped without being
+//! released (a cancelled task, a dropped `Vfs`) aborts its upload in a background task.
 
 use std::sync::Arc;
 
 use bytes::BytesMut;
 
-use crate::attr::{FileAttr, FileKind};
 use crate::storage::{Storage, UploadedPart};
-use crate::vfs::{Handle, Vfs};
 use crate::{Error, Result};
 
 /// S3's most parts in one upload.
-const MAX_PARTS: u64 = 10_000;
+pub(crate) const MAX_PARTS: u64 = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum WriteState {
     Open,
     Committed,
-    Failed,
+    /// Aborted, with the errno of the failure.
+    Failed(i32),
 }
 
 /// A file being written.
@@ -40,6 +40,8 @@ pub(crate) struct Writer<S: Storage + 'static> {
     upload: Option<String>,
     parts: Vec<UploadedPart>,
     state: WriteState,
+    /// Closed (`flush`) by one of its descriptors; a later write must reactivate it.
+    pub(crate) flushed: bool,
 }
 
 impl<S: Storage + 'static> Writer<S> {
@@ -61,11 +63,18 @@ impl<S: Storage + 'static> Writer<S> {
             upload: None,
             parts: Vec::new(),
             state: WriteState::Open,
+            flushed: false,
         }
     }
 
-    pub(crate) fn failed(&self) -> bool {
-        self.state == WriteState::Failed
+    /// Neither completed nor failed.
+    pub(crate) fn is_open(&self) -> bool {
+        self.state == WriteState::Open
+    }
+
+    /// Whether the upload is done with, successfully or not.
+    pub(crate) fn finished(&self) -> bool {
+        self.state != WriteState::Open
     }
 
     /// Whether the object was made (by `fsync` or `release`).
@@ -77,45 +86,51 @@ impl<S: Storage + 'static> Writer<S> {
         self.written
     }
 
-    pub(crate) async fn write(&mut self, offset: u64, data: &[u8]) -> Result<u32> {
+    /// The error a failed writer answers with.
+    pub(crate) fn aborted(&self) -> Option<Error> {
         match self.state {
-            WriteState::Open => {}
-            WriteState::Failed => {
-                return Err(Error::UploadAborted {
-                    path: self.path.clone(),
-                });
-            }
-            WriteState::Committed => {
-                return Err(Error::NotPermitted {
-                    operation: "write",
-                    path: self.path.clone(),
-                    reason: "the file was completed by fsync and cannot be written any more",
-                });
-            }
+            WriteState::Failed(errno) => Some(Error::UploadAborted {
+                path: self.path.clone(),
+                errno,
+            }),
+            _ => None,
+        }
+    }
+
+    pub(crate) async fn write(&mut self, offset: u64, data: &[u8]) -> Result<u32> {
+        if let Some(e) = self.aborted() {
+            return Err(e);
+        }
+        if self.state == WriteState::Committed {
+            return Err(Error::UploadCompleted {
+                path: self.path.clone(),
+            });
         }
         if offset != self.written {
-            self.abort().await;
-            return Err(Error::OutOfOrderWrite {
+            let e = Error::OutOfOrderWrite {
                 path: self.path.clone(),
                 expected: self.written,
                 offset,
-            });
+            };
+            self.abort(e.errno()).await;
+            return Err(e);
         }
         let limit = self.part_size.saturating_mul(MAX_PARTS);
         let len = data.len() as u64;
         if self.written.saturating_add(len) > limit {
-            self.abort().await;
-            return Err(Error::FileTooLarge {
+            let e = Error::FileTooLarge {
                 path: self.path.clone(),
                 limit,
-            });
+            };
+            self.abort(e.errno()).await;
+            return Err(e);
         }
         self.buffer.extend_from_slice(data);
         self.written += len;
         while self.buffer.len() as u64 >= self.part_size {
             let part = self.buffer.split_to(self.part_size as usize).freeze();
             if let Err(e) = self.upload_part(part).await {
-                self.abort().await;
+                self.abort(e.errno()).await;
                 return Err(e);
             }
         }
@@ -142,9 +157,12 @@ impl<S: Storage + 'static> Writer<S> {
     }
 
     /// Uploads what is left and makes the object. Idempotent once committed; after a
-    /// failure, does nothing (the upload was aborted).
+    /// failure, answers that failure's errno again (the upload was aborted).
     pub(crate) async fn commit(&mut self) -> Result<()> {
-        if self.state != WriteState::Open {
+        if let Some(e) = self.aborted() {
+            return Err(e);
+        }
+        if self.state == WriteState::Committed {
             return Ok(());
         }
         let result = match self.upload.clone() {
@@ -174,18 +192,18 @@ impl<S: Storage + 'static> Writer<S> {
                 Ok(())
             }
             Err(e) => {
-                self.abort().await;
+                self.abort(e.errno()).await;
                 Err(e)
             }
         }
     }
 
-    /// Aborts the upload, if one was started; the writer has failed.
-    pub(crate) async fn abort(&mut self) {
-        if self.state == WriteState::Committed {
+    /// Aborts the upload, if one was started; the writer has failed with `errno`.
+    pub(crate) async fn abort(&mut self, errno: i32) {
+        if self.finished() {
             return;
         }
-        self.state = WriteState::Failed;
+        self.state = WriteState::Failed(errno);
         self.buffer = BytesMut::new();
         if let Some(id) = self.upload.take()
             && let Err(e) = self.storage.abort_multipart_upload(&self.key, &id).await
@@ -213,61 +231,5 @@ impl<S: Storage + 'static> Drop for Writer<S> {
                 tracing::warn!(key = %key, upload_id = %id, error = %e, "aborting an upload failed");
             }
         });
-    }
-}
-
-impl<S: Storage + 'static> Vfs<S> {
-    /// Creates a new file in `parent` and opens it for writing (FUSE `create`). Returns
-    /// its attributes and the file handle.
-    ///
-    /// The file is not visible (to `lookup`, `readdir` or other clients) until it is
-    /// released: its object is uploaded then.
-    ///
-    /// # Errors
-    /// `EEXIST` (to replace a file, open it with `O_TRUNC`), `EBUSY` while another handle
-    /// writes the same path, `EINVAL` for an invalid name, `ENAMETOOLONG`, `ENOENT` or
-    /// `ENOTDIR` for the parent, storage errors.
-    pub async fn create(&self, parent: u64, name: &str) -> Result<(FileAttr, u64)> {
-        let path = self
-            .new_entry_path(parent, name, |path| Error::Busy { path })
-            .await?;
-        let ino = self.state().inodes.ino(&path, FileKind::File);
-        let fh = self.start_writer(ino, path)?;
-        Ok((self.file_attr(ino, 0, std::time::SystemTime::now()), fh))
-    }
-
-    /// Writes `data` at `offset` (FUSE `write`). Writes must be sequential: `offset` is
-    /// where the previous write ended. Returns the bytes written (all of them).
-    ///
-    /// # Errors
-    /// `EINVAL` for an out-of-order write (the upload is aborted and the file will not be
-    /// created), `EFBIG` beyond 10 000 parts, `EBADF` for a handle not open for writing,
-    /// `EIO` after an earlier failure, storage errors (the upload is aborted).
-    pub async fn write(&self, ino: u64, fh: u64, offset: u64, data: &[u8]) -> Result<u32> {
-        let handle = self.handle(fh, "writing")?;
-        let mut handle = handle.lock().await;
-        let Handle::Writer(writer) = &mut *handle else {
-            return Err(Error::BadHandle {
-                fh,
-                operation: "writing",
-            });
-        };
-        if writer.ino != ino {
-            return Err(Error::BadHandle {
-                fh,
-                operation: "writing",
-            });
-        }
-        let result = writer.write(offset, data).await;
-        let written = writer.written();
-        if let Some(w) = self
-            .state()
-            .writing
-            .get_mut(&writer.path)
-            .filter(|w| w.fh == fh)
-        {
-            w.size = written;
-        }
-        result
     }
 }

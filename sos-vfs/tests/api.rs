@@ -29,56 +29,147 @@ fn vfs_is_send_and_sync_and_its_futures_are_send() {
     send(&vfs.mkdir(1, "a"));
     send(&vfs.rmdir(1, "a"));
     send(&vfs.create(1, "a"));
+    send(&vfs.mknod(1, "a", libc::S_IFREG));
     send(&vfs.open(2, 0));
     send(&vfs.read(2, 1, 0, 1));
     send(&vfs.write(2, 1, 0, b"a"));
     send(&vfs.flush(2, 1));
+    send(&vfs.flush_from_other_process(2, 1));
+    send(&vfs.rewinddir(1, 1));
+    send(&vfs.rename(1, "a", 1, "b", 0));
     send(&vfs.fsync(2, 1));
     send(&vfs.release(2, 1));
     send(&vfs.unlink(1, "a"));
     send(&vfs.shutdown());
 }
 
+/// What Mountpoint answers for what S3 cannot do: `ENOSYS` for what it does not implement,
+/// `EPERM` for links and for any change of a stored file's attributes.
 #[tokio::test]
 async fn unsupported_operations_say_so() {
     let storage = MemoryStorage::new();
     storage.put("f", "x".into()).await.unwrap();
+    storage.put("d/x", "x".into()).await.unwrap();
     let vfs = vfs(&storage, VfsOptions::default());
     let f = vfs.lookup(ROOT_INO, "f").await.unwrap();
-    let not_supported = [
-        vfs.rename(ROOT_INO, "f", ROOT_INO, "g"),
-        vfs.link(f.ino, ROOT_INO, "g").map(|_| ()),
-        vfs.symlink(ROOT_INO, "l", "f").map(|_| ()),
+    let not_implemented = [
         vfs.readlink(f.ino).map(|_| ()),
-        vfs.mknod(ROOT_INO, "fifo", 0o644).map(|_| ()),
         vfs.lock(f.ino, 1),
         vfs.xattr(f.ino),
         vfs.fallocate(f.ino, 1),
     ];
-    for result in not_supported {
+    for result in not_implemented {
         let e = result.unwrap_err();
-        assert_eq!(e.errno(), libc::ENOTSUP, "{e}");
-        assert_eq!(libc::ENOTSUP, libc::EOPNOTSUPP);
+        assert_eq!(e.errno(), libc::ENOSYS, "{e}");
         assert!(e.to_string().contains("not supported"), "{e}");
     }
-    // chmod and chown: EPERM, unless nothing changes.
-    let chmod = SetAttr::default().with_mode(0o600);
-    assert_eq!(errno(&vfs.setattr(f.ino, &chmod).await), libc::EPERM);
-    let chown = SetAttr::default().with_uid(42);
-    assert_eq!(errno(&vfs.setattr(f.ino, &chown).await), libc::EPERM);
-    let chgrp = SetAttr::default().with_gid(42);
-    assert_eq!(errno(&vfs.setattr(ROOT_INO, &chgrp).await), libc::EPERM);
-    let same = SetAttr::default().with_mode(0o100_644).with_uid(0);
-    assert_eq!(vfs.setattr(f.ino, &same).await.unwrap().size, 1);
-    let truncate_dir = SetAttr::default().with_size(0);
+    assert_eq!(errno(&vfs.link(f.ino, ROOT_INO, "g")), libc::EPERM);
+    assert_eq!(errno(&vfs.symlink(ROOT_INO, "l", "f")), libc::EPERM);
+    // mknod makes regular files only.
+    #[allow(clippy::useless_conversion)] // `mode_t` is u16 on macOS
+    for kind in [
+        libc::S_IFIFO,
+        libc::S_IFCHR,
+        libc::S_IFSOCK,
+        libc::S_IFDIR,
+        0,
+    ] {
+        let e = vfs.mknod(ROOT_INO, "node", u32::from(kind) | 0o644).await;
+        assert_eq!(errno(&e), libc::EINVAL, "{kind:o}");
+    }
+    // Any setattr of what is in the bucket: EPERM, even one that would change nothing.
+    let d = vfs.lookup(ROOT_INO, "d").await.unwrap();
+    for ino in [f.ino, d.ino, ROOT_INO] {
+        for changes in [
+            SetAttr::default().with_mode(0o600),
+            SetAttr::default().with_mode(0o644),
+            SetAttr::default().with_uid(42),
+            SetAttr::default().with_uid(0).with_gid(0),
+            SetAttr::default().with_size(1),
+            SetAttr::default().with_mtime(SystemTime::now()),
+            SetAttr::default(),
+        ] {
+            let e = vfs.setattr(ino, &changes).await;
+            assert_eq!(errno(&e), libc::EPERM, "{ino} {changes:?}");
+        }
+    }
+    // A truncation asks for allow_overwrite.
+    let e = vfs
+        .setattr(f.ino, &SetAttr::default().with_size(0))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("allow_overwrite"), "{e}");
+    // Local directories take times (cp -r, tar), and show them; modes and owners are
+    // accepted and left as they are.
+    let local = vfs.mkdir(ROOT_INO, "local").await.unwrap();
+    let when = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    let changes = SetAttr::default()
+        .with_mtime(when)
+        .with_atime(when + Duration::from_secs(1))
+        .with_mode(0o700)
+        .with_uid(7);
+    let attr = vfs.setattr(local.ino, &changes).await.unwrap();
     assert_eq!(
-        errno(&vfs.setattr(ROOT_INO, &truncate_dir).await),
-        libc::EISDIR
+        (attr.mtime, attr.atime),
+        (when, when + Duration::from_secs(1))
     );
-    // Times of local directories may be set (cp -r, tar).
-    let d = vfs.mkdir(ROOT_INO, "d").await.unwrap();
-    let touch = SetAttr::default().with_mtime(SystemTime::now());
-    vfs.setattr(d.ino, &touch).await.unwrap();
+    assert_eq!((attr.perm, attr.uid), (0o755, 0));
+    assert_eq!(vfs.getattr(local.ino).await.unwrap().mtime, when);
+    let listed = vfs.readdir_all(ROOT_INO).await.unwrap();
+    let entry = listed.iter().find(|e| e.name == "local").unwrap();
+    assert_eq!(entry.attr.mtime, when);
+}
+
+/// Rename, as Mountpoint on a bucket without `RenameObject`: its checks first, then
+/// `ENOSYS`, and `ENOSYS` at once for every rename after.
+#[tokio::test]
+async fn rename_is_not_supported_after_mountpoints_checks() {
+    let storage = MemoryStorage::new();
+    for key in ["f", "g", "d/x"] {
+        storage.put(key, "x".into()).await.unwrap();
+    }
+    let vfs = vfs(&storage, VfsOptions::default());
+    let exchange = libc::RENAME_EXCHANGE;
+    assert_eq!(
+        errno(&vfs.rename(ROOT_INO, "f", ROOT_INO, "h", exchange).await),
+        libc::EINVAL
+    );
+    let whiteout = libc::RENAME_WHITEOUT;
+    assert_eq!(
+        errno(&vfs.rename(ROOT_INO, "f", ROOT_INO, "h", whiteout).await),
+        libc::EINVAL
+    );
+    let rename = |from: &'static str, to: &'static str| vfs.rename(ROOT_INO, from, ROOT_INO, to, 0);
+    assert_eq!(errno(&rename("missing", "h").await), libc::ENOENT);
+    assert_eq!(errno(&rename("d", "e").await), libc::EPERM, "a directory");
+    assert_eq!(errno(&rename("f", "g").await), libc::EEXIST, "no overwrite");
+    let (new, fh) = vfs.create(ROOT_INO, "new").await.unwrap();
+    assert_eq!(
+        errno(&rename("new", "h").await),
+        libc::EPERM,
+        "being written"
+    );
+    vfs.release(new.ino, fh).await.unwrap();
+    // The first rename that reaches the bucket learns that it cannot rename.
+    let e = rename("f", "h").await.unwrap_err();
+    assert_eq!(e.errno(), libc::ENOSYS, "{e}");
+    assert_eq!(errno(&rename("missing", "h").await), libc::ENOSYS);
+    assert_eq!(storage.keys(), ["d/x", "f", "g", "new"], "nothing moved");
+    // With allow_overwrite, an existing destination is not EEXIST (unless NOREPLACE).
+    let vfs = Vfs::new(
+        storage.clone(),
+        VfsOptions::default().with_allow_overwrite(true),
+    )
+    .unwrap();
+    let noreplace = libc::RENAME_NOREPLACE;
+    assert_eq!(
+        errno(&vfs.rename(ROOT_INO, "f", ROOT_INO, "g", noreplace).await),
+        libc::EEXIST
+    );
+    assert_eq!(
+        errno(&vfs.rename(ROOT_INO, "f", ROOT_INO, "g", 0).await),
+        libc::ENOSYS
+    );
 }
 
 #[tokio::test]
@@ -101,13 +192,27 @@ async fn errors_have_their_errno() {
     assert_eq!(errno(&vfs.read(file.ino, 77, 0, 1).await), libc::EBADF);
     assert_eq!(errno(&vfs.write(file.ino, 77, 0, b"x").await), libc::EBADF);
     assert_eq!(errno(&vfs.release(file.ino, 77).await), libc::EBADF);
-    assert_eq!(errno(&vfs.readdir(ROOT_INO, 77, 0)), libc::EBADF);
-    assert_eq!(errno(&vfs.releasedir(ROOT_INO, 77)), libc::EBADF);
+    // An unknown directory handle is EINVAL, as Mountpoint.
+    assert_eq!(errno(&vfs.readdir(ROOT_INO, 77, 0)), libc::EINVAL);
+    assert_eq!(errno(&vfs.releasedir(ROOT_INO, 77)), libc::EINVAL);
     assert_eq!(errno(&vfs.mkdir(ROOT_INO, "dir").await), libc::EEXIST);
     assert_eq!(errno(&vfs.mkdir(file.ino, "x").await), libc::ENOTDIR);
     assert_eq!(errno(&vfs.create(dir.ino, "file").await), libc::EEXIST);
     assert_eq!(errno(&vfs.create(ROOT_INO, "dir").await), libc::EEXIST);
     assert_eq!(errno(&vfs.create(ROOT_INO, "a/b").await), libc::EINVAL);
+    // Names no file can have: EINVAL (Mountpoint's InvalidFileName), for lookups too.
+    for name in ["", ".", "..", "a/b", "n\0"] {
+        assert_eq!(
+            errno(&vfs.lookup(ROOT_INO, name).await),
+            libc::EINVAL,
+            "{name:?}"
+        );
+        assert_eq!(
+            errno(&vfs.rmdir(ROOT_INO, name).await),
+            libc::EINVAL,
+            "{name:?}"
+        );
+    }
     assert_eq!(errno(&vfs.rmdir(dir.ino, "file").await), libc::ENOTDIR);
     let long = "x".repeat(1025);
     assert_eq!(
@@ -115,6 +220,11 @@ async fn errors_have_their_errno() {
         libc::ENAMETOOLONG
     );
     assert_eq!(errno(&vfs.lookup(ROOT_INO, &long).await), libc::ENOENT);
+    // Names longer than 255 bytes are fine (Mountpoint checks no name length; S3 keys go
+    // to 1024 bytes).
+    let name = "n".repeat(300);
+    write_file(&vfs, &name, b"long", 4).await.unwrap();
+    assert_eq!(vfs.lookup(ROOT_INO, &name).await.unwrap().size, 4);
     // A read handle is not a write handle and the other way round.
     let reader = vfs.open(file.ino, libc::O_RDONLY).await.unwrap();
     assert_eq!(
@@ -156,8 +266,9 @@ async fn inode_numbers_are_stable() {
     let b_dir = vfs.lookup(ROOT_INO, "b").await.unwrap();
     assert_eq!(b_dir.kind, FileKind::Directory);
     assert_ne!(b_dir.ino, b.ino);
-    assert_eq!(errno(&vfs.getattr(b.ino).await), libc::ENOENT);
-    assert_eq!(errno(&vfs.open(b.ino, libc::O_RDONLY).await), libc::ENOENT);
+    // Stale: the path is of the other kind now (Mountpoint's StaleInode).
+    assert_eq!(errno(&vfs.getattr(b.ino).await), libc::ESTALE);
+    assert_eq!(errno(&vfs.open(b.ino, libc::O_RDONLY).await), libc::ESTALE);
 }
 
 #[tokio::test]
@@ -210,6 +321,39 @@ async fn readdir_paginates_and_keeps_its_snapshot() {
     assert!(vfs.readdir(ROOT_INO, fh, 0).is_err(), "released");
 }
 
+/// `rewinddir` (offset 0 again after entries were given) lists the directory afresh, as
+/// Mountpoint; before any entry was given, it keeps the listing.
+#[tokio::test]
+async fn rewinddir_lists_again() {
+    let storage = Instrumented::new(MemoryStorage::new());
+    storage.put("a", "1".into()).await.unwrap();
+    let vfs = Vfs::new(storage.clone(), VfsOptions::default()).unwrap();
+    let fh = vfs.opendir(ROOT_INO).await.unwrap();
+    storage.put("b", "2".into()).await.unwrap();
+    let before = storage.requests();
+    vfs.rewinddir(ROOT_INO, fh).await.unwrap();
+    assert_eq!(
+        storage.requests(),
+        before,
+        "nothing served yet: no new listing"
+    );
+    let names = |entries: Vec<sos_vfs::DirEntry>| -> Vec<String> {
+        entries.into_iter().map(|e| e.name).collect()
+    };
+    assert_eq!(
+        names(vfs.readdir(ROOT_INO, fh, 0).unwrap()),
+        [".", "..", "a"]
+    );
+    storage.put("c", "3".into()).await.unwrap();
+    vfs.rewinddir(ROOT_INO, fh).await.unwrap();
+    assert_eq!(
+        names(vfs.readdir(ROOT_INO, fh, 0).unwrap()),
+        [".", "..", "a", "b", "c"]
+    );
+    vfs.releasedir(ROOT_INO, fh).unwrap();
+    assert_eq!(errno(&vfs.rewinddir(ROOT_INO, fh).await), libc::EINVAL);
+}
+
 #[tokio::test]
 async fn the_metadata_cache_serves_lookups_within_its_ttl() {
     let storage = Instrumented::new(MemoryStorage::new());
@@ -252,6 +396,56 @@ async fn the_metadata_cache_serves_lookups_within_its_ttl() {
     let d = cached.lookup(ROOT_INO, "d").await.unwrap();
     cached.unlink(d.ino, "x").await.unwrap();
     assert_eq!(errno(&cached.lookup(ROOT_INO, "d").await), libc::ENOENT);
+
+    // Names found missing are remembered too (Mountpoint's negative cache) until a
+    // listing finds them or the file system makes them.
+    assert_eq!(errno(&cached.lookup(ROOT_INO, "late").await), libc::ENOENT);
+    storage.put("late", "1".into()).await.unwrap();
+    assert_eq!(errno(&cached.lookup(ROOT_INO, "late").await), libc::ENOENT);
+    assert_eq!(errno(&fresh.lookup(ROOT_INO, "late").await), 0);
+    cached.readdir_all(ROOT_INO).await.unwrap();
+    assert_eq!(errno(&cached.lookup(ROOT_INO, "late").await), 0);
+    assert_eq!(errno(&cached.lookup(ROOT_INO, "mine").await), libc::ENOENT);
+    let (mine, fh) = cached.create(ROOT_INO, "mine").await.unwrap();
+    assert_eq!(cached.lookup(ROOT_INO, "mine").await.unwrap().ino, mine.ino);
+    cached.release(mine.ino, fh).await.unwrap();
+    // And expire with the TTL.
+    let short = Vfs::new(
+        storage.clone(),
+        VfsOptions::default().with_metadata_ttl(Duration::from_millis(50)),
+    )
+    .unwrap();
+    assert_eq!(errno(&short.lookup(ROOT_INO, "later").await), libc::ENOENT);
+    storage.put("later", "1".into()).await.unwrap();
+    assert_eq!(errno(&short.lookup(ROOT_INO, "later").await), libc::ENOENT);
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    assert_eq!(errno(&short.lookup(ROOT_INO, "later").await), 0);
+    // A negative TTL of its own (--negative-metadata-ttl): zero remembers nothing.
+    let no_negative = Vfs::new(
+        storage.clone(),
+        VfsOptions::default()
+            .with_metadata_ttl(Duration::from_secs(3600))
+            .with_negative_metadata_ttl(Duration::ZERO),
+    )
+    .unwrap();
+    assert_eq!(
+        errno(&no_negative.lookup(ROOT_INO, "latest").await),
+        libc::ENOENT
+    );
+    storage.put("latest", "1".into()).await.unwrap();
+    assert_eq!(errno(&no_negative.lookup(ROOT_INO, "latest").await), 0);
+    // Without a metadata TTL, a negative one changes nothing (as Mountpoint).
+    let negative_only = Vfs::new(
+        storage.clone(),
+        VfsOptions::default().with_negative_metadata_ttl(Duration::from_secs(3600)),
+    )
+    .unwrap();
+    assert_eq!(
+        errno(&negative_only.lookup(ROOT_INO, "last").await),
+        libc::ENOENT
+    );
+    storage.put("last", "1".into()).await.unwrap();
+    assert_eq!(errno(&negative_only.lookup(ROOT_INO, "last").await), 0);
 }
 
 #[tokio::test]
@@ -292,6 +486,10 @@ async fn multipart_uploads_stream_parts() {
         .await
         .unwrap_err();
     assert_eq!(e.errno(), libc::EFBIG);
+    // As Mountpoint: later writes say EFBIG again, fsync says ENOSPC, the file is gone.
+    assert_eq!(errno(&vfs.write(file.ino, fh, 0, b"x").await), libc::EFBIG);
+    assert_eq!(errno(&vfs.fsync(file.ino, fh).await), libc::ENOSPC);
+    assert_eq!(errno(&vfs.lookup(ROOT_INO, "huge").await), libc::ENOENT);
     vfs.release(file.ino, fh).await.unwrap();
     assert!(storage.pending_uploads().is_empty());
 }
@@ -340,20 +538,190 @@ async fn fsync_completes_the_upload_early() {
     vfs.fsync(file.ino, fh).await.unwrap();
     assert_eq!(storage.object("d/f").unwrap(), "durable");
     assert_eq!(vfs.lookup(d.ino, "f").await.unwrap().size, 7);
+    // Later writes: EIO, as Mountpoint ("upload already completed").
     let e = vfs.write(file.ino, fh, 7, b"more").await.unwrap_err();
-    assert_eq!(e.errno(), libc::EPERM);
+    assert_eq!(e.errno(), libc::EIO, "{e}");
+    vfs.fsync(file.ino, fh).await.unwrap();
+    vfs.flush(file.ino, fh).await.unwrap();
     vfs.release(file.ino, fh).await.unwrap();
     assert_eq!(read_file(&vfs, "d/f", 2).await.unwrap(), b"durable");
-    // `d` is in the bucket now, not local.
-    assert_eq!(errno(&vfs.rmdir(ROOT_INO, "d").await), libc::ENOTEMPTY);
+    // `d` is in the bucket now, not local: it cannot be removed.
+    assert_eq!(errno(&vfs.rmdir(ROOT_INO, "d").await), libc::EPERM);
+}
+
+/// `flush` (close) by the opener completes an upload with bytes written; with nothing
+/// written, or from another process, it waits (Mountpoint's rules for `touch`, `dd`,
+/// shells and forks); a newer `open` then completes it and takes the file over.
+#[tokio::test]
+async fn flush_completes_uploads_as_mountpoint() {
+    let storage = MemoryStorage::new();
+    let vfs = vfs(&storage, VfsOptions::default().with_allow_overwrite(true));
+    // Bytes written, closed by the opener: uploaded at the close.
+    let (a, fh) = vfs.create(ROOT_INO, "a").await.unwrap();
+    vfs.write(a.ino, fh, 0, b"abc").await.unwrap();
+    vfs.flush(a.ino, fh).await.unwrap();
+    assert_eq!(storage.object("a").unwrap(), "abc");
+    // The descriptor closed: a duplicate cannot write any more.
+    assert_eq!(errno(&vfs.write(a.ino, fh, 3, b"d").await), libc::EBADF);
+    vfs.release(a.ino, fh).await.unwrap();
+
+    // Nothing written yet (touch, dd): the close waits; writing goes on through a
+    // duplicate descriptor; release uploads.
+    let (b, fh) = vfs.create(ROOT_INO, "b").await.unwrap();
+    vfs.flush(b.ino, fh).await.unwrap();
+    assert!(storage.object("b").is_none());
+    vfs.write(b.ino, fh, 0, b"dup").await.unwrap();
+    vfs.flush_from_other_process(b.ino, fh).await.unwrap();
+    assert!(
+        storage.object("b").is_none(),
+        "another process' close uploads nothing"
+    );
+    vfs.write(b.ino, fh, 3, b"!").await.unwrap();
+    vfs.release(b.ino, fh).await.unwrap();
+    assert_eq!(storage.object("b").unwrap(), "dup!");
+
+    // An empty file closed and not released yet: a new open completes it first, and the
+    // old handle is taken over.
+    let (c, old) = vfs.create(ROOT_INO, "c").await.unwrap();
+    vfs.flush(c.ino, old).await.unwrap();
+    let reader = vfs.open(c.ino, libc::O_RDONLY).await.unwrap();
+    assert_eq!(storage.object("c").unwrap(), "");
+    assert_eq!(vfs.read(c.ino, reader, 0, 10).await.unwrap(), "");
+    assert_eq!(errno(&vfs.write(c.ino, old, 0, b"x").await), libc::EBADF);
+    vfs.release(c.ino, old).await.unwrap();
+    vfs.release(c.ino, reader).await.unwrap();
+
+    // A writer still active (not closed) keeps others out: EPERM.
+    let (d, fh) = vfs.create(ROOT_INO, "d").await.unwrap();
+    vfs.write(d.ino, fh, 0, b"x").await.unwrap();
+    assert_eq!(errno(&vfs.open(d.ino, libc::O_RDONLY).await), libc::EPERM);
+    assert_eq!(
+        errno(&vfs.open(d.ino, libc::O_WRONLY | libc::O_TRUNC).await),
+        libc::EPERM
+    );
+    // Closed by another process: inactive, so a new writer takes over after completing it.
+    vfs.flush_from_other_process(d.ino, fh).await.unwrap();
+    let again = vfs
+        .open(d.ino, libc::O_WRONLY | libc::O_TRUNC)
+        .await
+        .unwrap();
+    assert_eq!(storage.object("d").unwrap(), "x");
+    assert_eq!(errno(&vfs.write(d.ino, fh, 1, b"y").await), libc::EBADF);
+    vfs.write(d.ino, again, 0, b"new").await.unwrap();
+    vfs.release(d.ino, fh).await.unwrap();
+    vfs.release(d.ino, again).await.unwrap();
+    assert_eq!(storage.object("d").unwrap(), "new");
+
+    // Readers: an active one keeps writers out; a closed one is taken over.
+    let reader = vfs.open(d.ino, libc::O_RDONLY).await.unwrap();
+    assert_eq!(
+        errno(&vfs.open(d.ino, libc::O_WRONLY | libc::O_TRUNC).await),
+        libc::EPERM
+    );
+    vfs.flush(d.ino, reader).await.unwrap();
+    // A read through a duplicate makes it active again.
+    assert_eq!(vfs.read(d.ino, reader, 0, 3).await.unwrap(), "new");
+    assert_eq!(
+        errno(&vfs.open(d.ino, libc::O_WRONLY | libc::O_TRUNC).await),
+        libc::EPERM
+    );
+    vfs.flush(d.ino, reader).await.unwrap();
+    let writer = vfs
+        .open(d.ino, libc::O_WRONLY | libc::O_TRUNC)
+        .await
+        .unwrap();
+    assert_eq!(errno(&vfs.read(d.ino, reader, 0, 3).await), libc::EBADF);
+    vfs.release(d.ino, writer).await.unwrap();
+    vfs.release(d.ino, reader).await.unwrap();
+    assert_eq!(storage.object("d").unwrap(), "");
+}
+
+/// Open flags as Mountpoint reads them: `O_SYNC`/`O_DSYNC` refused, `O_RDWR` reads unless
+/// the file is new or truncated with `allow_overwrite`.
+#[tokio::test]
+async fn open_flags_as_mountpoint() {
+    let storage = MemoryStorage::new();
+    storage.put("f", "data".into()).await.unwrap();
+    for allow_overwrite in [false, true] {
+        let vfs = vfs(
+            &storage,
+            VfsOptions::default().with_allow_overwrite(allow_overwrite),
+        );
+        let f = vfs.lookup(ROOT_INO, "f").await.unwrap();
+        for flags in [
+            libc::O_RDONLY | libc::O_SYNC,
+            libc::O_WRONLY | libc::O_DSYNC,
+            libc::O_RDWR | libc::O_TRUNC | libc::O_SYNC,
+        ] {
+            assert_eq!(
+                errno(&vfs.open(f.ino, flags).await),
+                libc::EINVAL,
+                "{flags:o}"
+            );
+        }
+        // Read handles: writes EBADF.
+        let mut readers = vec![libc::O_RDWR, libc::O_RDWR | libc::O_APPEND];
+        if !allow_overwrite {
+            readers.push(libc::O_RDWR | libc::O_TRUNC);
+        }
+        for flags in readers {
+            let fh = vfs.open(f.ino, flags).await.unwrap();
+            assert!(vfs.is_reader(fh), "{flags:o}");
+            assert_eq!(errno(&vfs.write(f.ino, fh, 0, b"x").await), libc::EBADF);
+            assert_eq!(vfs.read(f.ino, fh, 0, 10).await.unwrap(), "data");
+            vfs.release(f.ino, fh).await.unwrap();
+        }
+        let fh = vfs.open(f.ino, libc::O_RDWR | libc::O_TRUNC).await;
+        if allow_overwrite {
+            let fh = fh.unwrap();
+            assert!(!vfs.is_reader(fh));
+            assert_eq!(errno(&vfs.read(f.ino, fh, 0, 1).await), libc::EBADF);
+            vfs.write(f.ino, fh, 0, b"data").await.unwrap();
+            vfs.release(f.ino, fh).await.unwrap();
+        } else {
+            assert!(vfs.is_reader(fh.unwrap()));
+        }
+        // A new file: O_RDWR writes it; O_RDONLY cannot read it before it is written (and
+        // stays made, empty).
+        let g = vfs
+            .mknod(ROOT_INO, "g", libc::S_IFREG | 0o644)
+            .await
+            .unwrap();
+        assert_eq!(errno(&vfs.open(g.ino, libc::O_RDONLY).await), libc::EPERM);
+        assert_eq!(
+            errno(&vfs.open(g.ino, libc::O_WRONLY | libc::O_SYNC).await),
+            libc::EINVAL
+        );
+        assert_eq!(vfs.lookup(ROOT_INO, "g").await.unwrap().size, 0);
+        let fh = vfs.open(g.ino, libc::O_RDWR).await.unwrap();
+        assert!(!vfs.is_reader(fh));
+        vfs.write(g.ino, fh, 0, b"gg").await.unwrap();
+        vfs.release(g.ino, fh).await.unwrap();
+        assert_eq!(read_file(&vfs, "g", 10).await.unwrap(), b"gg");
+        storage.delete("g").await.unwrap();
+    }
 }
 
 #[tokio::test]
 async fn statfs_is_large_and_fixed() {
     let vfs = vfs(&MemoryStorage::new(), VfsOptions::default());
     let s = vfs.statfs(ROOT_INO);
-    assert!(s.blocks > 1 << 50 && s.blocks_free == s.blocks && s.files_free > 1 << 50);
-    assert_eq!((s.block_size, s.max_name_length), (4096, 255));
+    // Exactly Mountpoint's numbers.
+    let big = u64::MAX / 1024;
+    assert_eq!(
+        (
+            s.blocks,
+            s.blocks_free,
+            s.blocks_available,
+            s.files,
+            s.files_free
+        ),
+        (big, big, big, big, big)
+    );
+    assert_eq!(
+        (s.block_size, s.max_name_length, s.fragment_size),
+        (512, 255, 0)
+    );
 }
 
 #[tokio::test]
@@ -374,8 +742,13 @@ async fn attributes_come_from_options_and_objects() {
     );
     assert_eq!((d.perm, d.nlink, d.kind), (0o750, 2, FileKind::Directory));
     assert_eq!(d.mode(), libc::S_IFDIR | 0o750);
-    // mtime is the object's Last-Modified.
+    // mtime is the object's Last-Modified, and so are atime and ctime.
     let age = SystemTime::now().duration_since(f.mtime).unwrap();
     assert!(age < Duration::from_secs(60));
+    assert_eq!((f.atime, f.ctime), (f.mtime, f.mtime));
+    // Directories, local ones too, show the mount time.
+    let local = vfs.mkdir(ROOT_INO, "local").await.unwrap();
+    assert_eq!(local.mtime, d.mtime);
+    assert_eq!(vfs.getattr(local.ino).await.unwrap().mtime, d.mtime);
     let _: &Error = &Error::NotSupported { operation: "x" };
 }

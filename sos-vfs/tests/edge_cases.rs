@@ -15,7 +15,9 @@ on_both!(
     write_to_existing_file_refused,
     out_of_order_write_refused,
     rmdir_of_non_empty_directory_refused,
-    file_invisible_until_released,
+    file_being_written_is_shown_locally,
+    local_directories_become_remote,
+    reads_after_a_change_or_delete,
     overwrite_only_when_allowed_and_truncating,
     unlink_only_when_allowed,
     failed_write_leaves_nothing,
@@ -69,8 +71,8 @@ async fn shadowed_files<S: Backend>(f: &Fixture<S>) {
     );
     assert_eq!(
         errno(&vfs.getattr(blue.ino).await),
-        libc::ENOENT,
-        "stale directory inode"
+        libc::ESTALE,
+        "stale directory inode: the path is a file now"
     );
     assert_eq!(read_file(&vfs, "blue", 100).await.unwrap(), b"the file");
 }
@@ -117,7 +119,7 @@ async fn invalid_keys_hidden<S: Backend>(f: &Fixture<S>) {
     for name in [".", "..", "", "a/b", "nul\0key"] {
         assert_eq!(
             errno(&vfs.lookup(ROOT_INO, name).await),
-            libc::ENOENT,
+            libc::EINVAL,
             "{name:?}"
         );
     }
@@ -145,14 +147,17 @@ async fn write_to_existing_file_refused<S: Backend>(f: &Fixture<S>) {
     f.put("existing-file.txt", b"original").await;
     let vfs = f.vfs(VfsOptions::default().with_allow_overwrite(true));
     let file = vfs.lookup(ROOT_INO, "existing-file.txt").await.unwrap();
-    for flags in [
-        libc::O_WRONLY,
-        libc::O_WRONLY | libc::O_APPEND,
-        libc::O_RDWR | libc::O_APPEND,
-    ] {
+    for flags in [libc::O_WRONLY, libc::O_WRONLY | libc::O_APPEND] {
         let e = vfs.open(file.ino, flags).await;
         assert_eq!(errno(&e), libc::EPERM, "flags {flags:o}: {e:?}");
     }
+    // O_RDWR | O_APPEND opens for reading, as Mountpoint (appends are refused there).
+    let fh = vfs
+        .open(file.ino, libc::O_RDWR | libc::O_APPEND)
+        .await
+        .unwrap();
+    assert_eq!(errno(&vfs.write(file.ino, fh, 8, b"x").await), libc::EBADF);
+    vfs.release(file.ino, fh).await.unwrap();
     assert_eq!(
         errno(&vfs.create(ROOT_INO, "existing-file.txt").await),
         libc::EEXIST
@@ -181,8 +186,14 @@ async fn out_of_order_write_refused<S: Backend>(f: &Fixture<S>) {
     let e = vfs.write(attr.ino, fh, 512, b"def").await.unwrap_err();
     assert_eq!(e.errno(), libc::EINVAL);
     assert!(e.to_string().contains("expected offset 3"), "{e}");
-    assert_eq!(errno(&vfs.write(attr.ino, fh, 3, b"def").await), libc::EIO);
-    assert_eq!(errno(&vfs.flush(attr.ino, fh).await), libc::EIO);
+    // The file is gone at once; every later write, flush and fsync says EINVAL again.
+    assert_eq!(errno(&vfs.lookup(ROOT_INO, "out").await), libc::ENOENT);
+    assert_eq!(
+        errno(&vfs.write(attr.ino, fh, 3, b"def").await),
+        libc::EINVAL
+    );
+    assert_eq!(errno(&vfs.flush(attr.ino, fh).await), libc::EINVAL);
+    assert_eq!(errno(&vfs.fsync(attr.ino, fh).await), libc::EINVAL);
     vfs.release(attr.ino, fh).await.unwrap();
     assert!(f.keys().await.is_empty());
     assert_eq!(errno(&vfs.lookup(ROOT_INO, "out").await), libc::ENOENT);
@@ -207,11 +218,14 @@ async fn out_of_order_write_refused<S: Backend>(f: &Fixture<S>) {
     assert!(f.keys().await.is_empty());
 }
 
-/// `rmdir` fails on directories with entries, local or in the bucket.
+/// `rmdir` fails on directories in the bucket (`EPERM`, whatever they hold) and on local
+/// ones with entries (`ENOTEMPTY`).
 async fn rmdir_of_non_empty_directory_refused<S: Backend>(f: &Fixture<S>) {
     f.put("remote/file", b"f").await;
+    f.put("marker/", b"").await;
     let vfs = f.vfs(VfsOptions::default());
-    assert_eq!(errno(&vfs.rmdir(ROOT_INO, "remote").await), libc::ENOTEMPTY);
+    assert_eq!(errno(&vfs.rmdir(ROOT_INO, "remote").await), libc::EPERM);
+    assert_eq!(errno(&vfs.rmdir(ROOT_INO, "marker").await), libc::EPERM);
     assert_eq!(errno(&vfs.rmdir(ROOT_INO, "missing").await), libc::ENOENT);
     let remote = vfs.lookup(ROOT_INO, "remote").await.unwrap();
     assert_eq!(errno(&vfs.rmdir(remote.ino, "file").await), libc::ENOTDIR);
@@ -225,9 +239,10 @@ async fn rmdir_of_non_empty_directory_refused<S: Backend>(f: &Fixture<S>) {
     assert_eq!(errno(&vfs.rmdir(local.ino, "inner").await), libc::ENOTEMPTY);
     vfs.write(file.ino, fh, 0, b"x").await.unwrap();
     vfs.release(file.ino, fh).await.unwrap();
-    // Now in the bucket: not empty either.
-    assert_eq!(errno(&vfs.rmdir(local.ino, "inner").await), libc::ENOTEMPTY);
-    assert_eq!(f.keys().await, ["local/inner/f", "remote/file"]);
+    // Now in the bucket: cannot be removed.
+    assert_eq!(errno(&vfs.rmdir(local.ino, "inner").await), libc::EPERM);
+    assert_eq!(errno(&vfs.rmdir(ROOT_INO, "local").await), libc::EPERM);
+    assert_eq!(f.keys().await, ["local/inner/f", "marker/", "remote/file"]);
 
     // An empty local directory goes, and nothing can be made in it after.
     let empty = vfs.mkdir(ROOT_INO, "empty").await.unwrap();
@@ -237,36 +252,119 @@ async fn rmdir_of_non_empty_directory_refused<S: Backend>(f: &Fixture<S>) {
     assert_eq!(errno(&vfs.mkdir(empty.ino, "d").await), libc::ENOENT);
 }
 
-/// A file being written is not listed or found until it is released.
-async fn file_invisible_until_released<S: Backend>(f: &Fixture<S>) {
-    let vfs = f.vfs(VfsOptions::default());
-    let (attr, fh) = vfs.create(ROOT_INO, "new.txt").await.unwrap();
+/// A file being written is shown here (listed, found, with the bytes written so far)
+/// before it is in the bucket, and nobody else may open, delete or replace it meanwhile.
+async fn file_being_written_is_shown_locally<S: Backend>(f: &Fixture<S>) {
+    f.put("dir/old.txt", b"old").await;
+    let vfs = f.vfs(VfsOptions::default().with_allow_delete(true));
+    let dir = vfs.lookup(ROOT_INO, "dir").await.unwrap();
+    let (attr, fh) = vfs.create(dir.ino, "new.txt").await.unwrap();
+    assert_eq!(attr.size, 0);
+    assert_eq!(name_list(&vfs, "dir").await, ["new.txt", "old.txt"]);
     vfs.write(attr.ino, fh, 0, b"hello ").await.unwrap();
     vfs.write(attr.ino, fh, 6, b"world").await.unwrap();
-    vfs.flush(attr.ino, fh).await.unwrap();
-    assert!(name_list(&vfs, "").await.is_empty());
-    assert_eq!(errno(&vfs.lookup(ROOT_INO, "new.txt").await), libc::ENOENT);
-    assert!(f.keys().await.is_empty());
-    // The writer's own inode shows what was written so far.
+    let found = vfs.lookup(dir.ino, "new.txt").await.unwrap();
+    assert_eq!((found.ino, found.size), (attr.ino, 11));
     assert_eq!(vfs.getattr(attr.ino).await.unwrap().size, 11);
-    // Nobody else writes or reads it meanwhile.
-    assert_eq!(errno(&vfs.create(ROOT_INO, "new.txt").await), libc::EBUSY);
+    let listed = vfs.readdir_all(dir.ino).await.unwrap();
+    let entry = listed.iter().find(|e| e.name == "new.txt").unwrap();
+    assert_eq!((entry.attr.ino, entry.attr.size), (attr.ino, 11));
+    assert_eq!(f.keys().await, ["dir/old.txt"], "not in the bucket yet");
+    // Nobody else writes, reads, deletes or replaces it meanwhile: EPERM, as Mountpoint.
+    assert_eq!(errno(&vfs.create(dir.ino, "new.txt").await), libc::EEXIST);
+    assert_eq!(errno(&vfs.mkdir(dir.ino, "new.txt").await), libc::EEXIST);
     assert_eq!(
         errno(&vfs.open(attr.ino, libc::O_RDONLY).await),
-        libc::EBUSY
+        libc::EPERM
     );
-    assert_eq!(errno(&vfs.unlink(ROOT_INO, "new.txt").await), libc::EBUSY);
-    assert_eq!(errno(&vfs.mkdir(ROOT_INO, "new.txt").await), libc::EEXIST);
-    // touch on a file being written is fine.
-    let touch = SetAttr::default().with_mtime(std::time::SystemTime::now());
-    vfs.setattr(attr.ino, &touch).await.unwrap();
+    let trunc = libc::O_WRONLY | libc::O_TRUNC;
+    assert_eq!(errno(&vfs.open(attr.ino, trunc).await), libc::EPERM);
+    assert_eq!(errno(&vfs.unlink(dir.ino, "new.txt").await), libc::EPERM);
+    assert_eq!(errno(&vfs.rmdir(dir.ino, "new.txt").await), libc::ENOTDIR);
+    // Its times may be set while it is written (touch, cp -p), and show; other changes
+    // are accepted and ignored.
+    let when = std::time::UNIX_EPOCH + Duration::from_secs(1_500_000_000);
+    let touch = SetAttr::default()
+        .with_mtime(when)
+        .with_atime(when)
+        .with_mode(0o600)
+        .with_size(3);
+    let changed = vfs.setattr(attr.ino, &touch).await.unwrap();
+    assert_eq!(
+        (changed.mtime, changed.atime, changed.size),
+        (when, when, 11)
+    );
+    assert_eq!(changed.perm, 0o644);
+    assert_eq!(vfs.getattr(attr.ino).await.unwrap().mtime, when);
+    // An object of that name put by another client stays hidden by the local file.
+    f.put("dir/new.txt", b"other client").await;
+    assert_eq!(vfs.lookup(dir.ino, "new.txt").await.unwrap().size, 11);
 
     vfs.release(attr.ino, fh).await.unwrap();
-    assert_eq!(name_list(&vfs, "").await, ["new.txt"]);
-    let found = vfs.lookup(ROOT_INO, "new.txt").await.unwrap();
+    assert_eq!(name_list(&vfs, "dir").await, ["new.txt", "old.txt"]);
+    let found = vfs.lookup(dir.ino, "new.txt").await.unwrap();
     assert_eq!((found.ino, found.size), (attr.ino, 11));
-    assert_eq!(f.keys().await, ["new.txt"]);
-    assert_eq!(read_file(&vfs, "new.txt", 4).await.unwrap(), b"hello world");
+    assert_ne!(found.mtime, when, "the object's time from now on");
+    assert_eq!(
+        read_file(&vfs, "dir/new.txt", 4).await.unwrap(),
+        b"hello world"
+    );
+    // In the bucket now: times cannot be set any more, and it can be deleted.
+    assert_eq!(errno(&vfs.setattr(attr.ino, &touch).await), libc::EPERM);
+    vfs.unlink(dir.ino, "new.txt").await.unwrap();
+
+    // A file made by mknod is shown, empty, before it is opened; it cannot be read.
+    let made = vfs
+        .mknod(dir.ino, "made", libc::S_IFREG | 0o644)
+        .await
+        .unwrap();
+    assert_eq!(vfs.lookup(dir.ino, "made").await.unwrap().size, 0);
+    assert_eq!(
+        errno(&vfs.open(made.ino, libc::O_RDONLY).await),
+        libc::EPERM
+    );
+    assert_eq!(errno(&vfs.unlink(dir.ino, "made").await), libc::EPERM);
+    assert!(f.keys().await.iter().all(|k| k != "dir/made"));
+    // A directory appearing in the bucket hides it.
+    f.put("dir/made/inner", b"i").await;
+    assert_eq!(
+        vfs.lookup(dir.ino, "made").await.unwrap().kind,
+        FileKind::Directory
+    );
+}
+
+/// A local directory with keys below it is in the bucket from then on: it cannot be
+/// removed, and it goes when its keys go (Mountpoint's "local directory has become
+/// remote").
+async fn local_directories_become_remote<S: Backend>(f: &Fixture<S>) {
+    let vfs = f.vfs(VfsOptions::default());
+    vfs.mkdir(ROOT_INO, "d").await.unwrap();
+    f.put("d/by-another-client", b"x").await;
+    assert_eq!(name_list(&vfs, "d").await, ["by-another-client"]);
+    assert_eq!(errno(&vfs.rmdir(ROOT_INO, "d").await), libc::EPERM);
+    f.delete("d/by-another-client").await;
+    assert_eq!(errno(&vfs.lookup(ROOT_INO, "d").await), libc::ENOENT);
+    assert!(name_list(&vfs, "").await.is_empty());
+}
+
+/// An open file pins the version it opened (its ETag): replaced on the server, reads of
+/// it fail with `ESTALE`; deleted, with `EIO` (as Mountpoint).
+async fn reads_after_a_change_or_delete<S: Backend>(f: &Fixture<S>) {
+    let contents = data(64 * 1024, 6);
+    f.put("f", &contents).await;
+    // No read-ahead: every read is a GET of its own.
+    let vfs = f.vfs(VfsOptions::default().with_prefetch_window(0));
+    let file = vfs.lookup(ROOT_INO, "f").await.unwrap();
+    let fh = vfs.open(file.ino, libc::O_RDONLY).await.unwrap();
+    assert_eq!(vfs.read(file.ino, fh, 0, 10).await.unwrap(), contents[..10]);
+    f.put("f", b"replaced").await;
+    assert_eq!(errno(&vfs.read(file.ino, fh, 1000, 10).await), libc::ESTALE);
+    vfs.release(file.ino, fh).await.unwrap();
+    let fh = vfs.open(file.ino, libc::O_RDONLY).await.unwrap();
+    assert_eq!(vfs.read(file.ino, fh, 0, 100).await.unwrap(), "replaced");
+    f.delete("f").await;
+    assert_eq!(errno(&vfs.read(file.ino, fh, 0, 100).await), libc::EIO);
+    vfs.release(file.ino, fh).await.unwrap();
 }
 
 /// Replacing a file needs `allow_overwrite` and `O_TRUNC`.
@@ -320,6 +418,12 @@ async fn unlink_only_when_allowed<S: Backend>(f: &Fixture<S>) {
     let e = strict.unlink(ROOT_INO, "backup.tgz").await.unwrap_err();
     assert_eq!(e.errno(), libc::EPERM);
     assert!(e.to_string().contains("allow_delete"), "{e}");
+    // Checked before the name is looked at, as Mountpoint.
+    assert_eq!(
+        errno(&strict.unlink(ROOT_INO, "missing").await),
+        libc::EPERM
+    );
+    assert_eq!(errno(&strict.unlink(ROOT_INO, "only").await), libc::EPERM);
     assert_eq!(f.keys().await, ["backup.tgz", "only/child"]);
 
     let vfs = f.vfs(VfsOptions::default().with_allow_delete(true));
@@ -334,8 +438,8 @@ async fn unlink_only_when_allowed<S: Backend>(f: &Fixture<S>) {
         errno(&vfs.unlink(ROOT_INO, "backup.tgz").await),
         libc::ENOENT
     );
-    // Open readers fail once the object is gone.
-    assert_ne!(errno(&vfs.read(file.ino, reader, 0, 3).await), 0);
+    // Open readers fail once the object is gone: EIO, as Mountpoint.
+    assert_eq!(errno(&vfs.read(file.ino, reader, 0, 3).await), libc::EIO);
     vfs.release(file.ino, reader).await.unwrap();
     assert_eq!(errno(&vfs.unlink(ROOT_INO, "only").await), libc::EISDIR);
     // The directory made by the last key disappears with it.

@@ -162,9 +162,9 @@ async fn a_replaced_object_is_not_mixed_with_the_old_one() {
     storage.put("file", data(300_000, 8).into()).await.unwrap();
     // Served from the first chunk: still the old version, whole.
     vfs.read(file.ino, fh, 1000, 1000).await.unwrap();
-    // Beyond it, the new version is refused.
+    // Beyond it, the new version is refused: ESTALE, as Mountpoint.
     let e = vfs.read(file.ino, fh, 200_000, 1000).await.unwrap_err();
-    assert_eq!(e.errno(), libc::EIO);
+    assert_eq!(e.errno(), libc::ESTALE);
     assert!(e.to_string().contains("open it again"), "{e}");
     vfs.release(file.ino, fh).await.unwrap();
     // Opened again: the new version.

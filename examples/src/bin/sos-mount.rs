@@ -9,6 +9,12 @@
 //!
 //! Without `--foreground` the program starts itself again in the background, waits until
 //! the directory is mounted, and returns.
+//!
+//! The rules and errnos are Mountpoint's (`sos-vfs/SEMANTICS.md`); this layer adds what
+//! the kernel decides: the mount options (`default_permissions`, `noatime`), the
+//! `FUSE_ATOMIC_O_TRUNC` capability with `--allow-overwrite`, `create` as `mknod` then
+//! `open`, the process that closes a file (only the opener's close uploads it), and a
+//! new listing when a directory is rewound.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -16,13 +22,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 use fuser::{
     Config, Errno, FileAttr as FuseAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation,
-    INodeNo, KernelConfig, LockOwner, MountOption, OpenFlags, ReplyAttr, ReplyCreate, ReplyData,
-    ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request, TimeOrNow,
+    INodeNo, InitFlags, KernelConfig, LockOwner, MountOption, OpenFlags, RenameFlags, ReplyAttr,
+    ReplyCreate, ReplyData, ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs,
+    ReplyWrite, Request, TimeOrNow,
 };
 
 /// The largest read or write the mount asks the kernel to send in one request.
@@ -32,7 +39,7 @@ use sos_vfs::{FileAttr, FileKind, SetAttr, SosStorage, Vfs, VfsOptions};
 
 /// Mount an S3 bucket (Exoscale SOS or any S3-compatible store) as a directory.
 #[derive(Debug, Parser)]
-#[command(name = "sos-mount", version, about)]
+#[command(name = "sos-mount", version)]
 struct Args {
     /// The bucket.
     bucket: String,
@@ -68,6 +75,16 @@ struct Args {
     /// Mount read-only.
     #[arg(long)]
     read_only: bool,
+    /// Allow other users, including root, to use the mount (FUSE `allow_other`; needs
+    /// `user_allow_other` in /etc/fuse.conf unless run as root).
+    #[arg(long)]
+    allow_other: bool,
+    /// Allow root to use the mount (FUSE `allow_root`).
+    #[arg(long)]
+    allow_root: bool,
+    /// Unmount when sos-mount exits (FUSE `auto_unmount`).
+    #[arg(long)]
+    auto_unmount: bool,
     /// Owner of the files (default: the user running sos-mount).
     #[arg(long)]
     uid: Option<u32>,
@@ -83,13 +100,21 @@ struct Args {
     /// How long metadata is cached, as Mountpoint's option: `minimal` (the default: every
     /// lookup asks the bucket; the kernel keeps attributes 100 ms for files and 1 s for
     /// directories, as a TTL of exactly zero makes it look every entry of a listing up
-    /// again), a number of seconds (lookups are served from the cache that long), or
-    /// `indefinite`.
+    /// again), a number of seconds (lookups, "not found" included, are served from the
+    /// cache that long), or `indefinite`.
     #[arg(long, value_parser = metadata_ttl, default_value = "minimal")]
     metadata_ttl: MetadataTtl,
+    /// How long lookups that found nothing are remembered, as Mountpoint's option
+    /// (`minimal`, a number of seconds, or `indefinite`; default: as `--metadata-ttl`).
+    /// It matters only with a `--metadata-ttl` (without one, lookups always ask).
+    #[arg(long, value_parser = metadata_ttl)]
+    negative_metadata_ttl: Option<MetadataTtl>,
     /// Part size of uploads, in MiB.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, conflicts_with = "write_part_size")]
     part_size_mib: u64,
+    /// Part size of uploads, in bytes (Mountpoint's option; at least 5 MiB for S3).
+    #[arg(long)]
+    write_part_size: Option<u64>,
     /// Stay in the foreground (and log to stderr).
     #[arg(short, long)]
     foreground: bool,
@@ -299,7 +324,13 @@ fn mount(args: Args) -> Result<(), String> {
         .with_dir_mode(args.dir_mode)
         .with_file_mode(args.file_mode)
         .with_metadata_ttl(args.metadata_ttl.lookups)
-        .with_part_size(args.part_size_mib * 1024 * 1024);
+        .with_part_size(
+            args.write_part_size
+                .unwrap_or(args.part_size_mib.saturating_mul(1024 * 1024)),
+        );
+    if let Some(negative) = args.negative_metadata_ttl {
+        options = options.with_negative_metadata_ttl(negative.lookups);
+    }
     if let Some(prefix) = &args.prefix {
         options = options.with_prefix(prefix.clone());
     }
@@ -309,15 +340,19 @@ fn mount(args: Args) -> Result<(), String> {
         vfs: Arc::new(vfs),
         runtime: runtime.handle().clone(),
         read_only: args.read_only,
+        allow_overwrite: args.allow_overwrite && !args.read_only,
         ttl: args.metadata_ttl,
-        writers: Arc::new(Mutex::new(HashMap::new())),
+        openers: Arc::new(Mutex::new(HashMap::new())),
         readers: Arc::new(Mutex::new(HashMap::new())),
     };
     let mut config = Config::default();
+    // Mountpoint's options (default permissions, noatime), and no devices or set-user-ID
+    // files, which S3 objects cannot be.
     config.mount_options = vec![
         MountOption::FSName(format!("sos-mount:{}", args.bucket)),
         MountOption::Subtype("sos".to_owned()),
         MountOption::DefaultPermissions,
+        MountOption::NoAtime,
         MountOption::NoDev,
         MountOption::NoSuid,
         if args.read_only {
@@ -326,6 +361,14 @@ fn mount(args: Args) -> Result<(), String> {
             MountOption::RW
         },
     ];
+    if args.auto_unmount {
+        config.mount_options.push(MountOption::AutoUnmount);
+    }
+    if args.allow_other {
+        config.acl = fuser::SessionACL::All;
+    } else if args.allow_root {
+        config.acl = fuser::SessionACL::RootAndOwner;
+    }
     // One thread receives the kernel's requests in order; each becomes a task at once, or is
     // answered there (a read already prefetched). Reads keep their order because this one
     // thread both answers at once and queues (see `read`): keep it at one.
@@ -344,10 +387,13 @@ struct SosFs {
     vfs: Arc<Vfs<SosStorage>>,
     runtime: tokio::runtime::Handle,
     read_only: bool,
+    /// `--allow-overwrite`: the kernel must then pass `O_TRUNC` to `open`.
+    allow_overwrite: bool,
     ttl: MetadataTtl,
-    /// Handles being written → the process that created them: its `close` (flush)
-    /// completes the upload, so the file exists when `close` returns.
-    writers: Arc<Mutex<HashMap<u64, u32>>>,
+    /// Open handles → the process that opened them: its `close` (flush) of a file being
+    /// written completes the upload, so the file exists when `close` returns; a `close` by
+    /// another process (a child that inherited the descriptor) does not, as Mountpoint.
+    openers: Arc<Mutex<HashMap<u64, u32>>>,
     /// Open files being read → the queue of their reads, served one after the other in the
     /// order the kernel sent them: the kernel's read-ahead arrives as several reads at once,
     /// and served by racing tasks they would reach the prefetcher out of order and reset it.
@@ -379,10 +425,11 @@ fn fuse_attr(attr: &FileAttr) -> FuseAttr {
         ino: INodeNo(attr.ino),
         size: attr.size,
         blocks: attr.blocks(),
-        atime: attr.mtime,
+        atime: attr.atime,
         mtime: attr.mtime,
-        ctime: attr.mtime,
-        crtime: attr.mtime,
+        ctime: attr.ctime,
+        // As Mountpoint (Linux does not show it).
+        crtime: UNIX_EPOCH,
         kind: match attr.kind {
             FileKind::Directory => FileType::Directory,
             _ => FileType::RegularFile,
@@ -399,6 +446,72 @@ fn fuse_attr(attr: &FileAttr) -> FuseAttr {
 
 fn name(name: &OsStr) -> Option<String> {
     name.to_str().map(str::to_owned)
+}
+
+/// The thread group (process) of a thread, from /proc (`None` when unknown): FUSE
+/// requests carry the calling thread's id.
+fn thread_group(tid: u32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{tid}/task/{tid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Tgid:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Whether two thread ids are of the same process, as Mountpoint decides it.
+fn same_process(a: u32, b: u32) -> bool {
+    a == b || matches!((thread_group(a), thread_group(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// Book-keeping of a new handle: the process that opened it, and for a reader the queue
+/// its reads wait in.
+fn opened(
+    vfs: &Arc<Vfs<SosStorage>>,
+    readers: &Arc<Mutex<HashMap<u64, ReadQueue>>>,
+    openers: &Arc<Mutex<HashMap<u64, u32>>>,
+    fh: u64,
+    pid: u32,
+) {
+    openers
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(fh, pid);
+    if !vfs.is_reader(fh) {
+        return;
+    }
+    let (queue, mut jobs) = tokio::sync::mpsc::unbounded_channel::<ReadJob>();
+    let waiting = Arc::new(AtomicUsize::new(0));
+    readers
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(
+            fh,
+            ReadQueue {
+                jobs: queue,
+                waiting: waiting.clone(),
+            },
+        );
+    let vfs = vfs.clone();
+    tokio::spawn(async move {
+        while let Some(job) = jobs.recv().await {
+            match vfs.read(job.ino, fh, job.offset, job.size).await {
+                Ok(data) => job.reply.data(&data),
+                Err(e) => job.reply.error(errno(&e)),
+            }
+            // After the answer: a read answered at once from now on comes after this one.
+            waiting.fetch_sub(1, Ordering::Release);
+        }
+    });
+}
+
+/// `FOPEN_DIRECT_IO` for an `O_DIRECT` open, as Mountpoint: every read then comes to the
+/// file system (no stale pages, no copy into the page cache).
+fn open_flags(flags: i32) -> FopenFlags {
+    if flags & libc::O_DIRECT != 0 {
+        FopenFlags::FOPEN_DIRECT_IO
+    } else {
+        FopenFlags::empty()
+    }
 }
 
 fn time(t: TimeOrNow) -> SystemTime {
@@ -467,6 +580,18 @@ impl Filesystem for SosFs {
         // A refusal leaves the kernel's value, which works, only slower.
         let _ = config.set_max_readahead(MAX_REQUEST);
         let _ = config.set_max_write(MAX_REQUEST);
+        if self.allow_overwrite {
+            // Without it the kernel strips O_TRUNC from `open` (and truncates with
+            // `setattr` after), so a file could not be replaced. As Mountpoint, refuse to
+            // mount rather than fail every overwrite.
+            config
+                .add_capabilities(InitFlags::FUSE_ATOMIC_O_TRUNC)
+                .map_err(|_| {
+                    std::io::Error::other(
+                        "--allow-overwrite needs the kernel's FUSE_ATOMIC_O_TRUNC capability",
+                    )
+                })?;
+        }
         Ok(())
     }
 
@@ -476,8 +601,9 @@ impl Filesystem for SosFs {
     }
 
     fn lookup(&self, _req: &Request, parent: INodeNo, name_: &OsStr, reply: ReplyEntry) {
+        // Names that are not UTF-8 cannot be keys here: EINVAL, as Mountpoint.
         let Some(name) = name(name_) else {
-            return reply.error(Errno::ENOENT);
+            return reply.error(Errno::EINVAL);
         };
         let vfs = self.vfs.clone();
         self.reply_entry(reply, async move { vfs.lookup(parent.0, &name).await });
@@ -548,12 +674,32 @@ impl Filesystem for SosFs {
         self.reply_entry(reply, async move { vfs.mkdir(parent.0, &name).await });
     }
 
+    fn mknod(
+        &self,
+        _req: &Request,
+        parent: INodeNo,
+        name_: &OsStr,
+        mode: u32,
+        _umask: u32,
+        _rdev: u32,
+        reply: ReplyEntry,
+    ) {
+        if self.read_only {
+            return reply.error(Errno::EROFS);
+        }
+        let Some(name) = name(name_) else {
+            return reply.error(Errno::EINVAL);
+        };
+        let vfs = self.vfs.clone();
+        self.reply_entry(reply, async move { vfs.mknod(parent.0, &name, mode).await });
+    }
+
     fn unlink(&self, _req: &Request, parent: INodeNo, name_: &OsStr, reply: ReplyEmpty) {
         if self.read_only {
             return reply.error(Errno::EROFS);
         }
         let Some(name) = name(name_) else {
-            return reply.error(Errno::ENOENT);
+            return reply.error(Errno::EINVAL);
         };
         let vfs = self.vfs.clone();
         self.reply_empty(reply, async move { vfs.unlink(parent.0, &name).await });
@@ -564,69 +710,45 @@ impl Filesystem for SosFs {
             return reply.error(Errno::EROFS);
         }
         let Some(name) = name(name_) else {
-            return reply.error(Errno::ENOENT);
+            return reply.error(Errno::EINVAL);
         };
         let vfs = self.vfs.clone();
         self.reply_empty(reply, async move { vfs.rmdir(parent.0, &name).await });
     }
 
-    fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
+    fn open(&self, req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
         let writes = flags.0 & libc::O_ACCMODE != libc::O_RDONLY;
         if self.read_only && writes {
             return reply.error(Errno::EROFS);
         }
-        // As Mountpoint: `O_DIRECT` bypasses the kernel's page cache, so every read comes
-        // here (no stale pages, no copy into the cache; reads as large as the caller's).
-        let open_flags = if flags.0 & libc::O_DIRECT != 0 {
-            FopenFlags::FOPEN_DIRECT_IO
-        } else {
-            FopenFlags::empty()
-        };
-        let (vfs, readers) = (self.vfs.clone(), self.readers.clone());
+        let (vfs, readers, openers, pid) = (
+            self.vfs.clone(),
+            self.readers.clone(),
+            self.openers.clone(),
+            req.pid(),
+        );
         self.spawn(async move {
             match vfs.open(ino.0, flags.0).await {
                 Ok(fh) => {
-                    if !writes {
-                        let (queue, mut jobs) = tokio::sync::mpsc::unbounded_channel::<ReadJob>();
-                        let waiting = Arc::new(AtomicUsize::new(0));
-                        readers
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .insert(
-                                fh,
-                                ReadQueue {
-                                    jobs: queue,
-                                    waiting: waiting.clone(),
-                                },
-                            );
-                        let vfs = vfs.clone();
-                        tokio::spawn(async move {
-                            while let Some(job) = jobs.recv().await {
-                                match vfs.read(job.ino, fh, job.offset, job.size).await {
-                                    Ok(data) => job.reply.data(&data),
-                                    Err(e) => job.reply.error(errno(&e)),
-                                }
-                                // After the answer: a read answered at once from now on
-                                // comes after this one.
-                                waiting.fetch_sub(1, Ordering::Release);
-                            }
-                        });
-                    }
-                    reply.opened(FileHandle(fh), open_flags);
+                    opened(&vfs, &readers, &openers, fh, pid);
+                    reply.opened(FileHandle(fh), open_flags(flags.0));
                 }
                 Err(e) => reply.error(errno(&e)),
             }
         });
     }
 
+    /// `open(O_CREAT)` of a new name: `mknod` then `open`, as the kernel does for
+    /// Mountpoint (which has no `create`): a failing `open` (`O_SYNC`, or `O_RDONLY` on
+    /// the new, empty file) leaves the file made, as there.
     fn create(
         &self,
         req: &Request,
         parent: INodeNo,
         name_: &OsStr,
-        _mode: u32,
+        mode: u32,
         _umask: u32,
-        _flags: i32,
+        flags: i32,
         reply: ReplyCreate,
     ) {
         if self.read_only {
@@ -635,21 +757,30 @@ impl Filesystem for SosFs {
         let Some(name) = name(name_) else {
             return reply.error(Errno::EINVAL);
         };
-        let (vfs, ttl, writers, pid) =
-            (self.vfs.clone(), self.ttl, self.writers.clone(), req.pid());
+        let (vfs, ttl, readers, openers, pid) = (
+            self.vfs.clone(),
+            self.ttl,
+            self.readers.clone(),
+            self.openers.clone(),
+            req.pid(),
+        );
         self.spawn(async move {
-            match vfs.create(parent.0, &name).await {
+            #[allow(clippy::useless_conversion)] // `mode_t` is u16 on macOS
+            let regular = u32::from(libc::S_IFREG);
+            let made = vfs.mknod(parent.0, &name, regular | (mode & 0o7777)).await;
+            let result = match made {
+                Ok(attr) => vfs.open(attr.ino, flags).await.map(|fh| (attr, fh)),
+                Err(e) => Err(e),
+            };
+            match result {
                 Ok((attr, fh)) => {
-                    writers
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .insert(fh, pid);
+                    opened(&vfs, &readers, &openers, fh, pid);
                     reply.created(
                         &ttl.for_kind(attr.kind),
                         &fuse_attr(&attr),
                         Generation(0),
                         FileHandle(fh),
-                        FopenFlags::empty(),
+                        open_flags(flags),
                     );
                 }
                 Err(e) => reply.error(errno(&e)),
@@ -747,22 +878,22 @@ impl Filesystem for SosFs {
         _lock_owner: LockOwner,
         reply: ReplyEmpty,
     ) {
-        // The close of the process that created the file completes its upload (as
-        // Mountpoint does), so the file exists when `close` returns and a failed upload
-        // is reported to `close`.
-        let creator = self
-            .writers
+        // The close of the process that opened the file completes its upload, when bytes
+        // were written (as Mountpoint), so the file exists when `close` returns and a
+        // failed upload is reported to `close`; other closes only mark the handle closed.
+        let opener = self
+            .openers
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .get(&fh.0)
             .copied();
-        let commit = creator == Some(req.pid());
+        let by_opener = opener.is_some_and(|pid| same_process(pid, req.pid()));
         let vfs = self.vfs.clone();
         self.reply_empty(reply, async move {
-            if commit {
-                vfs.fsync(ino.0, fh.0).await
-            } else {
+            if by_opener {
                 vfs.flush(ino.0, fh.0).await
+            } else {
+                vfs.flush_from_other_process(ino.0, fh.0).await
             }
         });
     }
@@ -789,7 +920,7 @@ impl Filesystem for SosFs {
         _flush: bool,
         reply: ReplyEmpty,
     ) {
-        self.writers
+        self.openers
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&fh.0);
@@ -818,20 +949,21 @@ impl Filesystem for SosFs {
         ino: INodeNo,
         fh: FileHandle,
         offset: u64,
-        mut reply: ReplyDirectory,
+        reply: ReplyDirectory,
     ) {
-        // Entries are handed over without copying the listing; stop when the reply is full.
-        let result = self.vfs.readdir_with(ino.0, fh.0, offset, |entry| {
-            let kind = match entry.attr.kind {
-                FileKind::Directory => FileType::Directory,
-                _ => FileType::RegularFile,
-            };
-            !reply.add(INodeNo(entry.attr.ino), entry.offset, kind, &entry.name)
-        });
-        match result {
-            Ok(()) => reply.ok(),
-            Err(e) => reply.error(errno(&e)),
+        // Offset 0 again after entries were given (rewinddir): listed afresh, as
+        // Mountpoint, in a task. Otherwise answered here from the listing.
+        if offset == 0 {
+            let vfs = self.vfs.clone();
+            self.spawn(async move {
+                match vfs.rewinddir(ino.0, fh.0).await {
+                    Ok(()) => fill_dir(&vfs, ino, fh, offset, reply),
+                    Err(e) => reply.error(errno(&e)),
+                }
+            });
+            return;
         }
+        fill_dir(&self.vfs, ino, fh, offset, reply);
     }
 
     fn releasedir(
@@ -865,14 +997,46 @@ impl Filesystem for SosFs {
     fn rename(
         &self,
         _req: &Request,
-        _parent: INodeNo,
-        _name: &OsStr,
-        _newparent: INodeNo,
-        _newname: &OsStr,
-        _flags: fuser::RenameFlags,
+        parent: INodeNo,
+        name_: &OsStr,
+        newparent: INodeNo,
+        newname_: &OsStr,
+        flags: RenameFlags,
         reply: ReplyEmpty,
     ) {
-        reply.error(Errno::ENOTSUP);
+        if self.read_only {
+            return reply.error(Errno::EROFS);
+        }
+        let (Some(name), Some(newname)) = (name(name_), name(newname_)) else {
+            return reply.error(Errno::EINVAL);
+        };
+        let vfs = self.vfs.clone();
+        self.reply_empty(reply, async move {
+            vfs.rename(parent.0, &name, newparent.0, &newname, flags.bits())
+                .await
+        });
+    }
+}
+
+/// Answers a `readdir` from the directory handle's listing, handing entries over without
+/// copying it, until the reply is full.
+fn fill_dir(
+    vfs: &Vfs<SosStorage>,
+    ino: INodeNo,
+    fh: FileHandle,
+    offset: u64,
+    mut reply: ReplyDirectory,
+) {
+    let result = vfs.readdir_with(ino.0, fh.0, offset, |entry| {
+        let kind = match entry.attr.kind {
+            FileKind::Directory => FileType::Directory,
+            _ => FileType::RegularFile,
+        };
+        !reply.add(INodeNo(entry.attr.ino), entry.offset, kind, &entry.name)
+    });
+    match result {
+        Ok(()) => reply.ok(),
+        Err(e) => reply.error(errno(&e)),
     }
 }
 
@@ -900,5 +1064,22 @@ mod tests {
         // The default is Mountpoint's.
         let args = Args::try_parse_from(["sos-mount", "bucket", "/mnt"]).unwrap();
         assert_eq!(args.metadata_ttl, MetadataTtl::MINIMAL);
+        assert_eq!(args.negative_metadata_ttl, None);
+        // Mountpoint's option names are accepted.
+        let args = Args::try_parse_from([
+            "sos-mount",
+            "--negative-metadata-ttl",
+            "0",
+            "--write-part-size",
+            "5242880",
+            "--allow-other",
+            "--auto-unmount",
+            "bucket",
+            "/mnt",
+        ])
+        .unwrap();
+        assert_eq!(args.negative_metadata_ttl.unwrap().lookups, Duration::ZERO);
+        assert_eq!(args.write_part_size, Some(5 * 1024 * 1024));
+        assert!(args.allow_other && args.auto_unmount && !args.allow_root);
     }
 }

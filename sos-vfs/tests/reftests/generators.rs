@@ -56,6 +56,10 @@ pub(crate) enum Op {
     Mkdir {
         path: usize,
     },
+    /// `mknod` of a regular file, never opened: a local file (size 0) from then on.
+    Mknod {
+        path: usize,
+    },
     Rmdir {
         path: usize,
     },
@@ -115,6 +119,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => target().prop_map(|path| Op::Append { path }),
         1 => path().prop_map(|path| Op::OutOfOrder { path }),
         3 => path().prop_map(|path| Op::Mkdir { path }),
+        2 => path().prop_map(|path| Op::Mknod { path }),
         2 => target().prop_map(|path| Op::Rmdir { path }),
         2 => target().prop_map(|path| Op::Unlink { path }),
         3 => target().prop_map(|path| Op::Readdir { path }),

@@ -12,6 +12,18 @@ use super::generators::{Case, Op, REMOTE_KEYS, SEED_KEYS, case};
 use super::reference::{Entry, Node, Outcome, Reference, Tree, Value, without_inos};
 use crate::common::{Backend, Fixture, split, tree, write_all};
 
+/// Looks the parent of an operation up, as the kernel walks a path: `ENOTDIR` when it is
+/// a file (the kernel never asks a file system to make or remove a name in a file).
+async fn parent_dir<S: Backend>(vfs: &Vfs<S>, path: &str) -> Result<sos_vfs::FileAttr, Error> {
+    let attr = vfs.lookup_path(path).await?;
+    if attr.kind == sos_vfs::FileKind::File {
+        return Err(Error::NotDirectory {
+            path: path.to_owned(),
+        });
+    }
+    Ok(attr)
+}
+
 /// Runs one operation on a file system, as a kernel and another client would.
 async fn run<S: Backend>(f: &Fixture<S>, vfs: &Vfs<S>, op: &Op, path: &str) -> Outcome {
     run_op(f, vfs, op, path).await.map_err(|e| e.errno())
@@ -26,7 +38,7 @@ async fn run_op<S: Backend>(
     match op {
         Op::Write { data, .. } => {
             let (parent, name) = split(path);
-            let parent = vfs.lookup_path(parent).await?;
+            let parent = parent_dir(vfs, parent).await?;
             let (attr, fh) = vfs.create(parent.ino, name).await?;
             write_all(vfs, attr.ino, fh, data, data.len().div_ceil(2)).await?;
             vfs.flush(attr.ino, fh).await?;
@@ -48,7 +60,7 @@ async fn run_op<S: Backend>(
         }
         Op::OutOfOrder { .. } => {
             let (parent, name) = split(path);
-            let parent = vfs.lookup_path(parent).await?;
+            let parent = parent_dir(vfs, parent).await?;
             let (attr, fh) = vfs.create(parent.ino, name).await?;
             let write = vfs.write(attr.ino, fh, 1, b"x").await;
             vfs.release(attr.ino, fh)
@@ -58,8 +70,20 @@ async fn run_op<S: Backend>(
         }
         Op::Mkdir { .. } => {
             let (parent, name) = split(path);
-            let parent = vfs.lookup_path(parent).await?;
+            let parent = parent_dir(vfs, parent).await?;
             let attr = vfs.mkdir(parent.ino, name).await?;
+            Ok(Value::Attr {
+                kind: attr.kind,
+                size: attr.size,
+                ino: Some(attr.ino),
+            })
+        }
+        Op::Mknod { .. } => {
+            let (parent, name) = split(path);
+            let parent = parent_dir(vfs, parent).await?;
+            #[allow(clippy::useless_conversion)] // `mode_t` is u16 on macOS
+            let mode = u32::from(libc::S_IFREG) | 0o644;
+            let attr = vfs.mknod(parent.ino, name, mode).await?;
             Ok(Value::Attr {
                 kind: attr.kind,
                 size: attr.size,
@@ -68,13 +92,13 @@ async fn run_op<S: Backend>(
         }
         Op::Rmdir { .. } => {
             let (parent, name) = split(path);
-            let parent = vfs.lookup_path(parent).await?;
+            let parent = parent_dir(vfs, parent).await?;
             vfs.rmdir(parent.ino, name).await?;
             Ok(Value::Done)
         }
         Op::Unlink { .. } => {
             let (parent, name) = split(path);
-            let parent = vfs.lookup_path(parent).await?;
+            let parent = parent_dir(vfs, parent).await?;
             vfs.unlink(parent.ino, name).await?;
             Ok(Value::Done)
         }
@@ -269,6 +293,16 @@ async fn check_gateway(
             without_inos(&on_memory),
             expected,
             "op {} {:?} on `{}`",
+            i,
+            op,
+            path
+        );
+        // Walked after every operation, as on memory: what is observed (a local
+        // directory with keys below it is in the bucket from then on) is then the same.
+        prop_assert_eq!(
+            tree(&vfs_gw).await,
+            tree(&vfs_mem).await,
+            "after op {} {:?} on `{}`",
             i,
             op,
             path

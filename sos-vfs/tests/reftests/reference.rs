@@ -1,6 +1,6 @@
-//! The reference model: the bucket's keys and the local directories, the tree they make
-//! (`build_reference`, the one definition of the mapping), and what each operation must
-//! answer.
+//! The reference model: the bucket's keys, the local directories and the local files
+//! (made by `mknod`, not written yet), the tree they make (`build_reference`, the one
+//! definition of the mapping), and what each operation must answer.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -73,10 +73,6 @@ fn parent(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(p, _)| p)
 }
 
-fn is_within(path: &str, ancestor: &str) -> bool {
-    ancestor.is_empty() || path == ancestor || path.starts_with(&format!("{ancestor}/"))
-}
-
 /// The keys-to-tree mapping. Semantics decisions, as Mountpoint's:
 /// - every component but the last is a directory; a directory replaces a file of the
 ///   same name (directories shadow files);
@@ -85,8 +81,15 @@ fn is_within(path: &str, ancestor: &str) -> bool {
 /// - the last component is a file when it is a valid name and no directory has its name
 ///   (so `dir/`, whose last component is empty, only makes `dir`);
 /// - local directories (from `mkdir`) are added where their parent exists, and also
-///   shadow files.
-pub(crate) fn build_reference(keys: &BTreeMap<String, Vec<u8>>, local: &BTreeSet<String>) -> Tree {
+///   shadow files;
+/// - local files (from `mknod`) are added, empty, where their parent exists and no
+///   directory has their name: a directory in the bucket shadows local state, which
+///   shadows objects.
+pub(crate) fn build_reference(
+    keys: &BTreeMap<String, Vec<u8>>,
+    local: &BTreeSet<String>,
+    local_files: &BTreeSet<String>,
+) -> Tree {
     let mut tree = Tree::new();
     'keys: for (key, data) in keys {
         let components: Vec<&str> = key.split('/').collect();
@@ -111,14 +114,22 @@ pub(crate) fn build_reference(keys: &BTreeMap<String, Vec<u8>>, local: &BTreeSet
             tree.insert(dir.clone(), Node::Dir);
         }
     }
+    for file in local_files {
+        let parent = parent(file);
+        let parent_is_dir = parent.is_empty() || tree.get(parent) == Some(&Node::Dir);
+        if parent_is_dir && tree.get(file) != Some(&Node::Dir) {
+            tree.insert(file.clone(), Node::File(Vec::new()));
+        }
+    }
     tree
 }
 
-/// The model: keys, local directories, options.
+/// The model: keys, local directories and files, options.
 #[derive(Debug)]
 pub(crate) struct Reference {
     pub(crate) keys: BTreeMap<String, Vec<u8>>,
     local: BTreeSet<String>,
+    local_files: BTreeSet<String>,
     allow_delete: bool,
     allow_overwrite: bool,
 }
@@ -134,13 +145,19 @@ impl Reference {
         Self {
             keys,
             local: BTreeSet::new(),
+            local_files: BTreeSet::new(),
             allow_delete,
             allow_overwrite,
         }
     }
 
     pub(crate) fn tree(&self) -> Tree {
-        build_reference(&self.keys, &self.local)
+        build_reference(&self.keys, &self.local, &self.local_files)
+    }
+
+    /// Whether `path` is a local file (not shadowed by a directory).
+    fn is_local_file(&self, tree: &Tree, path: &str) -> bool {
+        self.local_files.contains(path) && tree.get(path) != Some(&Node::Dir)
     }
 
     /// Looks a path up from the root, as `lookup_path` walks it.
@@ -169,18 +186,31 @@ impl Reference {
         }
     }
 
-    /// A file was uploaded: it exists, and the directories above it are no longer local.
+    /// A file was uploaded: it exists, has no local state any more, and the directories
+    /// above it are no longer local.
     fn commit(&mut self, path: &str, data: &[u8]) {
-        self.keys.insert(path.to_owned(), data.to_vec());
-        let dir = parent(path).to_owned();
-        self.local.retain(|d| !is_within(&dir, d));
+        self.local_files.remove(path);
+        self.put_key(path, data);
+    }
+
+    /// A key is stored: a local directory with keys below it is in the bucket from then
+    /// on (and goes when they go), as Mountpoint's.
+    fn put_key(&mut self, key: &str, data: &[u8]) {
+        self.keys.insert(key.to_owned(), data.to_vec());
+        self.local.retain(|d| {
+            !key.strip_prefix(d.as_str())
+                .is_some_and(|r| r.starts_with('/'))
+        });
     }
 
     /// The path an operation works on: a path of `PATHS`, or for a target above
     /// `PATHS.len()`, an existing node of the kind the operation wants.
     pub(crate) fn path(&self, op: &Op) -> String {
         let (index, kind) = match op {
-            Op::Write { path, .. } | Op::OutOfOrder { path } | Op::Mkdir { path } => {
+            Op::Write { path, .. }
+            | Op::OutOfOrder { path }
+            | Op::Mkdir { path }
+            | Op::Mknod { path } => {
                 return PATHS[*path % PATHS.len()].to_owned();
             }
             Op::Readdir { path: 0 } => return String::new(),
@@ -246,8 +276,13 @@ impl Reference {
                 }
                 Err(libc::EINVAL)
             }
+            // A file made by mknod opens for writing whatever the flags: it is new.
             Op::Overwrite { data, .. } => match Self::walk(&tree, path)? {
                 Node::Dir => Err(libc::EISDIR),
+                Node::File(_) if self.is_local_file(&tree, path) => {
+                    self.commit(path, data);
+                    Ok(Value::Done)
+                }
                 Node::File(_) if !self.allow_overwrite => Err(libc::EPERM),
                 Node::File(_) => {
                     self.commit(path, data);
@@ -256,6 +291,10 @@ impl Reference {
             },
             Op::Append { .. } => match Self::walk(&tree, path)? {
                 Node::Dir => Err(libc::EISDIR),
+                Node::File(_) if self.is_local_file(&tree, path) => {
+                    self.commit(path, &[]);
+                    Ok(Value::Done)
+                }
                 Node::File(_) => Err(libc::EPERM),
             },
             Op::Mkdir { .. } => {
@@ -270,6 +309,18 @@ impl Reference {
                     ino: None,
                 })
             }
+            Op::Mknod { .. } => {
+                Self::walk_parent(&tree, path)?;
+                if tree.contains_key(path) {
+                    return Err(libc::EEXIST);
+                }
+                self.local_files.insert(path.to_owned());
+                Ok(Value::Attr {
+                    kind: FileKind::File,
+                    size: 0,
+                    ino: None,
+                })
+            }
             Op::Rmdir { .. } => {
                 Self::walk_parent(&tree, path)?;
                 match tree.get(path) {
@@ -277,22 +328,28 @@ impl Reference {
                     Some(Node::File(_)) => return Err(libc::ENOTDIR),
                     Some(Node::Dir) => {}
                 }
+                // A directory in the bucket cannot be removed, whatever it holds; a local
+                // one only when empty.
+                if !self.local.contains(path) {
+                    return Err(libc::EPERM);
+                }
                 if tree.keys().any(|p| parent(p) == path) {
                     return Err(libc::ENOTEMPTY);
-                }
-                let below = format!("{path}/");
-                if self.keys.keys().any(|k| k.starts_with(&below)) {
-                    return Err(libc::EPERM);
                 }
                 self.local.remove(path);
                 Ok(Value::Done)
             }
             Op::Unlink { .. } => {
+                // (The kernel resolves the parent first.) Deletes must be allowed before
+                // the name is looked at.
                 Self::walk_parent(&tree, path)?;
+                if !self.allow_delete {
+                    return Err(libc::EPERM);
+                }
                 match tree.get(path) {
                     None => Err(libc::ENOENT),
                     Some(Node::Dir) => Err(libc::EISDIR),
-                    Some(Node::File(_)) if !self.allow_delete => Err(libc::EPERM),
+                    Some(Node::File(_)) if self.is_local_file(&tree, path) => Err(libc::EPERM),
                     Some(Node::File(_)) => {
                         self.keys.remove(path);
                         Ok(Value::Done)
@@ -330,6 +387,8 @@ impl Reference {
             }
             Op::Read { chunk, offset, .. } => match Self::walk(&tree, path)? {
                 Node::Dir => Err(libc::EISDIR),
+                // Being written (made by mknod): not readable yet.
+                Node::File(_) if self.is_local_file(&tree, path) => Err(libc::EPERM),
                 Node::File(data) => {
                     let start = (*offset % (data.len() as u64 + 1)) as usize;
                     let end = (start + *chunk as usize).min(data.len());
@@ -350,7 +409,7 @@ impl Reference {
                 })
             }
             Op::PutRemote { key, data } => {
-                self.keys.insert(REMOTE_KEYS[*key].to_owned(), data.clone());
+                self.put_key(REMOTE_KEYS[*key], data);
                 Ok(Value::Done)
             }
             Op::DeleteRemote { key } => {
@@ -366,13 +425,15 @@ fn the_mapping_of_the_semantics_document() {
     let keys = |list: &[&str]| -> BTreeMap<String, Vec<u8>> {
         list.iter().map(|k| (k.to_string(), vec![1])).collect()
     };
+    let none = BTreeSet::new();
     let tree = build_reference(
         &keys(&[
             "colors/blue/cat.jpg",
             "colors/red/dog.jpg",
             "colors/list.txt",
         ]),
-        &BTreeSet::new(),
+        &none,
+        &none,
     );
     let paths: Vec<&str> = tree.keys().map(String::as_str).collect();
     assert_eq!(
@@ -386,10 +447,26 @@ fn the_mapping_of_the_semantics_document() {
             "colors/red/dog.jpg"
         ]
     );
-    let tree = build_reference(&keys(&["blue", "blue/image.jpg", "red/"]), &BTreeSet::new());
+    let tree = build_reference(&keys(&["blue", "blue/image.jpg", "red/"]), &none, &none);
     assert_eq!(tree["blue"], Node::Dir);
     assert_eq!(tree["red"], Node::Dir);
     assert_eq!(tree.len(), 3);
-    let tree = build_reference(&keys(&["a/./b", "../c", "d//e", "f\0"]), &BTreeSet::new());
+    let tree = build_reference(&keys(&["a/./b", "../c", "d//e", "f\0"]), &none, &none);
     assert_eq!(tree.keys().collect::<Vec<_>>(), ["a", "d"]);
+    // Shadowing order: a directory in the bucket, then local state, then objects.
+    let local_dirs = BTreeSet::from(["x".to_owned()]);
+    let local_files = BTreeSet::from(["a".to_owned(), "y".to_owned(), "z".to_owned()]);
+    let tree = build_reference(&keys(&["a/b", "x", "y", "q/r"]), &local_dirs, &local_files);
+    assert_eq!(
+        tree["a"],
+        Node::Dir,
+        "a directory in the bucket hides a local file"
+    );
+    assert_eq!(tree["x"], Node::Dir, "a local directory hides an object");
+    assert_eq!(
+        tree["y"],
+        Node::File(Vec::new()),
+        "a local file hides an object"
+    );
+    assert_eq!(tree["z"], Node::File(Vec::new()));
 }
