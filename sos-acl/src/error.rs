@@ -106,6 +106,12 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// An ACL with more grants than S3 allows ([`MAX_GRANTS`](crate::MAX_GRANTS)).
+    #[error("an ACL holds at most {max} grants; this one has {count}", max = crate::MAX_GRANTS)]
+    TooManyGrants {
+        /// How many grants the policy has.
+        count: usize,
+    },
     /// A CORS configuration that S3 would refuse; one [`CorsViolation`] per broken rule.
     #[error("invalid CORS configuration: {}", join_violations(.0))]
     InvalidCorsConfiguration(Vec<CorsViolation>),

@@ -70,4 +70,7 @@ pub use cors::{
     CorsViolationKind, MAX_AGE_SECONDS, MAX_CONFIGURATION_BYTES, MAX_RULE_ID_LEN, MAX_RULES,
 };
 pub use error::{Error, Result};
+
+/// The most grants an S3 access control list may hold.
+pub const MAX_GRANTS: usize = 100;
 pub use xml::{S3_NAMESPACE, XSI_NAMESPACE};

@@ -969,6 +969,36 @@ fn an_unnamed_owner_is_written_as_an_empty_id_which_the_gateway_takes() {
 }
 
 #[test]
+fn the_gateway_refuses_more_grants_than_validation_allows() {
+    let Some(rgw) = Rgw::connect() else { return };
+    let bucket = sos_testing::unique_name("acl-grants");
+    rgw.create_bucket(&bucket, None);
+    assert_eq!(rgw.put_object(Who::Owner, &bucket, "k", None).status, 200);
+    let target = format!("{bucket}/k");
+    let with = |n: usize| {
+        AccessControlPolicy::new(owner()).with_grants(vec![
+            Grant::new(
+                Grantee::ALL_USERS,
+                Permission::Read
+            );
+            n
+        ])
+    };
+    let hundred = with(sos_acl::MAX_GRANTS);
+    assert!(hundred.validate().is_ok());
+    let r = rgw.put_acl_xml(Who::Owner, &target, &hundred.to_xml());
+    assert_eq!(r.status, 200, "100 grants: {}", r.text());
+    let too_many = with(sos_acl::MAX_GRANTS + 1);
+    assert!(matches!(
+        too_many.validate(),
+        Err(sos_acl::Error::TooManyGrants { count: 101 })
+    ));
+    let r = rgw.put_acl_xml(Who::Owner, &target, &too_many.to_xml());
+    assert_eq!(r.status, 400, "101 grants: {}", r.text());
+    rgw.remove_bucket(&bucket);
+}
+
+#[test]
 fn canned_acls_outside_the_six_are_refused_by_both() {
     // S3 also has log-delivery-write (buckets) and aws-exec-read; the gateway refuses both
     // (400 InvalidArgument), as it refuses any other name, and so do we.

@@ -179,8 +179,10 @@ impl Client {
     /// Sets a full ACL on a bucket.
     ///
     /// # Errors
+    /// More grants than S3 allows before sending ([`sos_acl::Error::TooManyGrants`]);
     /// `MalformedACLError`, `AccessDenied`, transport.
     pub async fn put_bucket_acl(&self, bucket: &str, acl: &AccessControlPolicy) -> Result<()> {
+        acl.validate()?;
         let op = Operation::new("PutBucketAcl", Method::PUT)
             .bucket(bucket)
             .sub_resource("acl")

@@ -718,6 +718,7 @@ impl Client {
     /// Sets a full ACL on an object.
     ///
     /// # Errors
+    /// More grants than S3 allows before sending ([`sos_acl::Error::TooManyGrants`]);
     /// `MalformedACLError`, `AccessDenied`, transport.
     pub async fn put_object_acl(
         &self,
@@ -725,6 +726,7 @@ impl Client {
         key: &str,
         acl: &AccessControlPolicy,
     ) -> Result<()> {
+        acl.validate()?;
         let op = Operation::new("PutObjectAcl", Method::PUT)
             .bucket(bucket)
             .key(key)

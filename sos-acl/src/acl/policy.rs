@@ -172,6 +172,28 @@ impl AccessControlPolicy {
         super::xml::parse(xml.as_ref())
     }
 
+    /// Checks what S3 checks before taking a policy that sos-acl can express: at most
+    /// [`MAX_GRANTS`](crate::MAX_GRANTS) grants (the RADOS Gateway answers more with
+    /// `400 LimitExceeded`). Who the grantees are only the server can tell.
+    ///
+    /// ```
+    /// use sos_acl::{AccessControlPolicy, Error, Grant, Grantee, Owner, Permission};
+    /// let grant = Grant::new(Grantee::ALL_USERS, Permission::Read);
+    /// let policy = AccessControlPolicy::new(Owner::new("me")).with_grants(vec![grant; 101]);
+    /// assert_eq!(policy.validate(), Err(Error::TooManyGrants { count: 101 }));
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::TooManyGrants`](crate::Error::TooManyGrants).
+    pub fn validate(&self) -> Result<()> {
+        if self.grants.len() > crate::MAX_GRANTS {
+            return Err(crate::Error::TooManyGrants {
+                count: self.grants.len(),
+            });
+        }
+        Ok(())
+    }
+
     /// The XML document `PUT ?acl` takes: declaration, S3 namespace, `Owner` (always, even
     /// with an empty id: the RADOS Gateway refuses a document without it), `xmlns:xsi` and
     /// `xsi:type` on every `<Grantee>`.
