@@ -184,7 +184,7 @@ pub(crate) enum Command {
         #[command(flatten)]
         transfer: Transfer,
     },
-    /// Download objects: s3://BUCKET/KEY... [DEST]; DEST `-` is standard output.
+    /// Download objects: s3://BUCKET/KEY... then an optional DEST (`-`: standard output).
     Get {
         /// s3://BUCKET/KEY (or prefixes with --recursive), then optionally a local file or
         /// directory.
