@@ -226,8 +226,13 @@ impl Endpoint {
         key: &str,
         room: usize,
     ) -> Result<String> {
-        let addressing = self.addressing_for(bucket);
-        crate::key::check_existing_bucket(bucket)?;
+        // One pass over the name in the common cases: a valid host label is a valid name.
+        let host_label =
+            self.addressing == Addressing::VirtualHost && crate::key::is_host_label(bucket);
+        if !host_label {
+            crate::key::check_existing_bucket(bucket)?;
+        }
+        let addressing = self.addressing_with(bucket, host_label);
         // One buffer, sized for a key that needs a few escapes.
         let mut url = String::with_capacity(
             self.host.len() + bucket.len() + key.len() + key.len() / 2 + 16 + room,
@@ -258,6 +263,14 @@ impl Endpoint {
 impl Endpoint {
     /// The addressing actually used for `bucket` (see [`object_url`](Self::object_url)).
     pub fn addressing_for(&self, bucket: &str) -> Addressing {
+        self.addressing_with(
+            bucket,
+            self.addressing == Addressing::VirtualHost && crate::key::is_host_label(bucket),
+        )
+    }
+
+    /// [`addressing_for`](Self::addressing_for), told whether `bucket` can be a host label.
+    fn addressing_with(&self, bucket: &str, host_label: bool) -> Addressing {
         if self.addressing == Addressing::Path {
             return Addressing::Path;
         }
@@ -269,7 +282,7 @@ impl Endpoint {
             .trim_end_matches(']');
         let is_ip = host.parse::<std::net::IpAddr>().is_ok();
         if self.addressing == Addressing::VirtualHost
-            && (is_ip || (self.https && bucket.contains('.')) || !crate::key::is_host_label(bucket))
+            && (is_ip || (self.https && bucket.contains('.')) || !host_label)
         {
             Addressing::Path
         } else {
