@@ -91,13 +91,63 @@ impl RequestBody {
                     .map_err(|e| Error::io(path.clone(), e))?;
                 Ok(file_stream(file, *len).boxed())
             }
-            Self::Stream { stream, .. } => {
-                stream.get_mut().ok().and_then(Option::take).ok_or_else(|| {
-                    Error::InvalidInput("a streamed body cannot be sent twice".to_owned())
-                })
+            Self::Stream { stream, len } => {
+                let stream = stream
+                    .get_mut()
+                    .ok()
+                    .and_then(Option::take)
+                    .ok_or_else(|| {
+                        Error::InvalidInput("a streamed body cannot be sent twice".to_owned())
+                    })?;
+                Ok(exact_length(stream, *len).boxed())
             }
         }
     }
+}
+
+/// A caller's stream held to the length it announced: a byte more, or an end before `len`,
+/// is an error. The piece that completes the length is held back until the stream has ended:
+/// once `len` bytes are out, the request is complete, and an error after it would come too
+/// late to keep a truncated object from being stored.
+fn exact_length(
+    stream: BoxStream<'static, std::io::Result<Bytes>>,
+    len: u64,
+) -> impl Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    let longer = move || {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("the body stream is longer than the {len} bytes announced"),
+        )
+    };
+    futures_util::stream::try_unfold((stream, 0u64), move |(mut stream, seen)| async move {
+        loop {
+            let Some(piece) = stream.next().await.transpose()? else {
+                if seen < len {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        format!("the body stream ended after {seen} of the {len} bytes announced"),
+                    ));
+                }
+                return Ok(None);
+            };
+            if piece.is_empty() {
+                continue;
+            }
+            let seen = seen.saturating_add(piece.len() as u64);
+            if seen > len {
+                return Err(longer());
+            }
+            if seen == len {
+                // Nothing may follow (empty pieces aside).
+                while let Some(next) = stream.next().await.transpose()? {
+                    if !next.is_empty() {
+                        return Err(longer());
+                    }
+                }
+            }
+            return Ok(Some((piece, (stream, seen))));
+        }
+    })
 }
 
 /// Reads exactly `len` bytes of `file` as a stream; a file shorter than announced is an

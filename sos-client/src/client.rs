@@ -415,6 +415,11 @@ impl Client {
                     // An empty file or stream: nothing to frame (the RADOS Gateway refuses an
                     // `aws-chunked` body of only the final chunk).
                     RequestBody::File { .. } | RequestBody::Stream { .. } if len == 0 => {
+                        // Announced empty, so it must be: a caller's stream is read to its
+                        // end (held to its length, see `RequestBody::open`).
+                        while let Some(piece) = body.next().await {
+                            piece.map_err(|source| Error::Io { path: None, source })?;
+                        }
                         self.inner
                             .v4
                             .sign_at(&mut signing, PayloadHash::EMPTY, now)?;

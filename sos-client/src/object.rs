@@ -132,7 +132,14 @@ impl<'a> PutObject<'a> {
     }
 
     /// The body, `len` bytes from a stream. Sent once, never retried (the stream cannot be
-    /// replayed); for large or unknown-length data use [`Client::upload`].
+    /// replayed); for large or unknown-length data use [`Client::upload`]. A stream that
+    /// ends early, runs past `len` or fails is an error, and nothing is stored.
+    ///
+    /// Over plain http with V4 signed payloads (the default there) a stream goes in signed
+    /// chunks; with a [`content_encoding`](Self::content_encoding) of its own, that is sent
+    /// as `aws-chunked,<coding>`, which S3 and Garage store as `<coding>` but s3s-fs and the
+    /// RADOS Gateway store as sent. Bodies in memory and files are hashed whole instead and
+    /// keep the coding alone; so does a stream with [`PayloadSigning::Unsigned`](crate::PayloadSigning::Unsigned) or over https.
     pub fn stream<S, E>(mut self, stream: S, len: u64) -> Self
     where
         S: Stream<Item = Result<Bytes, E>> + Send + 'static,
@@ -169,7 +176,8 @@ impl<'a> PutObject<'a> {
         self
     }
 
-    /// `Content-Encoding`.
+    /// `Content-Encoding` (`gzip`, ...: how the stored bytes are encoded; see
+    /// [`stream`](Self::stream) for streams over plain http).
     pub fn content_encoding(mut self, value: impl Into<String>) -> Self {
         self.metadata.content_encoding = Some(value.into());
         self

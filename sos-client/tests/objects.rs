@@ -350,6 +350,63 @@ async fn empty_objects_and_streams() {
             .send()
             .await
             .unwrap_or_else(|e| panic!("{}: empty stream: {e}", target.name));
+        // A stream announced empty that is not: refused, nothing stored.
+        let more: Vec<Result<bytes::Bytes, std::io::Error>> = vec![
+            Ok(bytes::Bytes::new()),
+            Ok(bytes::Bytes::from_static(b"hello")),
+        ];
+        let err = client
+            .put_object(&bucket, "not-empty")
+            .stream(futures_util::stream::iter(more), 0)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("longer than"), "{err}");
+        let failing: Vec<Result<bytes::Bytes, std::io::Error>> =
+            vec![Err(std::io::Error::other("disk gone"))];
+        let err = client
+            .put_object(&bucket, "not-empty")
+            .stream(futures_util::stream::iter(failing), 0)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(matches!(err, sos_client::Error::Io { .. }), "{err}");
+        assert!(!client.object_exists(&bucket, "not-empty").await.unwrap());
+        // Longer or shorter than announced: an error, nothing stored.
+        // In one piece, and with the extra bytes in a piece after the announced length.
+        let cases: [(u64, &[usize]); 5] = [
+            (3, &[5]),
+            (10, &[5]),
+            (300_000, &[299_999]),
+            (3, &[3, 2]),
+            (300_000, &[300_000, 1]),
+        ];
+        for (announced, pieces) in cases {
+            let mut at = 0;
+            let body: Vec<Result<bytes::Bytes, std::io::Error>> = pieces
+                .iter()
+                .map(|&n| {
+                    at += n;
+                    Ok(bytes::Bytes::copy_from_slice(&data[at - n..at]))
+                })
+                .collect();
+            let sent = at;
+            let result = client
+                .put_object(&bucket, "mislabelled")
+                .stream(futures_util::stream::iter(body), announced)
+                .send()
+                .await;
+            assert!(
+                result.is_err(),
+                "{}: {sent} bytes as {announced}",
+                target.name
+            );
+            assert!(
+                !client.object_exists(&bucket, "mislabelled").await.unwrap(),
+                "{}: {sent} bytes as {announced}",
+                target.name
+            );
+        }
         for key in ["empty-file", "empty-stream"] {
             let info = client.head_object(&bucket, key).await.unwrap();
             assert_eq!(info.content_length, 0, "{}: {key}", target.name);
