@@ -74,6 +74,12 @@ pub enum Error {
     /// Verification: the recomputed signature differs.
     #[error("signature does not match")]
     SignatureMismatch,
+    /// Verification: `x-amz-*` headers that the V4 signature does not cover (S3's
+    /// `AccessDenied`, "There were headers present in the request which were not signed"):
+    /// anyone holding a signed request could otherwise add `x-amz-acl: public-read` or
+    /// `x-amz-copy-source` to it.
+    #[error("x-amz-* headers present but not signed: {0}")]
+    HeadersNotSigned(String),
     /// Verification: the request time is too far from the verifier's clock.
     #[error(
         "request time {request_time} is more than {max_skew_secs} s away from server time {server_time}"

@@ -197,6 +197,46 @@ fn v4_query_round_trip_and_failures() {
 }
 
 #[test]
+fn unsigned_amz_headers_are_refused() {
+    // Added to a signed request after signing: an ACL, a copy source. S3 refuses them
+    // ("headers present in the request which were not signed"); a verifier that took them
+    // would let anyone holding a signed request make an object public or copy another.
+    let v = verifier();
+    let at = t0() + Duration::from_secs(1);
+    for (name, value) in [
+        ("x-amz-acl", "public-read"),
+        ("x-amz-copy-source", "/other/secret"),
+        ("x-amz-meta-extra", "1"),
+    ] {
+        let mut req = signed_v4();
+        req.headers_mut()
+            .insert(name, HeaderValue::from_static(value));
+        assert!(
+            matches!(v.verify_at(&req, at), Err(Error::HeadersNotSigned(ref h)) if h == name),
+            "{name}"
+        );
+    }
+    let url = presigned_v4(&Method::PUT, 60);
+    let mut req = request(Method::PUT, url.clone(), true);
+    req.headers_mut()
+        .insert("x-amz-grant-read", HeaderValue::from_static("uri=\"x\""));
+    assert!(matches!(
+        v.verify_at(&req, at),
+        Err(Error::HeadersNotSigned(ref h)) if h == "x-amz-grant-read"
+    ));
+    // `x-amz-content-sha256` may go unsigned with a pre-signed URL (its value is in the
+    // canonical request either way); headers other than `x-amz-*` too.
+    let mut req = request(Method::PUT, url, true);
+    req.headers_mut().insert(
+        "x-amz-content-sha256",
+        HeaderValue::from_static("UNSIGNED-PAYLOAD"),
+    );
+    req.headers_mut()
+        .insert("user-agent", HeaderValue::from_static("curl/8"));
+    v.verify_at(&req, at).unwrap();
+}
+
+#[test]
 fn v2_round_trips_and_failures() {
     let signer = SigV2Signer::new(creds()).with_host_base("s3.localhost:9000");
     let v = verifier();

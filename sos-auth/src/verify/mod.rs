@@ -172,7 +172,9 @@ impl Verifier {
     /// # Errors
     /// [`Error::MissingSignature`], [`Error::MalformedSignature`],
     /// [`Error::UnsupportedAlgorithm`], [`Error::UnknownAccessKey`], [`Error::InvalidScope`],
-    /// [`Error::RequestTimeTooSkewed`], [`Error::Expired`] or [`Error::SignatureMismatch`].
+    /// [`Error::RequestTimeTooSkewed`], [`Error::Expired`], [`Error::HeadersNotSigned`]
+    /// (V4: an `x-amz-*` header the signature does not cover) or
+    /// [`Error::SignatureMismatch`].
     pub fn verify_at<B>(&self, request: &Request<B>, now: SystemTime) -> Result<VerifiedRequest> {
         if let Some(auth) = request.headers().get(http::header::AUTHORIZATION) {
             let auth = auth
@@ -407,6 +409,20 @@ impl Verifier {
             return Err(Error::MalformedSignature(
                 "host must be a signed header".to_owned(),
             ));
+        }
+        // Every `x-amz-*` header must be signed, as S3 requires, except
+        // `x-amz-content-sha256`: its value is in the canonical request either way.
+        let mut unsigned: Vec<&str> = request
+            .headers()
+            .keys()
+            .map(http::HeaderName::as_str)
+            .filter(|n| {
+                n.starts_with("x-amz-") && *n != "x-amz-content-sha256" && !names.contains(n)
+            })
+            .collect();
+        if !unsigned.is_empty() {
+            unsigned.dedup();
+            return Err(Error::HeadersNotSigned(unsigned.join(", ")));
         }
         let secret = self.secret(scope.access_key)?;
         let canonical = CanonicalRequest::new(
