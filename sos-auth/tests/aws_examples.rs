@@ -311,9 +311,10 @@ fn v4_streaming_content_encoding() {
         (Some("gzip"), Some("aws-chunked,gzip")),
         (Some("aws-chunked"), Some("aws-chunked")),
         (Some("AWS-Chunked, gzip"), Some("AWS-Chunked, gzip")),
+        (Some("gzip\nbr"), Some("aws-chunked,gzip,br")),
     ] {
         let mut req = Request::put("https://s3.amazonaws.com/examplebucket/k");
-        if let Some(coding) = given {
+        for coding in given.iter().flat_map(|g| g.split('\n')) {
             req = req.header("content-encoding", coding);
         }
         let mut req = req.body(()).unwrap();

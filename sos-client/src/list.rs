@@ -176,23 +176,8 @@ impl ListObjects {
 
     /// Every page, fetched one after the other as the stream is polled.
     pub fn pages(self) -> ListPages {
-        let state = (self, None::<String>, false, 0u64);
-        let stream = futures_util::stream::try_unfold(state, |(list, next, done, n)| async move {
-            if done || list.limit.is_some_and(|l| n >= l) {
-                return Ok(None);
-            }
-            let page = list.page(next.as_deref()).await?;
-            let following = page.next.clone();
-            if following.is_some() && following == next {
-                return Err(Error::InvalidResponse(
-                    "the server returned the same continuation twice".to_owned(),
-                ));
-            }
-            let done = following.is_none();
-            Ok(Some((page, (list, following, done, n + 1))))
-        });
         ListPages {
-            inner: stream.boxed(),
+            inner: paginate(self),
         }
     }
 
@@ -242,39 +227,98 @@ fn entry_key(entry: &ListEntry) -> &str {
     }
 }
 
-/// The pages of a listing, as a [`Stream`].
-pub struct ListPages {
-    inner: BoxStream<'static, Result<ListPage>>,
+/// A listing that pages: how to fetch one page and where the next one starts.
+pub(crate) trait Paged: Send + Sync + 'static {
+    /// One page.
+    type Page: Send + 'static;
+    /// Where a page starts.
+    type Marker: Clone + PartialEq + Send + Sync + 'static;
+    /// For the error of a server that repeats itself.
+    const MARKER_NAME: &'static str;
+    /// The most pages to fetch.
+    fn limit(&self) -> Option<u64>;
+    /// The page starting at `from`.
+    fn fetch(
+        &self,
+        from: Option<&Self::Marker>,
+    ) -> impl std::future::Future<Output = Result<Self::Page>> + Send;
+    /// Where the page after `page` starts, if there is one.
+    fn next_of(page: &Self::Page) -> Option<Self::Marker>;
 }
 
-impl std::fmt::Debug for ListPages {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ListPages")
+/// Every page of `list`, fetched one after the other as the stream is polled; a server that
+/// answers the same marker twice is an error rather than an endless loop.
+pub(crate) fn paginate<L: Paged>(list: L) -> BoxStream<'static, Result<L::Page>> {
+    let state = (list, None::<L::Marker>, false, 0u64);
+    futures_util::stream::try_unfold(state, |(list, next, done, n)| async move {
+        if done || list.limit().is_some_and(|l| n >= l) {
+            return Ok(None);
+        }
+        let page = list.fetch(next.as_ref()).await?;
+        let following = L::next_of(&page);
+        if following.is_some() && following == next {
+            return Err(Error::InvalidResponse(format!(
+                "the server returned the same {} twice",
+                L::MARKER_NAME
+            )));
+        }
+        let done = following.is_none();
+        Ok(Some((page, (list, following, done, n + 1))))
+    })
+    .boxed()
+}
+
+/// A public [`Stream`] type over a boxed stream (one per listing kind, so that callers can
+/// name them).
+macro_rules! boxed_stream {
+    ($(#[$doc:meta])* $name:ident, $item:ty) => {
+        $(#[$doc])*
+        pub struct $name {
+            pub(crate) inner: BoxStream<'static, Result<$item>>,
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(stringify!($name))
+            }
+        }
+
+        impl Stream for $name {
+            type Item = Result<$item>;
+            fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+                self.inner.poll_next_unpin(cx)
+            }
+        }
+    };
+}
+pub(crate) use boxed_stream;
+
+boxed_stream!(
+    /// The pages of a listing, as a [`Stream`].
+    ListPages,
+    ListPage
+);
+boxed_stream!(
+    /// The entries of a listing, as a [`Stream`] that fetches pages as it goes.
+    ListObjectsStream,
+    ListEntry
+);
+
+impl Paged for ListObjects {
+    type Page = ListPage;
+    type Marker = String;
+    const MARKER_NAME: &'static str = "continuation";
+    fn limit(&self) -> Option<u64> {
+        self.limit
     }
-}
-
-impl Stream for ListPages {
-    type Item = Result<ListPage>;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.poll_next_unpin(cx)
+    fn fetch(
+        &self,
+        from: Option<&String>,
+    ) -> impl std::future::Future<Output = Result<ListPage>> + Send {
+        self.page(from.map(String::as_str))
     }
-}
-
-/// The entries of a listing, as a [`Stream`] that fetches pages as it goes.
-pub struct ListObjectsStream {
-    inner: BoxStream<'static, Result<ListEntry>>,
-}
-
-impl std::fmt::Debug for ListObjectsStream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ListObjectsStream")
-    }
-}
-
-impl Stream for ListObjectsStream {
-    type Item = Result<ListEntry>;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.poll_next_unpin(cx)
+    fn next_of(page: &ListPage) -> Option<String> {
+        page.next.clone()
     }
 }
 

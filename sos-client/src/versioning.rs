@@ -14,7 +14,7 @@ use futures_util::stream::{BoxStream, Stream, StreamExt};
 use http::Method;
 
 use crate::client::{Client, Operation};
-use crate::list::decode_listed;
+use crate::list::{Paged, boxed_stream, decode_listed, paginate};
 use crate::metadata::ObjectInfo;
 use crate::object::parse_iso8601;
 use crate::xml::Element;
@@ -22,6 +22,7 @@ use crate::{Error, Result};
 
 /// The versioning state of a bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum VersioningStatus {
     /// Versioning was never turned on: objects have the version id `null` and are replaced
     /// in place.
@@ -73,6 +74,7 @@ pub struct DeleteMarker {
 /// An entry of a version listing, in the server's order: keys in order, each key's
 /// versions and delete markers newest first, common prefixes where they sort.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum VersionEntry {
     /// A version holding data.
     Version(ObjectVersion),
@@ -123,7 +125,7 @@ pub struct VersionsPage {
 ///     match entry {
 ///         VersionEntry::Version(v) => println!("{} {} {} bytes", v.key, v.version_id, v.size),
 ///         VersionEntry::DeleteMarker(m) => println!("{} deleted ({})", m.key, m.version_id),
-///         VersionEntry::Prefix(p) => println!("{p}"),
+///         other => println!("{}", other.key()), // a common prefix
 ///     }
 /// }
 /// # Ok(()) }
@@ -200,23 +202,8 @@ impl ListObjectVersions {
 
     /// Every page, fetched one after the other as the stream is polled.
     pub fn pages(self) -> VersionPages {
-        let state = (self, None::<VersionMarker>, false, 0u64);
-        let stream = futures_util::stream::try_unfold(state, |(list, next, done, n)| async move {
-            if done || list.limit.is_some_and(|l| n >= l) {
-                return Ok(None);
-            }
-            let page = list.page(next.as_ref()).await?;
-            let following = page.next.clone();
-            if following.is_some() && following == next {
-                return Err(Error::InvalidResponse(
-                    "the server returned the same version marker twice".to_owned(),
-                ));
-            }
-            let done = following.is_none();
-            Ok(Some((page, (list, following, done, n + 1))))
-        });
         VersionPages {
-            inner: stream.boxed(),
+            inner: paginate(self),
         }
     }
 
@@ -238,39 +225,32 @@ impl ListObjectVersions {
     }
 }
 
-/// The pages of a version listing, as a [`Stream`].
-pub struct VersionPages {
-    inner: BoxStream<'static, Result<VersionsPage>>,
-}
+boxed_stream!(
+    /// The pages of a version listing, as a [`Stream`].
+    VersionPages,
+    VersionsPage
+);
+boxed_stream!(
+    /// The entries of a version listing, as a [`Stream`] that fetches pages as it goes.
+    ListObjectVersionsStream,
+    VersionEntry
+);
 
-impl std::fmt::Debug for VersionPages {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("VersionPages")
+impl Paged for ListObjectVersions {
+    type Page = VersionsPage;
+    type Marker = VersionMarker;
+    const MARKER_NAME: &'static str = "version marker";
+    fn limit(&self) -> Option<u64> {
+        self.limit
     }
-}
-
-impl Stream for VersionPages {
-    type Item = Result<VersionsPage>;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.poll_next_unpin(cx)
+    fn fetch(
+        &self,
+        from: Option<&VersionMarker>,
+    ) -> impl std::future::Future<Output = Result<VersionsPage>> + Send {
+        self.page(from)
     }
-}
-
-/// The entries of a version listing, as a [`Stream`] that fetches pages as it goes.
-pub struct ListObjectVersionsStream {
-    inner: BoxStream<'static, Result<VersionEntry>>,
-}
-
-impl std::fmt::Debug for ListObjectVersionsStream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ListObjectVersionsStream")
-    }
-}
-
-impl Stream for ListObjectVersionsStream {
-    type Item = Result<VersionEntry>;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.poll_next_unpin(cx)
+    fn next_of(page: &VersionsPage) -> Option<VersionMarker> {
+        page.next.clone()
     }
 }
 

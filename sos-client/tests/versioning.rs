@@ -25,7 +25,7 @@ fn summary(entries: &[VersionEntry]) -> Vec<(String, String, bool, bool)> {
             VersionEntry::DeleteMarker(m) => {
                 (m.key.clone(), m.version_id.clone(), true, m.is_latest)
             }
-            VersionEntry::Prefix(p) => (p.clone(), String::new(), false, false),
+            other => (other.key().to_owned(), String::new(), false, false),
         })
         .collect()
 }
@@ -42,7 +42,7 @@ async fn remove_versioned_bucket(client: &Client, bucket: &str) {
                 .delete_object_version(bucket, &m.key, &m.version_id)
                 .await
                 .unwrap(),
-            VersionEntry::Prefix(_) => {}
+            _ => {}
         }
     }
     client.delete_bucket(bucket).await.unwrap();

@@ -134,10 +134,13 @@ pub(crate) fn is_host_label(bucket: &str) -> bool {
 
 /// Checks the name of the bucket a request addresses by S3's older rules, which stores still
 /// hold buckets under (botocore checks the same): 1 to 255 letters (either case), digits,
-/// `.`, `-` and `_`.
+/// `.`, `-` and `_`, not only dots.
 pub(crate) fn check_existing_bucket(bucket: &str) -> Result<()> {
     let reason = if bucket.is_empty() || bucket.len() > 255 {
         "must be 1 to 255 characters long"
+    } else if bucket.bytes().all(|b| b == b'.') {
+        // `.` and `..` would be resolved away in a path-style URL.
+        "cannot be made of dots only"
     } else if !bucket
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
@@ -186,7 +189,17 @@ mod tests {
         for old in ["ab", "ABC", "My_Bucket", "a..b", "-x-", &"a".repeat(255)] {
             assert!(check_existing_bucket(old).is_ok(), "{old}");
         }
-        for bad in ["", "a/b", "a b", "a?b", "é", &"a".repeat(256)] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "...",
+            "a/b",
+            "a b",
+            "a?b",
+            "é",
+            &"a".repeat(256),
+        ] {
             assert!(check_existing_bucket(bad).is_err(), "{bad}");
         }
     }

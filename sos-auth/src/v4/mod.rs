@@ -778,14 +778,24 @@ impl SigV4Signer {
         // Sign a copy of the headers with the streaming ones added, so a failure leaves the
         // request as it was.
         let mut headers = request.headers().clone();
-        if let Some(coding) = headers.get(http::header::CONTENT_ENCODING)
-            && !coding
-                .as_bytes()
-                .split(|&b| b == b',')
+        // Several `content-encoding` lines are one list (RFC 9110 5.3): kept in order, as
+        // one value.
+        let codings: Vec<&[u8]> = headers
+            .get_all(http::header::CONTENT_ENCODING)
+            .iter()
+            .map(HeaderValue::as_bytes)
+            .collect();
+        if !codings.is_empty()
+            && !codings
+                .iter()
+                .flat_map(|v| v.split(|&b| b == b','))
                 .any(|c| c.trim_ascii().eq_ignore_ascii_case(b"aws-chunked"))
         {
-            let mut value = b"aws-chunked,".to_vec();
-            value.extend_from_slice(coding.as_bytes());
+            let mut value = b"aws-chunked".to_vec();
+            for coding in codings {
+                value.push(b',');
+                value.extend_from_slice(coding);
+            }
             let value = HeaderValue::from_bytes(&value)
                 .map_err(|_| Error::InvalidRequest("bad content-encoding".to_owned()))?;
             headers.insert(http::header::CONTENT_ENCODING, value);
