@@ -118,6 +118,24 @@ pub(crate) struct Filters {
     pub(crate) include_from: Vec<PathBuf>,
 }
 
+/// The arguments of `cp` and `mv`.
+#[derive(Debug, Args)]
+pub(crate) struct CopyArgs {
+    /// s3://BUCKET/KEY..., then s3://BUCKET/KEY or s3://BUCKET/PREFIX/.
+    #[arg(required = true, num_args = 2..)]
+    pub(crate) paths: Vec<String>,
+    /// Every key starting with the source prefixes. `s3://b/dir/` takes the keys under
+    /// dir/, as PREFIX/...; `s3://b/dir` is a key prefix: every key starting with `dir`
+    /// (dir/..., but also dir2/..., directory.txt), as PREFIX/dir/..., PREFIX/dir2/...,
+    /// PREFIX/directory.txt.
+    #[arg(short, long)]
+    pub(crate) recursive: bool,
+    #[command(flatten)]
+    pub(crate) upload: Upload,
+    #[command(flatten)]
+    pub(crate) filters: Filters,
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Make a bucket.
@@ -190,8 +208,9 @@ pub(crate) enum Command {
         /// directory.
         #[arg(required = true, num_args = 1..)]
         paths: Vec<String>,
-        /// Everything under the prefixes: `s3://b/dir` as DEST/dir/..., `s3://b/dir/` as
-        /// DEST/... (as s3cmd).
+        /// Every key starting with the prefixes. `s3://b/dir/` takes the keys under dir/, as
+        /// DEST/...; `s3://b/dir` is a key prefix: every key starting with `dir` (dir/..., but
+        /// also dir2/..., directory.txt), as DEST/dir/..., DEST/dir2/..., DEST/directory.txt.
         #[arg(short, long)]
         recursive: bool,
         /// Overwrite existing files.
@@ -205,13 +224,14 @@ pub(crate) enum Command {
         #[command(flatten)]
         transfer: Transfer,
     },
-    /// Delete objects (with --recursive, everything under the prefixes).
+    /// Delete objects (with --recursive, every key starting with the prefixes).
     #[command(alias = "rm")]
     Del {
         /// s3://BUCKET/KEY (or prefixes with --recursive).
         #[arg(required = true)]
         targets: Vec<String>,
-        /// Everything under the prefix.
+        /// Every key starting with the prefixes: `s3://b/dir/` the keys under dir/, `s3://b/dir`
+        /// every key starting with `dir` (dir/..., but also dir2/..., directory.txt).
         #[arg(short, long)]
         recursive: bool,
         /// Needed to delete every object of a bucket (s3://BUCKET --recursive).
@@ -224,38 +244,16 @@ pub(crate) enum Command {
         filters: Filters,
     },
     /// Copy objects on the server; the source's ACL goes along unless an ACL is given.
-    Cp {
-        /// s3://BUCKET/KEY..., then s3://BUCKET/KEY or s3://BUCKET/PREFIX/.
-        #[arg(required = true, num_args = 2..)]
-        paths: Vec<String>,
-        /// Everything under the source prefixes (`s3://b/dir` as PREFIX/dir/..., `s3://b/dir/`
-        /// as PREFIX/...).
-        #[arg(short, long)]
-        recursive: bool,
-        #[command(flatten)]
-        upload: Upload,
-        #[command(flatten)]
-        filters: Filters,
-    },
+    Cp(CopyArgs),
     /// Move objects on the server (copy, then delete the source).
-    Mv {
-        /// s3://BUCKET/KEY..., then s3://BUCKET/KEY or s3://BUCKET/PREFIX/.
-        #[arg(required = true, num_args = 2..)]
-        paths: Vec<String>,
-        /// Everything under the source prefixes.
-        #[arg(short, long)]
-        recursive: bool,
-        #[command(flatten)]
-        upload: Upload,
-        #[command(flatten)]
-        filters: Filters,
-    },
+    Mv(CopyArgs),
     /// Change the headers and metadata of objects in place (their ACL stays).
     Modify {
         /// s3://BUCKET/KEY (or prefixes with --recursive).
         #[arg(required = true)]
         targets: Vec<String>,
-        /// Every object under the prefixes.
+        /// Every object whose key starts with the prefixes (`s3://b/dir` takes dir2/... and
+        /// directory.txt too; `s3://b/dir/` only what is under dir/).
         #[arg(short, long)]
         recursive: bool,
         /// Remove a header or x-amz-meta-NAME (repeatable).
@@ -270,7 +268,9 @@ pub(crate) enum Command {
     /// prefixes; only new and changed files (size and MD5/ETag) are sent.
     Sync {
         /// A local directory (`dir` syncs as PREFIX/dir/..., `dir/` as PREFIX/...) or
-        /// s3://BUCKET[/PREFIX].
+        /// s3://BUCKET[/PREFIX]: `s3://b/dir/` syncs the keys under dir/, as DEST/...;
+        /// `s3://b/dir` is a key prefix: every key starting with `dir` (dir/..., but also
+        /// dir2/..., directory.txt), as DEST/dir/..., DEST/dir2/..., DEST/directory.txt.
         source: String,
         /// s3://BUCKET[/PREFIX/] or a local directory.
         dest: String,
@@ -328,7 +328,8 @@ pub(crate) enum Command {
             value_name = "[PERM:]GRANTEE"
         )]
         revokes: Vec<String>,
-        /// Every object under the prefixes.
+        /// Every object whose key starts with the prefixes (`s3://b/dir` takes dir2/... and
+        /// directory.txt too; `s3://b/dir/` only what is under dir/).
         #[arg(short, long)]
         recursive: bool,
         #[command(flatten)]
@@ -420,6 +421,8 @@ pub(crate) enum Command {
 /// s3cmd takes its options anywhere (`s3cmd -P put ...`, `s3cmd --recursive del ...`): the
 /// options of a command written before the command's name are moved after it, where clap
 /// looks for them. Options of the tool itself stay; unknown ones stay too, for clap to report.
+/// A `--` ends the options, as for s3cmd: the command's name follows it, and what follows the
+/// name stays positional (`sos -r -- del s3://b/-x` is `sos del -r -- s3://b/-x`).
 pub(crate) fn s3cmd_order(args: Vec<OsString>) -> Vec<OsString> {
     let cli = Cli::command();
     // Whether each option takes a value (the same for every command that has it).
@@ -453,8 +456,26 @@ pub(crate) fn s3cmd_order(args: Vec<OsString>) -> Vec<OsString> {
             out.push(arg);
             break;
         };
-        if !text.starts_with('-') || text == "-" || text == "--" {
-            // The command's name (or the end of options): the moved options follow it.
+        if text == "--" {
+            // The end of options: the command's name comes next; the moved options go
+            // between it and the `--`, which keeps what follows positional.
+            match args.next() {
+                Some(name) if name.to_str().is_none_or(|n| !n.starts_with('-')) => {
+                    out.push(name);
+                    out.append(&mut moved);
+                    out.push(arg);
+                }
+                // No command's name: left for clap to report.
+                name => {
+                    out.append(&mut moved);
+                    out.push(arg);
+                    out.extend(name);
+                }
+            }
+            break;
+        }
+        if !text.starts_with('-') || text == "-" {
+            // The command's name: the moved options follow it.
             out.push(arg);
             out.append(&mut moved);
             break;
@@ -528,5 +549,40 @@ mod tests {
         .unwrap();
         assert!(matches!(cli.command, Command::Put { upload, .. }
             if upload.acl_public && upload.content_type.as_deref() == Some("text/plain")));
+    }
+
+    #[test]
+    fn options_before_a_double_dash_stay_options() {
+        // `--` before the command: the options go after its name, before the `--`.
+        assert_eq!(order("sos -r -- del s3://b/-x"), "sos del -r -- s3://b/-x");
+        assert_eq!(
+            order("sos -c cfg -rf --exclude *.log -- del s3://b/-x"),
+            "sos -c cfg del -rf --exclude *.log -- s3://b/-x"
+        );
+        assert_eq!(
+            order("sos -c cfg --force -- rb s3://b"),
+            "sos -c cfg rb --force -- s3://b"
+        );
+        // `--` after the command: as written.
+        assert_eq!(
+            order("sos -P put -- -f s3://b/"),
+            "sos put -P -- -f s3://b/"
+        );
+        // No command after `--`: the options stay before it, for clap to report.
+        assert_eq!(order("sos -r --"), "sos -r --");
+        assert_eq!(order("sos -r -- -q ls"), "sos -r -- -q ls");
+        let parse = |line: &str| {
+            Cli::try_parse_from(s3cmd_order(line.split(' ').map(OsString::from).collect()))
+        };
+        let cli = parse("sos -r -f -- del s3://b/-x").unwrap();
+        assert!(
+            matches!(&cli.command, Command::Del { targets, recursive: true, force: true, .. }
+            if targets == &["s3://b/-x"])
+        );
+        let cli = parse("sos -q -P -- put -f s3://b/").unwrap();
+        assert!(cli.global.quiet);
+        assert!(matches!(&cli.command, Command::Put { paths, upload, .. }
+            if paths == &["-f", "s3://b/"] && upload.acl_public));
+        assert!(parse("sos -r --").is_err());
     }
 }

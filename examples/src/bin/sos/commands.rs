@@ -175,34 +175,8 @@ pub(crate) async fn run(cli: Cli) -> Outcome {
             }
             Ok(())
         }
-        Command::Cp {
-            paths,
-            recursive,
-            upload,
-            filters,
-        } => {
-            let options = crate::copy::CopyOptions {
-                recursive,
-                remove_source: false,
-                quiet,
-                filter: PathFilter::new(&filters)?,
-            };
-            crate::copy::copy(&client, &paths, &upload, &options).await
-        }
-        Command::Mv {
-            paths,
-            recursive,
-            upload,
-            filters,
-        } => {
-            let options = crate::copy::CopyOptions {
-                recursive,
-                remove_source: true,
-                quiet,
-                filter: PathFilter::new(&filters)?,
-            };
-            crate::copy::copy(&client, &paths, &upload, &options).await
-        }
+        Command::Cp(args) => crate::copy::copy(&client, &args, false, quiet).await,
+        Command::Mv(args) => crate::copy::copy(&client, &args, true, quiet).await,
         Command::Modify {
             targets,
             recursive,
@@ -283,7 +257,7 @@ pub(crate) async fn run(cli: Cli) -> Outcome {
             for target in &targets {
                 let path = S3Path::parse(target)?;
                 if recursive {
-                    for object in list_under(&client, &path, &filter).await? {
+                    for object in list_recursive(&client, &path, &filter, quiet).await? {
                         let one = S3Path {
                             bucket: path.bucket.clone(),
                             key: object.key,
@@ -523,9 +497,62 @@ pub(crate) async fn list_under(
         .collect())
 }
 
+/// `list_under` for the source of a recursive command, with a warning (unless quiet) when
+/// the prefix takes keys outside its folder: `s3://b/dir` is a key prefix, which takes
+/// `dir2/...` and `directory.txt` too (as s3cmd), not only `dir` and `dir/...`.
+pub(crate) async fn list_recursive(
+    client: &Client,
+    path: &S3Path,
+    filter: &PathFilter,
+    quiet: bool,
+) -> Result<Vec<ObjectSummary>, Failure> {
+    let objects = list_under(client, path, filter).await?;
+    warn_outside_folder(path, objects.iter().map(|o| o.key.as_str()), quiet);
+    Ok(objects)
+}
+
+/// The warning of [`list_recursive`], for keys taken under `path`'s prefix.
+pub(crate) fn warn_outside_folder<'a>(
+    path: &S3Path,
+    keys: impl IntoIterator<Item = &'a str>,
+    quiet: bool,
+) {
+    if quiet {
+        return;
+    }
+    if let Some(message) = outside_folder(path, keys) {
+        eprintln!("warning: {message}");
+    }
+}
+
+/// What [`warn_outside_folder`] says, if anything: keys that start with a prefix not ending
+/// with `/` but are neither the key itself nor under it as a folder.
+fn outside_folder<'a>(path: &S3Path, keys: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    if path.key.is_empty() || path.key.ends_with('/') {
+        return None;
+    }
+    let folder = format!("{}/", path.key);
+    let mut outside = keys
+        .into_iter()
+        .filter(|k| *k != path.key && !k.starts_with(&folder));
+    let first = outside.next()?;
+    let more = outside.count();
+    Some(format!(
+        "{} is a key prefix: it also takes {} outside {}{} (end it with / for that folder only)",
+        path.uri(),
+        path.display(first),
+        path.display(&folder),
+        match more {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        }
+    ))
+}
+
 /// The folder part of a prefix, up to and including its last `/` (empty when it has none).
-/// What a recursive command names relative to, as s3cmd and rsync: `s3://b/dir/` gives the
-/// objects in `dir`, `s3://b/dir` gives `dir` itself (`dir/...` relative to the bucket).
+/// What a recursive command names keys relative to, as s3cmd: `s3://b/dir/` gives the keys
+/// under `dir/` without `dir/`; `s3://b/dir` is a key prefix, whose keys (`dir/x`, but also
+/// `dir2/y`, `directory.txt`) keep their names from `dir` on.
 pub(crate) fn base_of(prefix: &str) -> &str {
     prefix.rfind('/').map_or("", |i| &prefix[..=i])
 }
@@ -704,7 +731,7 @@ pub(crate) async fn delete_prefix(
     dry_run: bool,
     quiet: bool,
 ) -> Outcome {
-    let keys: Vec<String> = list_under(client, path, filter)
+    let keys: Vec<String> = list_recursive(client, path, filter, quiet)
         .await?
         .into_iter()
         .map(|o| o.key)
@@ -990,6 +1017,23 @@ mod tests {
         assert_eq!(prefix_of("c3"), "c3/");
         assert_eq!(prefix_of("c3/"), "c3/");
         assert_eq!(prefix_of(""), "");
+    }
+
+    #[test]
+    fn keys_outside_the_folder_of_a_prefix_are_named() {
+        let path = S3Path::parse("s3://b/dir").unwrap();
+        assert_eq!(outside_folder(&path, ["dir", "dir/a", "dir/b/c"]), None);
+        assert_eq!(
+            outside_folder(&path, ["dir/a", "dir2/x", "directory.txt"]).as_deref(),
+            Some(
+                "s3://b/dir is a key prefix: it also takes s3://b/dir2/x outside s3://b/dir/ \
+                 and 1 more (end it with / for that folder only)"
+            )
+        );
+        for folder in ["s3://b/dir/", "s3://b", "s3://b/"] {
+            let path = S3Path::parse(folder).unwrap();
+            assert_eq!(outside_folder(&path, ["dir2/x", "directory.txt"]), None);
+        }
     }
 
     #[test]

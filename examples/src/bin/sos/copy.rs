@@ -7,21 +7,15 @@
 
 use sos_client::{CannedAcl, Client, ErrorCode, Metadata};
 
-use crate::args::Upload;
+use crate::args::{CopyArgs, Upload};
 use crate::commands::{
-    At, base_of, get_acl, head, info, is_default_acl, list_under, not_found, prefix_of,
+    At, base_of, get_acl, head, info, is_default_acl, list_recursive, not_found, prefix_of,
 };
 use crate::filters::PathFilter;
+use crate::plan::{copy_order, distinct_objects};
 use crate::target::{S3Path, is_s3};
 use crate::upload::{flag_metadata, merge_metadata, remove_header, sets_headers, upload_acl};
 use crate::{Failure, Outcome};
-
-pub(crate) struct CopyOptions {
-    pub(crate) recursive: bool,
-    pub(crate) remove_source: bool,
-    pub(crate) quiet: bool,
-    pub(crate) filter: PathFilter,
-}
 
 /// What a copy sets on the copy.
 pub(crate) struct CopySettings {
@@ -44,13 +38,19 @@ impl CopySettings {
     }
 }
 
+/// `cp`, or `mv` (`remove_source`). Every copy is planned, and checked, before the first:
+/// two sources never go to one destination (the second would replace the first, whose
+/// source `mv` would have deleted), `mv` moves a source once, and a copy that replaces the
+/// source of another runs after it.
 pub(crate) async fn copy(
     client: &Client,
-    paths: &[String],
-    upload: &Upload,
-    options: &CopyOptions,
+    args: &CopyArgs,
+    remove_source: bool,
+    quiet: bool,
 ) -> Outcome {
-    let verb = if options.remove_source { "mv" } else { "cp" };
+    let verb = if remove_source { "mv" } else { "cp" };
+    let (paths, upload) = (&args.paths, &args.upload);
+    let filter = PathFilter::new(&args.filters)?;
     let Some((dest, sources)) = paths.split_last() else {
         return Err(Failure::Usage(format!(
             "{verb} needs a source and a destination"
@@ -63,14 +63,15 @@ pub(crate) async fn copy(
     }
     let dest = S3Path::parse(dest)?;
     let settings = CopySettings::from_flags(upload)?;
-    let many = sources.len() > 1 || options.recursive;
+    let many = sources.len() > 1 || args.recursive;
     let mut jobs: Vec<(S3Path, S3Path)> = Vec::new();
     for source in sources {
         let source = S3Path::parse(source)?;
-        if options.recursive {
-            // `s3://b/dir` copies as PREFIX/dir/..., `s3://b/dir/` as PREFIX/... (s3cmd).
+        if args.recursive {
+            // `s3://b/dir/` copies as PREFIX/..., the key prefix `s3://b/dir` as PREFIX/dir/...,
+            // PREFIX/dir2/..., PREFIX/directory.txt (s3cmd).
             let base = base_of(&source.key).len();
-            let objects = list_under(client, &source, &options.filter).await?;
+            let objects = list_recursive(client, &source, &filter, quiet).await?;
             if objects.is_empty() {
                 return Err(Failure::NotFound(format!(
                     "no object under {}",
@@ -92,34 +93,45 @@ pub(crate) async fn copy(
             jobs.push((source.clone(), dest.with_key(to)));
         }
     }
-    for (from, to) in jobs {
-        if from == to && (options.remove_source || settings.headers.is_none()) {
+    // Checked before the first copy.
+    for (from, to) in &jobs {
+        if from == to && (remove_source || settings.headers.is_none()) {
             return Err(Failure::Usage(format!(
                 "{} is both the source and the destination{}",
                 from.uri(),
-                if options.remove_source {
+                if remove_source {
                     ""
                 } else {
                     " (`modify` changes an object's headers in place)"
                 }
             )));
         }
-        copy_one(client, &from, &to, &settings).await?;
-        if options.remove_source {
+    }
+    distinct_objects(verb, jobs.iter().map(|(from, to)| (from.uri(), to)))?;
+    if remove_source {
+        let mut moved: Vec<&S3Path> = jobs.iter().map(|(from, _)| from).collect();
+        moved.sort();
+        if let Some(twice) = moved.windows(2).find(|w| w[0] == w[1]) {
+            return Err(Failure::Usage(format!(
+                "mv: {} would be moved twice (the sources overlap); nothing was done",
+                twice[0].uri()
+            )));
+        }
+    }
+    for i in copy_order(verb, &jobs)? {
+        let (from, to) = &jobs[i];
+        copy_one(client, from, to, &settings).await?;
+        if remove_source {
             client
                 .delete_object(&from.bucket, &from.key)
                 .await
                 .at(from.uri())?;
         }
         info(
-            options.quiet,
+            quiet,
             &format!(
                 "{}: '{}' -> '{}'",
-                if options.remove_source {
-                    "move"
-                } else {
-                    "copy"
-                },
+                if remove_source { "move" } else { "copy" },
                 from.uri(),
                 to.uri()
             ),
@@ -231,7 +243,7 @@ pub(crate) async fn modify(
     for target in targets {
         let path = S3Path::parse(target)?;
         let objects = if recursive {
-            let objects = list_under(client, &path, filter).await?;
+            let objects = list_recursive(client, &path, filter, quiet).await?;
             if objects.is_empty() {
                 return Err(Failure::NotFound(format!("no object under {}", path.uri())));
             }

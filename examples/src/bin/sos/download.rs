@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use sos_client::Client;
 
 use crate::args::Transfer;
-use crate::commands::{At, MIB, base_of, head, info, list_under};
+use crate::commands::{At, base_of, head, info, list_recursive};
 use crate::filters::PathFilter;
-use crate::output::progress;
+use crate::plan::distinct_files;
 use crate::target::{S3Path, is_s3};
+use crate::transfer::{Job, with_progress};
 use crate::upload::std_stream;
 use crate::{Failure, Outcome};
 
@@ -75,7 +76,7 @@ pub(crate) async fn get(client: &Client, paths: &[String], options: &GetOptions)
         if options.recursive {
             let dir = dest_dir.clone().unwrap_or_else(|| PathBuf::from("."));
             let base = base_of(&source.key).len();
-            let objects = list_under(client, source, &options.filter).await?;
+            let objects = list_recursive(client, source, &options.filter, options.quiet).await?;
             if objects.is_empty() {
                 return Err(Failure::NotFound(format!(
                     "no object under {}",
@@ -109,6 +110,12 @@ pub(crate) async fn get(client: &Client, paths: &[String], options: &GetOptions)
             jobs.push((source.clone(), file, None));
         }
     }
+    // Checked before the first download: one file per object.
+    distinct_files(
+        "get",
+        jobs.iter()
+            .map(|(object, file, _)| (object.uri(), file.as_path())),
+    )?;
     for (object, file, size) in jobs {
         if file.exists() {
             if options.skip_existing {
@@ -168,16 +175,15 @@ pub(crate) async fn download(
         std::fs::create_dir_all(parent)
             .map_err(|e| Failure::Other(format!("{}: {e}", parent.display())))?;
     }
-    let bar = progress(Some(size), &object.key, quiet);
-    let progress_bar = bar.clone();
-    let result = client
-        .download(&object.bucket, &object.key)
-        .part_size(transfer.part_size_mib * MIB)
-        .concurrency(transfer.concurrency)
-        .on_progress(move |p| progress_bar.set_position(p.transferred))
-        .to_file(file)
-        .await;
-    bar.finish_and_clear();
+    let result = with_progress(
+        client.download(&object.bucket, &object.key),
+        transfer,
+        size,
+        &object.key,
+        quiet,
+        async |job| job.to_file(file).await,
+    )
+    .await;
     Ok(result.at(object.uri())?.content_length)
 }
 
@@ -186,8 +192,7 @@ async fn to_stdout(client: &Client, object: &S3Path, options: &GetOptions) -> Ou
     head(client, object).await?;
     client
         .download(&object.bucket, &object.key)
-        .part_size(options.transfer.part_size_mib * MIB)
-        .concurrency(options.transfer.concurrency)
+        .tuned(options.transfer)
         .to_writer(std_stream(std::io::stdout().as_fd())?)
         .await
         .at(object.uri())?;

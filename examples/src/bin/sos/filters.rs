@@ -118,30 +118,47 @@ fn compile(pattern: &str) -> Vec<Token> {
 }
 
 /// Whether the pattern matches some tail of `text` (Python's `re.search` of
-/// `fnmatch.translate(pattern)`, which ends in `\Z`).
+/// `fnmatch.translate(pattern)`, which ends in `\Z`): whether `*PATTERN` matches all of it.
+///
+/// The two-pointer matcher of wildcards: every token but `*` takes one character, so when
+/// the rest fails, only the last `*` seen needs to take one character more (an earlier `*`
+/// taking more could only give the tokens after it less room). At most `pattern.len()`
+/// steps per character of `text`, whatever the pattern: no backtracking blow-up on keys
+/// chosen by whoever can write to the bucket.
 fn matches_tail(pattern: &[Token], text: &str) -> bool {
-    let chars: Vec<char> = text.chars().collect();
-    (0..=chars.len()).any(|start| matches_all(pattern, &chars[start..]))
+    let text: Vec<char> = text.chars().collect();
+    let (mut p, mut t) = (0, 0);
+    // The last `*`: the token after it, and where its match ends. The leading `*` of
+    // `*PATTERN`, before the first token, takes the part of the text before the tail.
+    let mut star = (0, 0);
+    while t < text.len() {
+        match pattern.get(p) {
+            Some(Token::Star) => {
+                p += 1;
+                star = (p, t);
+            }
+            Some(token) if one(token, text[t]) => {
+                p += 1;
+                t += 1;
+            }
+            _ => {
+                star.1 += 1;
+                (p, t) = star;
+            }
+        }
+    }
+    pattern[p..].iter().all(|token| *token == Token::Star)
 }
 
-fn matches_all(pattern: &[Token], text: &[char]) -> bool {
-    match pattern.split_first() {
-        None => text.is_empty(),
-        Some((Token::Star, rest)) => (0..=text.len()).any(|n| matches_all(rest, &text[n..])),
-        Some((token, rest)) => match text.split_first() {
-            None => false,
-            Some((c, tail)) => {
-                let one = match token {
-                    Token::Char(p) => p == c,
-                    Token::Any => true,
-                    Token::Set(ranges, negated) => {
-                        ranges.iter().any(|(lo, hi)| (lo..=hi).contains(&c)) != *negated
-                    }
-                    Token::Star => false,
-                };
-                one && matches_all(rest, tail)
-            }
-        },
+/// Whether a token other than `*` matches the character `c`.
+fn one(token: &Token, c: char) -> bool {
+    match token {
+        Token::Char(p) => *p == c,
+        Token::Any => true,
+        Token::Set(ranges, negated) => {
+            ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c)) != *negated
+        }
+        Token::Star => false,
     }
 }
 
@@ -183,6 +200,68 @@ mod tests {
         assert!(f.accepts("index.html") && f.accepts("d/e.html"));
         assert!(!f.accepts("style.css"));
         assert!(filter(&[], &["*.html"]).accepts("style.css"));
+    }
+
+    /// The matcher before: every way of splitting the text between the `*`s, tried.
+    fn backtracking(pattern: &[Token], text: &[char]) -> bool {
+        match pattern.split_first() {
+            None => text.is_empty(),
+            Some((Token::Star, rest)) => (0..=text.len()).any(|n| backtracking(rest, &text[n..])),
+            Some((token, rest)) => text
+                .split_first()
+                .is_some_and(|(c, tail)| one(token, *c) && backtracking(rest, tail)),
+        }
+    }
+
+    #[test]
+    fn the_same_answers_as_trying_every_split() {
+        // Every pattern of up to 4 tokens over `a`, `b`, `/`, `*`, `?`, `[!a]`, against every
+        // text of up to 5 characters over `a`, `b`, `/`.
+        let tokens = ["a", "b", "/", "*", "?", "[!a]"];
+        let mut patterns = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = patterns
+                .iter()
+                .flat_map(|p| tokens.iter().map(move |t| format!("{p}{t}")))
+                .collect();
+            patterns.extend(longer);
+        }
+        patterns.sort();
+        patterns.dedup();
+        let mut texts = vec![String::new()];
+        for _ in 0..5 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|s| ['a', 'b', '/'].map(|c| format!("{s}{c}")))
+                .collect();
+            texts.extend(longer);
+        }
+        texts.sort();
+        texts.dedup();
+        for pattern in &patterns {
+            let compiled = compile(pattern);
+            for text in &texts {
+                let chars: Vec<char> = text.chars().collect();
+                let expected = (0..=chars.len()).any(|s| backtracking(&compiled, &chars[s..]));
+                assert_eq!(
+                    matches_tail(&compiled, text),
+                    expected,
+                    "{pattern:?} on {text:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn many_stars_on_a_long_key_are_decided() {
+        // With backtracking, this took minutes (each `*` tried at every position).
+        let key = "a".repeat(200);
+        let f = filter(&["*a*a*a*a*a*b"], &[]);
+        assert!(f.accepts(&key));
+        assert!(!f.accepts(&format!("{key}b")));
+        assert!(!f.accepts(&format!("dir/{key}/{key}b")));
+        let f = filter(&["*a*a*a*a*a*a*a*a*a*a*a*a*?b"], &[]);
+        assert!(f.accepts(&format!("{key}/{key}")));
     }
 
     #[test]

@@ -26,8 +26,10 @@ mod download;
 mod filters;
 mod multipart;
 mod output;
+mod plan;
 mod sync;
 mod target;
+mod transfer;
 mod upload;
 
 use std::process::ExitCode;
@@ -62,6 +64,8 @@ impl From<std::io::Error> for Failure {
 }
 
 impl From<sos_acl::Error> for Failure {
+    /// The ACL and CORS documents this tool checks itself are the user's (a file, flags):
+    /// any error in them is bad usage.
     fn from(e: sos_acl::Error) -> Self {
         Failure::Usage(e.to_string())
     }
@@ -121,32 +125,106 @@ impl std::fmt::Display for Failure {
 }
 
 impl Failure {
-    /// 2 bad usage, 3 something missing, 1 the rest.
     fn exit_code(&self) -> ExitCode {
+        ExitCode::from(self.code())
+    }
+
+    /// 2 bad usage, 3 something missing, 1 the rest.
+    fn code(&self) -> u8 {
         match self {
-            Failure::Usage(_) => ExitCode::from(2),
-            Failure::NotFound(_) => ExitCode::from(3),
-            Failure::Other(_) => ExitCode::from(1),
+            Failure::Usage(_) => 2,
+            Failure::NotFound(_) => 3,
+            Failure::Other(_) => 1,
             Failure::Client(e) | Failure::At(_, e) => client_exit_code(e),
         }
     }
 }
 
 /// 3 for what does not exist, 2 for what could not be asked, 1 for the rest.
-fn client_exit_code(e: &sos_client::Error) -> ExitCode {
+fn client_exit_code(e: &sos_client::Error) -> u8 {
     if e.is_not_found() {
-        ExitCode::from(3)
-    } else if matches!(
-        e,
-        sos_client::Error::Config(_)
-            | sos_client::Error::Auth(_)
-            | sos_client::Error::InvalidBucketName { .. }
-            | sos_client::Error::InvalidKey(_)
-            | sos_client::Error::InvalidInput(_)
-            | sos_client::Error::MetadataTooLarge { .. }
-    ) {
-        ExitCode::from(2)
+        3
+    } else if is_input_error(e) {
+        2
     } else {
-        ExitCode::from(1)
+        1
+    }
+}
+
+/// Whether the client refused what it was asked before sending anything: the same input
+/// errors as those this tool finds itself, so the same exit code, whichever finds them.
+fn is_input_error(e: &sos_client::Error) -> bool {
+    match e {
+        sos_client::Error::Config(_)
+        | sos_client::Error::Auth(_)
+        | sos_client::Error::InvalidBucketName { .. }
+        | sos_client::Error::InvalidKey(_)
+        | sos_client::Error::InvalidInput(_)
+        | sos_client::Error::MetadataTooLarge { .. } => true,
+        sos_client::Error::Acl(e) => is_input_acl_error(e),
+        _ => false,
+    }
+}
+
+/// Whether an ACL or CORS error is about a document or header the client was given (checked
+/// before sending), not about a document the server sent and the client could not read (the
+/// same type: a malformed answer is a failure, exit 1).
+fn is_input_acl_error(e: &sos_acl::Error) -> bool {
+    matches!(
+        e,
+        sos_acl::Error::TooManyGrants { .. }
+            | sos_acl::Error::InvalidCorsConfiguration(_)
+            | sos_acl::Error::InvalidHeaderValue { .. }
+            | sos_acl::Error::InvalidGrantHeader { .. }
+            | sos_acl::Error::ConflictingAclHeaders
+            | sos_acl::Error::UnknownCannedAcl(_)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_errors_exit_2_whichever_way_they_arrive() {
+        let too_many = || sos_acl::Error::TooManyGrants { count: 101 };
+        assert_eq!(Failure::from(too_many()).code(), 2);
+        assert_eq!(
+            Failure::Client(sos_client::Error::Acl(too_many())).code(),
+            2
+        );
+        assert_eq!(
+            Failure::At("s3://b/k".to_owned(), sos_client::Error::Acl(too_many())).code(),
+            2
+        );
+        let cors = sos_acl::Error::InvalidCorsConfiguration(Vec::new());
+        assert_eq!(Failure::Client(sos_client::Error::Acl(cors)).code(), 2);
+        for e in [
+            sos_client::Error::InvalidBucketName {
+                bucket: "B".to_owned(),
+                reason: "upper case".to_owned(),
+            },
+            sos_client::Error::InvalidKey("empty".to_owned()),
+            sos_client::Error::MetadataTooLarge {
+                size: 3000,
+                limit: 2048,
+            },
+            sos_client::Error::InvalidInput("an empty range".to_owned()),
+        ] {
+            assert_eq!(Failure::At("s3://b/".to_owned(), e).code(), 2);
+        }
+        // An ACL the server sent that cannot be read is a failure, not bad usage.
+        let unreadable = sos_acl::Error::MalformedXml {
+            offset: 0,
+            message: "eof".to_owned(),
+        };
+        assert_eq!(
+            Failure::Client(sos_client::Error::Acl(unreadable)).code(),
+            1
+        );
+        assert_eq!(
+            Failure::Client(sos_client::Error::InvalidResponse("x".to_owned())).code(),
+            1
+        );
     }
 }

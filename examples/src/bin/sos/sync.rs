@@ -1,10 +1,14 @@
 //! `sos sync`: a directory to a prefix, a prefix to a directory, or a prefix to another.
 //!
 //! Names as s3cmd and rsync give them: a source `dir/` (or `s3://b/dir/`) syncs what is in
-//! `dir`, a source `dir` (or `s3://b/dir`) syncs `dir` itself, as `DEST/dir/...`. The
-//! destination is a directory or a prefix (a `/` is added to an `s3://` one that has none).
+//! `dir`, a local source `dir` syncs `dir` itself, as `DEST/dir/...`. A source `s3://b/dir`
+//! is a key prefix (as s3cmd): every key starting with `dir` (`dir/...`, but also `dir2/...`,
+//! `directory.txt`), named from `dir` on (`DEST/dir/...`, `DEST/dir2/...`), and the keys of
+//! the destination starting with `dir` are the ones compared (and deleted). The destination
+//! is a directory or a prefix (a `/` is added to an `s3://` one that has none).
 //! `--exclude`/`--include` apply to these relative names on both sides: what they leave
-//! out is neither sent nor deleted.
+//! out is neither sent nor deleted. Between two prefixes of one bucket, neither may hold
+//! the other (what is copied would be a source next time, or deleted as stale).
 //!
 //! A file is unchanged when the other side has its size and its content: the MD5 of the
 //! file for single-part objects; for multipart ones (ETag `...-N`), the multipart ETag of
@@ -22,10 +26,11 @@ use md5::{Digest, Md5};
 use sos_client::Client;
 
 use crate::args::{Transfer, Upload};
-use crate::commands::{At, MIB, base_of, info, list_under, prefix_of, walk};
+use crate::commands::{At, MIB, base_of, info, list_under, prefix_of, walk, warn_outside_folder};
 use crate::copy::{CopySettings, copy_one};
 use crate::download::{download, safe_relative_path};
 use crate::filters::PathFilter;
+use crate::plan::distinct_files;
 use crate::target::{S3Path, is_s3};
 use crate::upload::{flag_metadata, guess_content_type, upload_acl, upload_file};
 use crate::{Failure, Outcome};
@@ -87,6 +92,9 @@ pub(crate) async fn sync(
     dest: &str,
     options: &SyncOptions,
 ) -> Outcome {
+    if is_s3(source) && is_s3(dest) {
+        overlap(&S3Path::parse(source)?, &S3Path::parse(dest)?)?;
+    }
     let (tree, scope) = if is_s3(source) {
         remote_source(client, &S3Path::parse(source)?, options).await?
     } else {
@@ -109,6 +117,18 @@ pub(crate) async fn sync(
         }
     };
     let dest_root = Destination::new(dest)?;
+    if let Destination::Dir(dir) = &dest_root {
+        // Checked before the first download: `x` and `x/y` cannot both be files.
+        let files: Vec<(String, PathBuf)> = tree
+            .iter()
+            .filter(|(rel, _)| safe_relative_path(rel))
+            .map(|(rel, entry)| (describe(&entry.location), dir.join(rel)))
+            .collect();
+        distinct_files(
+            "sync",
+            files.iter().map(|(from, to)| (from.clone(), to.as_path())),
+        )?;
+    }
     let acl = upload_acl(&options.upload)?;
     let flags = flag_metadata(&options.upload)?;
     let copy_settings = CopySettings::from_flags(&options.upload)?;
@@ -212,6 +232,23 @@ pub(crate) async fn sync(
     Ok(())
 }
 
+/// Refuses a sync between prefixes of one bucket where one holds the other: the copies of
+/// `sync s3://b/d/ s3://b/d/sub/` would be synced again next time (into `d/sub/sub/`),
+/// and `sync --delete-removed s3://b/d/sub/ s3://b/d/` would delete its own source.
+fn overlap(source: &S3Path, dest: &S3Path) -> Outcome {
+    let root = prefix_of(&dest.key);
+    if source.bucket == dest.bucket
+        && (root.starts_with(&source.key) || source.key.starts_with(&root))
+    {
+        return Err(Failure::Usage(format!(
+            "sync {} {}: one is inside the other; sync between prefixes that do not overlap",
+            source.uri(),
+            dest.with_key(root).uri()
+        )));
+    }
+    Ok(())
+}
+
 /// The destination root: a directory, or a bucket and a prefix ending with `/`.
 enum Destination {
     Dir(PathBuf),
@@ -304,6 +341,14 @@ async fn remote_source(
             source.uri()
         )));
     }
+    warn_outside_folder(
+        source,
+        objects
+            .iter()
+            .filter(|o| options.filter.accepts(&o.key[base..]))
+            .map(|o| o.key.as_str()),
+        options.quiet,
+    );
     let mut tree = Tree::new();
     for o in objects {
         let rel = o.key[base..].to_owned();
@@ -555,6 +600,23 @@ mod tests {
         // 20 MiB in 3 parts: this tool's 8 MiB, first.
         assert_eq!(part_sizes_for(20 * MIB, 3, 8 * MIB)[0], 8 * MIB);
         assert!(part_sizes_for(20 * MIB, 4, 8 * MIB).contains(&(5 * MIB)));
+    }
+
+    #[test]
+    fn prefixes_that_overlap() {
+        let check = |a: &str, b: &str| {
+            overlap(&S3Path::parse(a).unwrap(), &S3Path::parse(b).unwrap()).is_ok()
+        };
+        assert!(!check("s3://b/d/", "s3://b/d/sub/"));
+        assert!(!check("s3://b/d/sub/", "s3://b/d/"));
+        assert!(!check("s3://b/d/", "s3://b/d"));
+        assert!(!check("s3://b/dir", "s3://b/dir2/"));
+        assert!(!check("s3://b/", "s3://b/backup/"));
+        assert!(!check("s3://b/d/", "s3://b"));
+        assert!(check("s3://b/d/", "s3://b/e/"));
+        assert!(check("s3://b/d/", "s3://c/d/"));
+        assert!(check("s3://b/dir/", "s3://b/dir2/"));
+        assert!(check("s3://b/d2/", "s3://b/d"));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::Failure;
 
 /// A parsed `s3://BUCKET[/KEY]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct S3Path {
     pub(crate) bucket: String,
     /// The key or prefix, possibly empty.

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use sos_client::{CannedAcl, Client, Metadata};
 
 use crate::args::{Transfer, Upload};
-use crate::commands::{At, MIB, canned, info, prefix_of, walk};
+use crate::commands::{At, canned, info, prefix_of, walk};
 use crate::filters::PathFilter;
-use crate::output::progress;
+use crate::plan::distinct_objects;
 use crate::target::{S3Path, is_s3};
+use crate::transfer::{Job, with_progress};
 use crate::{Failure, Outcome};
 
 pub(crate) struct PutOptions {
@@ -169,7 +170,7 @@ pub(crate) async fn put(
     }
     let acl = upload_acl(upload)?;
     let flags = flag_metadata(upload)?;
-    let mut jobs: Vec<(PathBuf, String)> = Vec::new();
+    let mut jobs: Vec<(PathBuf, S3Path)> = Vec::new();
     let many = sources.len() > 1 || options.recursive;
     for source in sources {
         if source == "-" {
@@ -191,8 +192,7 @@ pub(crate) async fn put(
             }
             let mut job = client
                 .upload(&dest.bucket, &dest.key)
-                .part_size(options.transfer.part_size_mib * MIB)
-                .concurrency(options.transfer.concurrency)
+                .tuned(options.transfer)
                 .metadata(meta);
             if let Some(acl) = acl {
                 job = job.acl(acl);
@@ -225,7 +225,10 @@ pub(crate) async fn put(
                     format!("{base}/{rel}")
                 };
                 if options.filter.accepts(&rel) {
-                    jobs.push((file, format!("{}{rel}", prefix_of(&dest.key))));
+                    jobs.push((
+                        file,
+                        dest.with_key(format!("{}{rel}", prefix_of(&dest.key))),
+                    ));
                 }
             }
         } else {
@@ -241,14 +244,19 @@ pub(crate) async fn put(
             } else {
                 dest.key.clone()
             };
-            jobs.push((path, key));
+            jobs.push((path, dest.with_key(key)));
         }
     }
     if jobs.is_empty() && !options.quiet {
         eprintln!("warning: nothing to upload");
     }
-    for (file, key) in jobs {
-        let target = dest.with_key(key);
+    // Checked before the first upload: one object per file.
+    distinct_objects(
+        "put",
+        jobs.iter()
+            .map(|(file, target)| (file.display().to_string(), target)),
+    )?;
+    for (file, target) in jobs {
         if options.dry_run {
             info(
                 options.quiet,
@@ -319,20 +327,15 @@ pub(crate) async fn upload_file(
     let len = std::fs::metadata(file)
         .map_err(|e| Failure::Other(format!("{}: {e}", file.display())))?
         .len();
-    let bar = progress(Some(len), &target.key, quiet);
-    let progress_bar = bar.clone();
-    let mut job = client
-        .upload(&target.bucket, &target.key)
-        .part_size(transfer.part_size_mib * MIB)
-        .concurrency(transfer.concurrency)
-        .metadata(meta)
-        .on_progress(move |p| progress_bar.set_position(p.transferred));
+    let mut job = client.upload(&target.bucket, &target.key).metadata(meta);
     if let Some(acl) = acl {
         job = job.acl(acl);
     }
-    let result = job.file(file).await;
-    bar.finish_and_clear();
-    result.at(target.uri())?;
+    with_progress(job, transfer, len, &target.key, quiet, async |job| {
+        job.file(file).await
+    })
+    .await
+    .at(target.uri())?;
     Ok(len)
 }
 
