@@ -1,12 +1,28 @@
 //! `sos-mount` mounted for real (FUSE), the Mountpoint seed session end to end: `cp` a file
 //! in, `ls -l`, `md5sum`, `rm` refused without `--allow-delete` and allowed with it, a file
 //! written through the mount read by the aws CLI, `umount`.
+//!
+//! A test binary of its own, its tests one at a time: a process started while a test holds
+//! a file open for writing in the mount inherits the descriptor until its `exec` closes it,
+//! and that close reaches the mount as a flush from another process, which (as in
+//! Mountpoint) leaves the handle open to takeover by the next `open`. The tests that check
+//! who may open a file being written must not share their process with tests that start
+//! others.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use sos_testing::cli::AwsCli;
+
+/// Taken by every test here for its whole run (see the module's docs).
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// A mounted bucket; unmounted when dropped (if the test did not).
 struct Mount {
@@ -117,6 +133,7 @@ fn make_bucket(server: &sos_testing::ExternalServer) -> (String, AwsCli) {
 
 #[test]
 fn seed_session_through_a_real_mount() {
+    let _serial = one_at_a_time();
     let Some(server) = sos_testing::rados_gateway() else {
         return;
     };
@@ -232,6 +249,7 @@ fn seed_session_through_a_real_mount() {
 
 #[test]
 fn a_missing_bucket_is_reported_before_mounting() {
+    let _serial = one_at_a_time();
     let Some(server) = sos_testing::rados_gateway() else {
         return;
     };
@@ -322,6 +340,7 @@ libc.closedir(d)
 /// directory listed again, a replaced object failing an open reader with `ESTALE`.
 #[test]
 fn mountpoint_rules_through_a_real_mount() {
+    let _serial = one_at_a_time();
     use std::io::{Read, Write};
     use std::os::unix::fs::{FileExt, OpenOptionsExt};
 

@@ -294,21 +294,19 @@ impl<S: Storage + 'static> Vfs<S> {
     /// `EEXIST`, `EINVAL` for an invalid name, `ENAMETOOLONG`, `ENOENT` or `ENOTDIR` for
     /// the parent, storage errors.
     pub async fn mkdir(&self, parent: u64, name: &str) -> Result<FileAttr> {
-        let path = self.new_entry_path(parent, name).await?;
-        let mut state = self.state();
-        if state.local_files.contains_key(&path) || state.local_dirs.contains_key(&path) {
-            return Err(Error::AlreadyExists { path });
-        }
-        state.local_dirs.insert(
-            path.clone(),
-            LocalDir {
-                atime: self.mounted_at,
-                mtime: self.mounted_at,
-            },
-        );
-        state.cache.clear();
-        let ino = state.inodes.ino(&path, FileKind::Directory);
-        Ok(self.dir_attr_of(&state, &path, ino))
+        self.new_entry(parent, name, |state, path| {
+            let ino = state.inodes.ino(&path, FileKind::Directory);
+            state.local_dirs.insert(
+                path.clone(),
+                LocalDir {
+                    atime: self.mounted_at,
+                    mtime: self.mounted_at,
+                },
+            );
+            state.cache.clear();
+            self.dir_attr_of(state, &path, ino)
+        })
+        .await
     }
 
     /// Removes an empty directory made by [`mkdir`](Self::mkdir) (FUSE `rmdir`).
@@ -342,6 +340,7 @@ impl<S: Storage + 'static> Vfs<S> {
             return Err(Error::NotEmpty { path });
         }
         state.local_dirs.remove(&path);
+        state.rmdirs += 1;
         state.cache.clear();
         Ok(())
     }

@@ -136,6 +136,19 @@ pub enum Error {
         /// The handle.
         fh: u64,
     },
+    /// A write through a duplicate descriptor of a handle whose upload completed when one
+    /// of its descriptors was closed (`flush` by the opener; `EBADF`, as Mountpoint, whose
+    /// handle is no longer the file's writer then).
+    #[error(
+        "file handle {fh} of `{path}` was closed and its upload completed; it cannot be \
+         written any more"
+    )]
+    HandleClosed {
+        /// The handle.
+        fh: u64,
+        /// The path.
+        path: String,
+    },
     /// A directory handle that is not open (`EINVAL`, as Mountpoint).
     #[error("invalid directory handle {fh}")]
     BadDirHandle {
@@ -201,6 +214,18 @@ pub enum Error {
         /// The errno of the first failure.
         errno: i32,
     },
+    /// A call on a file being written after an earlier call on the same handle was
+    /// dropped (cancelled: its future was dropped, by a timeout or a `select!`) while it
+    /// uploaded buffered bytes (`EIO`). The upload was aborted and the file was not
+    /// created: going on would have made an object without those bytes.
+    #[error(
+        "an earlier call on `{path}` was cancelled while it uploaded; the upload was aborted \
+         and the file was not created"
+    )]
+    Cancelled {
+        /// The path.
+        path: String,
+    },
     /// A write to a file whose upload `fsync` already completed (`EIO`, as Mountpoint).
     #[error("the upload of `{path}` was already completed by fsync; it cannot be written any more")]
     UploadCompleted {
@@ -246,12 +271,12 @@ impl Error {
     /// | `NameTooLong` | `ENAMETOOLONG` |
     /// | `NotPermitted` | `EPERM` |
     /// | `NotSupported` | `ENOSYS` |
-    /// | `BadHandle`, `Invalidated` | `EBADF` |
+    /// | `BadHandle`, `Invalidated`, `HandleClosed` | `EBADF` |
     /// | `Stale`, `ObjectChanged` | `ESTALE` |
     /// | `FileTooLarge` | `EFBIG` |
     /// | `NoSpace` | `ENOSPC` |
     /// | `UploadAborted` | the errno of the failure it reports |
-    /// | `AccessDenied`, `ObjectDeleted`, `UploadCompleted`, `Storage` | `EIO` |
+    /// | `AccessDenied`, `ObjectDeleted`, `UploadCompleted`, `Cancelled`, `Storage` | `EIO` |
     pub fn errno(&self) -> i32 {
         match self {
             Error::NotFound { .. } | Error::UnknownInode { .. } => libc::ENOENT,
@@ -267,7 +292,9 @@ impl Error {
             Error::NameTooLong { .. } => libc::ENAMETOOLONG,
             Error::NotPermitted { .. } => libc::EPERM,
             Error::NotSupported { .. } => libc::ENOSYS,
-            Error::BadHandle { .. } | Error::Invalidated { .. } => libc::EBADF,
+            Error::BadHandle { .. } | Error::Invalidated { .. } | Error::HandleClosed { .. } => {
+                libc::EBADF
+            }
             Error::Stale { .. } | Error::ObjectChanged { .. } => libc::ESTALE,
             Error::FileTooLarge { .. } => libc::EFBIG,
             Error::NoSpace { .. } => libc::ENOSPC,
@@ -275,6 +302,7 @@ impl Error {
             Error::AccessDenied { .. }
             | Error::ObjectDeleted { .. }
             | Error::UploadCompleted { .. }
+            | Error::Cancelled { .. }
             | Error::Storage { .. } => libc::EIO,
         }
     }
@@ -339,6 +367,16 @@ mod tests {
         let changed = Error::ObjectChanged { path: "f".into() };
         assert_eq!(changed.errno(), libc::ESTALE);
         assert_eq!(Error::BadDirHandle { fh: 1 }.errno(), libc::EINVAL);
+        // A write through a duplicate after the close completed the upload: EBADF, as
+        // Mountpoint, with its own message (no newer handle is involved).
+        let closed = Error::HandleClosed {
+            fh: 3,
+            path: "f".into(),
+        };
+        assert_eq!(closed.errno(), libc::EBADF);
+        assert!(!closed.to_string().contains("newer"), "{closed}");
+        let cancelled = Error::Cancelled { path: "f".into() };
+        assert_eq!(cancelled.errno(), libc::EIO);
         let rename = Error::NotSupported {
             operation: "rename",
         };

@@ -6,17 +6,75 @@
 //! duplicate descriptor may live on) is inactive: a newer `open` of the same file takes
 //! the file over (completing an inactive writer's upload first), after which the old
 //! handle answers `EBADF`.
+//!
+//! Cancel safety: a handle is registered (in `State::open` and `State::files`) in one step
+//! under the state lock, after every wait of `open` (for the storage, for an inactive
+//! writer's upload), so a dropped `open` registers nothing. A writer's handle is locked
+//! through a [`HandleGuard`], which settles the file's state when it is dropped with a
+//! writer that finished (failed, or cut short by a dropped call); `release` forgets its
+//! handle however it ends.
 
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::time::SystemTime;
+
+use tokio::sync::OwnedMutexGuard;
 
 use crate::attr::{FileAttr, FileKind};
 use crate::path::{is_within, parent};
 use crate::read::Reader;
 use crate::storage::Storage;
-use crate::vfs::{Handle, LocalFile, Node, Vfs};
+use crate::vfs::{Handle, LocalFile, Node, OnDrop, Vfs};
 use crate::write::{MAX_PARTS, Writer};
 use crate::{Error, Result};
+
+/// A locked file handle. Dropped (its call returned, or the call's future was dropped)
+/// with a writer that finished, it settles the file's state once ([`Vfs::finish_write`])
+/// and aborts what is left of the upload in the background: a call cut short while it
+/// uploads leaves a failed writer and nothing stuck.
+pub(crate) struct HandleGuard<'a, S: Storage + 'static> {
+    vfs: &'a Vfs<S>,
+    fh: u64,
+    handle: OwnedMutexGuard<Handle<S>>,
+}
+
+impl<S: Storage + 'static> Deref for HandleGuard<'_, S> {
+    type Target = Handle<S>;
+
+    fn deref(&self) -> &Handle<S> {
+        &self.handle
+    }
+}
+
+impl<S: Storage + 'static> DerefMut for HandleGuard<'_, S> {
+    fn deref_mut(&mut self) -> &mut Handle<S> {
+        &mut self.handle
+    }
+}
+
+impl<S: Storage + 'static> Drop for HandleGuard<'_, S> {
+    fn drop(&mut self) {
+        if let Handle::Writer(w) = &mut *self.handle
+            && w.finished()
+        {
+            if !w.settled {
+                w.settled = true;
+                self.vfs.finish_write(w, self.fh);
+            }
+            w.abort_in_background();
+        }
+    }
+}
+
+/// What one attempt of `open` came to.
+enum Step {
+    /// Registered: the new handle.
+    Opened(u64),
+    /// An inactive writer holds the file: complete its upload, then try again.
+    Pending(u64),
+    /// The file changed since it was looked at: look again.
+    Changed,
+}
 
 impl<S: Storage + 'static> Vfs<S> {
     /// Makes a new, empty regular file (FUSE `mknod`), locally as Mountpoint does: it is
@@ -36,23 +94,22 @@ impl<S: Storage + 'static> Vfs<S> {
                 reason: "only regular files can be made",
             });
         }
-        let path = self.new_entry_path(parent, name).await?;
-        let now = SystemTime::now();
-        let mut state = self.state();
-        if state.local_files.contains_key(&path) || state.local_dirs.contains_key(&path) {
-            return Err(Error::AlreadyExists { path });
-        }
-        let ino = state.inodes.ino(&path, FileKind::File);
-        let local = LocalFile {
-            ino,
-            size: 0,
-            atime: now,
-            mtime: now,
-            ctime: now,
-            opened: false,
-        };
-        state.local_files.insert(path, local.clone());
-        state.cache.clear();
+        let local = self
+            .new_entry(parent, name, |state, path| {
+                let now = SystemTime::now();
+                let local = LocalFile {
+                    ino: state.inodes.ino(&path, FileKind::File),
+                    size: 0,
+                    atime: now,
+                    mtime: now,
+                    ctime: now,
+                    writer: None,
+                };
+                state.local_files.insert(path, local.clone());
+                state.cache.clear();
+                local
+            })
+            .await?;
         Ok(self.local_attr(&local))
     }
 
@@ -81,13 +138,17 @@ impl<S: Storage + 'static> Vfs<S> {
     ///   `allow_overwrite`; otherwise a reader (writes to it fail with `EBADF`).
     /// - `O_RDONLY`: a reader.
     ///
-    /// A file has many readers or one writer.
+    /// A file has many readers or one writer. The choice is made again, with the file as
+    /// it is then, when the file changed while `open` waited (for the storage, or for the
+    /// upload of an inactive writer it takes the file over from).
     ///
     /// # Errors
     /// `EINVAL` for `O_SYNC` or `O_DSYNC`; `EPERM` to write an existing file without
     /// `O_TRUNC` or without `allow_overwrite`, to read a file being written (or made by
     /// `mknod` and not written yet), to write a file already being written or read;
-    /// `EISDIR`, `ENOENT`, `ESTALE`, storage errors.
+    /// `ENAMETOOLONG` to replace a file whose key is longer than 1024 bytes (found in a
+    /// store that allows them); the error of the upload of an inactive writer it
+    /// completes (as Mountpoint); `EISDIR`, `ENOENT`, `ESTALE`, storage errors.
     pub async fn open(&self, ino: u64, flags: i32) -> Result<u64> {
         if flags & (libc::O_SYNC | libc::O_DSYNC) != 0 {
             return Err(Error::InvalidFlags {
@@ -100,125 +161,142 @@ impl<S: Storage + 'static> Vfs<S> {
         if kind == FileKind::Directory {
             return Err(Error::IsDirectory { path });
         }
-        let (path, node) = self.current(ino, true).await?;
         let access = flags & libc::O_ACCMODE;
         let truncate = flags & libc::O_TRUNC != 0;
-        let unopened = matches!(&node, Node::Local(l) if !l.opened);
-        let write = if access == libc::O_RDWR {
-            unopened || (self.options.allow_overwrite && truncate)
-        } else {
-            access == libc::O_WRONLY
-        };
-        let denied = |path, reason| {
-            Err(Error::NotPermitted {
-                operation: "open",
-                path,
-                reason,
-            })
-        };
-        if !write {
-            if unopened {
-                return denied(path, "the file is being written and cannot be read yet");
-            }
-            return self.open_reader(ino, path, node).await;
-        }
-        if !unopened {
-            if !truncate {
-                return denied(
+        loop {
+            let (path, node) = self.current(ino, true).await?;
+            let unopened = matches!(&node, Node::Local(l) if l.writer.is_none());
+            let write = if access == libc::O_RDWR {
+                unopened || (self.options.allow_overwrite && truncate)
+            } else {
+                access == libc::O_WRONLY
+            };
+            let denied = |path, reason| {
+                Err(Error::NotPermitted {
+                    operation: "open",
                     path,
-                    if flags & libc::O_APPEND != 0 {
-                        "appending to an existing file is not supported"
-                    } else {
-                        "modifying an existing file is not supported; replace it by \
-                         opening it with O_TRUNC (needs allow_overwrite)"
-                    },
-                );
+                    reason,
+                })
+            };
+            if !write {
+                if unopened {
+                    return denied(path, "the file is being written and cannot be read yet");
+                }
+                match self.try_open_reader(ino, &path, &node)? {
+                    Step::Opened(fh) => return Ok(fh),
+                    Step::Pending(writer) => self.complete_pending(writer).await?,
+                    Step::Changed => {}
+                }
+                continue;
             }
-            if !self.options.allow_overwrite {
-                return denied(
-                    path,
-                    "replacing existing files is disabled (allow_overwrite)",
-                );
+            if !unopened {
+                if !truncate {
+                    return denied(
+                        path,
+                        if flags & libc::O_APPEND != 0 {
+                            "appending to an existing file is not supported"
+                        } else {
+                            "modifying an existing file is not supported; replace it by \
+                             opening it with O_TRUNC (needs allow_overwrite)"
+                        },
+                    );
+                }
+                if !self.options.allow_overwrite {
+                    return denied(
+                        path,
+                        "replacing existing files is disabled (allow_overwrite)",
+                    );
+                }
+                self.check_key_len(&path)?;
+            }
+            match self.try_open_writer(ino, &path, &node)? {
+                Step::Opened(fh) => return Ok(fh),
+                Step::Pending(writer) => self.complete_pending(writer).await?,
+                Step::Changed => {}
             }
         }
-        self.open_writer(ino, path, node).await
     }
 
-    /// Registers and makes a reader of `node` (what the file is); an inactive writer of
-    /// the file is completed first.
-    async fn open_reader(&self, ino: u64, path: String, node: Node) -> Result<u64> {
-        let (fh, pending) = {
-            let mut state = self.state();
-            let writer = state.open.get(&ino).and_then(|o| o.writer);
-            if writer.is_some_and(|(_, active)| active) {
-                drop(state);
-                return Err(Error::NotPermitted {
-                    operation: "open",
-                    path,
-                    reason: "the file is being written and cannot be read until it is closed",
+    /// Registers and makes a reader of `node` (what the file was when looked at), unless
+    /// an inactive writer must be completed first or the file changed since.
+    fn try_open_reader(&self, ino: u64, path: &str, node: &Node) -> Result<Step> {
+        let being_written = || {
+            Err(Error::NotPermitted {
+                operation: "open",
+                path: path.to_owned(),
+                reason: "the file is being written and cannot be read until it is closed",
+            })
+        };
+        let mut state = self.state();
+        match state.open.get(&ino).and_then(|o| o.writer) {
+            Some((_, true)) => return being_written(),
+            Some((writer, false)) => return Ok(Step::Pending(writer)),
+            None => {}
+        }
+        let local = state.local_files.get(path).filter(|l| l.ino == ino);
+        let meta = match (node, local) {
+            (Node::File(meta), None) => meta.clone(),
+            // Uploaded since (or a local file took the path): look again.
+            (Node::Local(_), None) | (Node::File(_), Some(_)) => return Ok(Step::Changed),
+            (Node::Local(_), Some(_)) => return being_written(),
+            (Node::Dir, _) => {
+                return Err(Error::IsDirectory {
+                    path: path.to_owned(),
                 });
             }
-            let fh = state.next_fh();
-            let open = state.open.entry(ino).or_default();
-            open.writer = None;
-            open.readers.insert(fh, true);
-            (fh, writer.map(|(w, _)| w))
         };
-        let opened = async {
-            let node = match pending {
-                Some(writer) => {
-                    self.complete_pending(writer).await?;
-                    self.current(ino, true).await?.1
-                }
-                None => node,
-            };
-            match node {
-                Node::File(meta) => Ok(meta),
-                _ => Err(Error::NotPermitted {
-                    operation: "open",
-                    path: path.clone(),
-                    reason: "the file is being written and cannot be read until it is closed",
-                }),
-            }
-        };
-        let meta = match opened.await {
-            Ok(meta) => meta,
-            Err(e) => {
-                let mut state = self.state();
-                if let Some(open) = state.open.get_mut(&ino) {
-                    open.readers.remove(&fh);
-                }
-                state.prune_open(ino);
-                return Err(e);
-            }
-        };
-        let key = self.key(&path);
+        let fh = state.next_fh();
+        let open = state.open.entry(ino).or_default();
+        open.readers.insert(fh, true);
         let reader = Reader::new(
             Arc::clone(&self.storage),
             ino,
-            path,
-            key,
+            path.to_owned(),
+            self.key(path),
             meta.size,
             meta.etag,
             self.options.prefetch_window,
         );
-        self.state().files.insert(
+        state.files.insert(
             fh,
             Arc::new(tokio::sync::Mutex::new(Handle::Reader(reader))),
         );
-        Ok(fh)
+        Ok(Step::Opened(fh))
     }
 
-    /// Registers and makes a writer (`node` is what the file was before: a local file,
-    /// or an object being replaced); an inactive writer of the file is completed first.
-    async fn open_writer(&self, ino: u64, path: String, node: Node) -> Result<u64> {
-        let local = match node {
-            Node::Local(mut local) => {
-                local.size = 0;
-                local.opened = true;
-                local
+    /// Registers and makes a writer of `node` (what the file was when looked at: a file
+    /// made by `mknod`, or an object being replaced), unless the file is being read or
+    /// written, an inactive writer must be completed first, or the file changed since (a
+    /// file made by `mknod` that another writer uploaded meanwhile is an existing file now:
+    /// replacing it needs `O_TRUNC` and `allow_overwrite`).
+    fn try_open_writer(&self, ino: u64, path: &str, node: &Node) -> Result<Step> {
+        let denied = |reason| {
+            Err(Error::NotPermitted {
+                operation: "open for writing",
+                path: path.to_owned(),
+                reason,
+            })
+        };
+        let mut state = self.state();
+        if let Some(open) = state.open.get(&ino) {
+            if open.readers.values().any(|active| *active) {
+                return denied(
+                    "the file is being read; it can be replaced once every reader closed it",
+                );
             }
-            Node::File(meta) => {
+            match open.writer {
+                Some((_, true)) => return denied("the file is already being written"),
+                Some((writer, false)) => return Ok(Step::Pending(writer)),
+                None => {}
+            }
+        }
+        let now = state.local_files.get(path).filter(|l| l.ino == ino);
+        let mut local = match (node, now) {
+            (_, Some(now)) if now.writer.is_some() => {
+                return denied("the file is already being written");
+            }
+            (Node::Local(_), Some(now)) => now.clone(),
+            (Node::File(meta), None) => {
                 let time = meta.last_modified.unwrap_or(self.mounted_at);
                 LocalFile {
                     ino,
@@ -226,100 +304,105 @@ impl<S: Storage + 'static> Vfs<S> {
                     atime: time,
                     mtime: time,
                     ctime: time,
-                    opened: true,
+                    writer: None,
                 }
             }
-            Node::Dir => return Err(Error::IsDirectory { path }),
-        };
-        let (fh, pending) = {
-            let mut state = self.state();
-            let open = state.open.entry(ino).or_default();
-            let reason = if open.readers.values().any(|active| *active) {
-                Some("the file is being read; it can be replaced once every reader closed it")
-            } else if open.writer.is_some_and(|(_, active)| active) {
-                Some("the file is already being written")
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
-                state.prune_open(ino);
-                return Err(Error::NotPermitted {
-                    operation: "open for writing",
-                    path,
-                    reason,
+            (Node::Dir, _) => {
+                return Err(Error::IsDirectory {
+                    path: path.to_owned(),
                 });
             }
-            // Inactive readers are taken over: their handles fail from now on.
-            open.readers.clear();
-            let pending = open.writer.take().map(|(fh, _)| fh);
-            let fh = state.next_fh();
-            state.open.entry(ino).or_default().writer = Some((fh, true));
-            state.local_files.insert(path.clone(), local);
-            let writer = Writer::new(
-                Arc::clone(&self.storage),
-                ino,
-                path.clone(),
-                self.key(&path),
-                self.options.part_size,
-            );
-            state.files.insert(
-                fh,
-                Arc::new(tokio::sync::Mutex::new(Handle::Writer(writer))),
-            );
-            state.cache.clear();
-            (fh, pending)
+            (Node::Local(_), None) | (Node::File(_), Some(_)) => return Ok(Step::Changed),
         };
-        if let Some(writer) = pending
-            && let Err(e) = self.complete_pending(writer).await
-        {
-            tracing::warn!(path = %path, error = %e, "completing an earlier writer failed");
-        }
-        Ok(fh)
+        let fh = state.next_fh();
+        local.size = 0;
+        local.writer = Some(fh);
+        let open = state.open.entry(ino).or_default();
+        // Inactive readers are taken over: their handles fail from now on.
+        open.readers.clear();
+        open.writer = Some((fh, true));
+        state.local_files.insert(path.to_owned(), local);
+        let writer = Writer::new(
+            Arc::clone(&self.storage),
+            ino,
+            path.to_owned(),
+            self.key(path),
+            self.options.part_size,
+        );
+        state.files.insert(
+            fh,
+            Arc::new(tokio::sync::Mutex::new(Handle::Writer(writer))),
+        );
+        state.cache.clear();
+        Ok(Step::Opened(fh))
     }
 
-    /// Completes the upload of an inactive writer a newer `open` takes the file over from.
+    /// Completes the upload of an inactive writer a newer `open` takes the file over
+    /// from. The writer stays registered (inactive) until its upload is done, so an `open`
+    /// dropped meanwhile leaves it as it was, or (dropped during the upload) failed and
+    /// settled by its guard.
     async fn complete_pending(&self, fh: u64) -> Result<()> {
         let Some(handle) = self.state().files.get(&fh).cloned() else {
+            // Released meanwhile (release settles its handle): nothing is registered
+            // under it any more; forget it should anything be left.
+            self.forget_handle(fh);
             return Ok(());
         };
-        let mut handle = handle.lock().await;
-        let Handle::Writer(w) = &mut *handle else {
+        let mut guard = self.guard(fh, handle).await;
+        let Handle::Writer(w) = &mut *guard else {
             return Ok(());
         };
-        if w.finished() {
+        let inactive = self.state().open.get(&w.ino).and_then(|o| o.writer) == Some((fh, false));
+        if !inactive || w.finished() {
+            // Written again through a duplicate (active now), or done with.
             return Ok(());
         }
-        let result = w.commit().await;
-        self.finish_write(w, fh);
-        result
+        w.taken_over = true;
+        w.commit().await
     }
 
-    /// Book-keeping after a writer completed or failed: if it is still the file's writer,
-    /// the file loses its local state (a new file that failed disappears; a replacement
-    /// that failed shows the old object again); a committed file exists in the bucket, so
-    /// the local directories above it do too.
+    /// Locks a handle for a call (see [`HandleGuard`]).
+    pub(crate) async fn guard(
+        &self,
+        fh: u64,
+        handle: Arc<tokio::sync::Mutex<Handle<S>>>,
+    ) -> HandleGuard<'_, S> {
+        HandleGuard {
+            vfs: self,
+            fh,
+            handle: handle.lock_owned().await,
+        }
+    }
+
+    /// Locks open handle `fh` for `operation`.
+    pub(crate) async fn lock_handle(
+        &self,
+        fh: u64,
+        operation: &'static str,
+    ) -> Result<HandleGuard<'_, S>> {
+        let handle = self.handle(fh, operation)?;
+        Ok(self.guard(fh, handle).await)
+    }
+
+    /// Book-keeping after a writer completed or failed (once, from its [`HandleGuard`]):
+    /// if it is still the file's writer, the file loses its local state (a new file that
+    /// failed disappears; a replacement that failed shows the old object again); a
+    /// committed file exists in the bucket, so the local directories above it do too.
     pub(crate) fn finish_write(&self, writer: &Writer<S>, fh: u64) {
         let mut state = self.state();
         let ino = writer.ino;
-        let registered = state.open.get(&ino).and_then(|o| o.writer);
-        let local_opened = state
+        if let Some(open) = state.open.get_mut(&ino)
+            && open.writer.is_some_and(|(w, _)| w == fh)
+        {
+            open.writer = None;
+        }
+        state.prune_open(ino);
+        if state
             .local_files
             .get(&writer.path)
-            .is_some_and(|l| l.ino == ino && l.opened);
-        // Its own writer, or a reader's `open` that took an inactive writer over (and
-        // completes it now): no newer writer owns the local state.
-        let current = match registered {
-            Some((w, _)) => w == fh,
-            None => local_opened,
-        };
-        if current {
-            if let Some(open) = state.open.get_mut(&ino) {
-                open.writer = None;
-            }
-            state.prune_open(ino);
-            if local_opened {
-                state.local_files.remove(&writer.path);
-            }
+            .is_some_and(|l| l.ino == ino && l.writer == Some(fh))
+        {
+            state.local_files.remove(&writer.path);
         }
         if writer.committed() {
             let dir = parent(&writer.path).to_owned();
@@ -328,9 +411,30 @@ impl<S: Storage + 'static> Vfs<S> {
         state.cache.clear();
     }
 
-    /// A write or read on a handle flushed before: it goes on only if no newer `open`
-    /// took the file over.
-    fn reactivate(&self, ino: u64, fh: u64, writer: bool) -> Result<()> {
+    /// Forgets handle `fh` (`release`, however it ends): its registration, the local
+    /// state of a file it was writing (when no upload completed it), its entry.
+    fn forget_handle(&self, fh: u64) {
+        let mut state = self.state();
+        state.files.remove(&fh);
+        let mut emptied = Vec::new();
+        for (ino, open) in &mut state.open {
+            open.readers.remove(&fh);
+            if open.writer.is_some_and(|(w, _)| w == fh) {
+                open.writer = None;
+            }
+            if open.readers.is_empty() && open.writer.is_none() {
+                emptied.push(*ino);
+            }
+        }
+        for ino in emptied {
+            state.open.remove(&ino);
+        }
+        state.local_files.retain(|_, l| l.writer != Some(fh));
+    }
+
+    /// A write or read on a handle flushed before: whether it may go on (no newer `open`
+    /// took the file over, and a writer's upload was not completed).
+    fn reactivate(&self, ino: u64, fh: u64, writer: bool) -> bool {
         let mut state = self.state();
         let flag = state.open.get_mut(&ino).and_then(|open| {
             if writer {
@@ -345,16 +449,18 @@ impl<S: Storage + 'static> Vfs<S> {
         match flag {
             Some(active) => {
                 *active = true;
-                Ok(())
+                true
             }
-            None => Err(Error::Invalidated { fh }),
+            None => false,
         }
     }
 
     /// Reactivates a flushed reader (see `reactivate`); for `read` and `try_read`.
     pub(crate) fn reactivate_reader(&self, reader: &mut Reader<S>, fh: u64) -> Result<()> {
         if reader.flushed {
-            self.reactivate(reader.ino, fh, false)?;
+            if !self.reactivate(reader.ino, fh, false) {
+                return Err(Error::Invalidated { fh });
+            }
             reader.flushed = false;
         }
         Ok(())
@@ -382,12 +488,15 @@ impl<S: Storage + 'static> Vfs<S> {
     ///
     /// # Errors
     /// `EINVAL` for an out-of-order write (the upload is aborted and the file will not be
-    /// created), `EFBIG` beyond 10 000 parts, `EBADF` for a handle not open for writing
-    /// (or taken over by a newer `open`), `EIO` after `fsync` completed the upload, the
-    /// errno of an earlier failure, storage errors (the upload is aborted).
+    /// created), `EFBIG` beyond 10 000 parts; `EBADF` for a handle not open for writing,
+    /// for one taken over by a newer `open` after it was flushed
+    /// ([`Error::Invalidated`]), and for one whose upload completed when one of its
+    /// descriptors was closed ([`Error::HandleClosed`]); `EIO` after `fsync` completed the
+    /// upload, and after an earlier call on the handle was cancelled
+    /// ([`Error::Cancelled`]); the errno of an earlier failure; storage errors (the upload
+    /// is aborted).
     pub async fn write(&self, ino: u64, fh: u64, offset: u64, data: &[u8]) -> Result<u32> {
-        let handle = self.handle(fh, "writing")?;
-        let mut handle = handle.lock().await;
+        let mut handle = self.lock_handle(fh, "writing").await?;
         let Handle::Writer(writer) = &mut *handle else {
             return Err(Error::BadHandle {
                 fh,
@@ -401,24 +510,33 @@ impl<S: Storage + 'static> Vfs<S> {
             });
         }
         if writer.flushed {
-            self.reactivate(ino, fh, true)?;
+            if !self.reactivate(ino, fh, true) {
+                return Err(if let Some(e) = writer.aborted() {
+                    e
+                } else if writer.taken_over {
+                    Error::Invalidated { fh }
+                } else {
+                    Error::HandleClosed {
+                        fh,
+                        path: writer.path.clone(),
+                    }
+                });
+            }
             writer.flushed = false;
         }
         let result = writer.write(offset, data).await;
-        if result.is_err() && writer.finished() {
-            // Aborted: the file loses its local state now, as Mountpoint's.
-            self.finish_write(writer, fh);
-            return result;
+        if writer.is_open() {
+            let written = writer.written();
+            let mut state = self.state();
+            if let Some(local) = state
+                .local_files
+                .get_mut(&writer.path)
+                .filter(|l| l.ino == ino && l.writer == Some(fh))
+            {
+                local.size = written;
+            }
         }
-        let written = writer.written();
-        let mut state = self.state();
-        if let Some(local) = state
-            .local_files
-            .get_mut(&writer.path)
-            .filter(|l| l.ino == ino)
-        {
-            local.size = written;
-        }
+        // A writer that failed loses its local state when `handle` is dropped.
         result
     }
 
@@ -430,7 +548,8 @@ impl<S: Storage + 'static> Vfs<S> {
     /// inactive from then on (see [`flush_from_other_process`](Self::flush_from_other_process)).
     ///
     /// # Errors
-    /// The errno of a failed upload (that of an earlier failure again), `EBADF`.
+    /// The errno of a failed upload (that of an earlier failure again, `EIO` after a
+    /// cancelled call), `EBADF`.
     pub async fn flush(&self, ino: u64, fh: u64) -> Result<()> {
         self.flush_with(ino, fh, true).await
     }
@@ -447,8 +566,7 @@ impl<S: Storage + 'static> Vfs<S> {
     }
 
     async fn flush_with(&self, _ino: u64, fh: u64, opener: bool) -> Result<()> {
-        let handle = self.handle(fh, "flush")?;
-        let mut handle = handle.lock().await;
+        let mut handle = self.lock_handle(fh, "flush").await?;
         match &mut *handle {
             Handle::Reader(r) => {
                 self.deactivate(r.ino, fh, false);
@@ -463,9 +581,7 @@ impl<S: Storage + 'static> Vfs<S> {
                     if w.written() == 0 || !opener {
                         self.deactivate(w.ino, fh, true);
                     } else {
-                        let result = w.commit().await;
-                        self.finish_write(w, fh);
-                        result?;
+                        w.commit().await?;
                     }
                 }
                 w.flushed = true;
@@ -480,26 +596,22 @@ impl<S: Storage + 'static> Vfs<S> {
     ///
     /// # Errors
     /// Storage errors (the upload is then aborted), the errno of an earlier failure
-    /// (`ENOSPC` for a file that grew too large: `fsync` reports a lack of space), `EBADF`.
+    /// (`ENOSPC` for a file that grew too large: `fsync` reports a lack of space; `EIO`
+    /// after a cancelled call), `EBADF`.
     pub async fn fsync(&self, _ino: u64, fh: u64) -> Result<()> {
-        let handle = self.handle(fh, "fsync")?;
-        let mut handle = handle.lock().await;
+        let mut handle = self.lock_handle(fh, "fsync").await?;
         match &mut *handle {
             Handle::Reader(_) => Ok(()),
-            Handle::Writer(w) => {
-                let result = w.commit().await;
-                self.finish_write(w, fh);
-                result.map_err(|e| {
-                    if e.errno() == libc::EFBIG {
-                        Error::NoSpace {
-                            path: w.path.clone(),
-                            limit: self.options.part_size.saturating_mul(MAX_PARTS),
-                        }
-                    } else {
-                        e
+            Handle::Writer(w) => w.commit().await.map_err(|e| {
+                if e.errno() == libc::EFBIG {
+                    Error::NoSpace {
+                        path: w.path.clone(),
+                        limit: self.options.part_size.saturating_mul(MAX_PARTS),
                     }
-                })
-            }
+                } else {
+                    e
+                }
+            }),
         }
     }
 
@@ -507,35 +619,37 @@ impl<S: Storage + 'static> Vfs<S> {
     /// upload was not completed yet completes it now (an empty file included); a failed
     /// upload was aborted: no object and no multipart upload are left.
     ///
+    /// The handle is closed however `release` ends: dropped before it finished, it leaves
+    /// the handle closed and a writer's upload aborted (the file is not created).
+    ///
     /// # Errors
     /// Storage errors of the completion (the upload is aborted), `EBADF`. Releasing a
     /// handle whose upload already failed succeeds: the failure was reported by the write,
-    /// `flush` or `fsync`, and nothing is left to clean.
+    /// `flush` or `fsync`, and nothing is left to clean; but one whose upload was cut
+    /// short by a cancelled call answers `EIO` ([`Error::Cancelled`]): the bytes written
+    /// are lost, and no call may have said so yet.
     pub async fn release(&self, _ino: u64, fh: u64) -> Result<()> {
-        let handle = self.state().files.remove(&fh).ok_or(Error::BadHandle {
-            fh,
-            operation: "release",
-        })?;
-        let mut handle = handle.lock().await;
+        let handle = self.handle(fh, "release")?;
+        // Declared first, dropped last: after the handle guard has settled a writer.
+        let _closed = OnDrop(Some(|| self.forget_handle(fh)));
+        let mut handle = self.guard(fh, handle).await;
+        if !self.state().files.contains_key(&fh) {
+            // Released meanwhile, by a concurrent call.
+            return Err(Error::BadHandle {
+                fh,
+                operation: "release",
+            });
+        }
         match &mut *handle {
             Handle::Reader(r) => {
                 r.stop();
-                let mut state = self.state();
-                if let Some(open) = state.open.get_mut(&r.ino) {
-                    open.readers.remove(&fh);
-                }
-                state.prune_open(r.ino);
                 Ok(())
             }
-            Handle::Writer(w) => {
-                let result = if w.is_open() {
-                    w.commit().await
-                } else {
-                    Ok(())
-                };
-                self.finish_write(w, fh);
-                result
-            }
+            Handle::Writer(w) if w.interrupted() => Err(Error::Cancelled {
+                path: w.path.clone(),
+            }),
+            Handle::Writer(w) if w.is_open() => w.commit().await,
+            Handle::Writer(_) => Ok(()),
         }
     }
 

@@ -65,7 +65,9 @@
 //!   handle). The file is listed and found at once, with the bytes written so far, and
 //!   uploaded (one PUT, or a multipart upload of [`VfsOptions::part_size`] parts) on
 //!   `fsync` or close: the opener's `flush` once bytes were written, else `release`. A
-//!   failed or abandoned write leaves no object and no multipart upload.
+//!   failed or abandoned write leaves no object and no multipart upload; so does a call
+//!   whose future is dropped while it uploads (see [`Vfs`], "Cancel safety"). Each file
+//!   open for writing holds up to one part in memory.
 //! - A file has many readers or one writer: opening a file being written, or writing one
 //!   being read, fails with `EPERM`; `O_SYNC`/`O_DSYNC` with `EINVAL`; `O_RDWR` reads
 //!   unless the file is new (or replaced, below).

@@ -43,6 +43,33 @@ const MAX_CACHED: usize = 100_000;
 ///   `rmdir` removes only empty local directories;
 /// - rename, links, locks, chmod/chown and in-place changes fail with a clear error.
 ///
+/// # Cancel safety
+/// A FUSE layer runs each call to completion, but any caller may drop a call's future
+/// before it finished (a timeout, a `select!`, an aborted task). The file system then
+/// stays consistent, and a file is never committed with bytes missing:
+/// - a `write`, `flush`, `fsync` or `release` dropped while it uploads (a part, the last
+///   part, the PUT or the completion) leaves the handle's upload failed: the multipart
+///   upload is aborted in the background, the file loses its local state as after any
+///   failed upload, and the handle answers `EIO` ([`Error::Cancelled`]) from then on,
+///   `release` included. (A PUT or completion the server had already carried out when
+///   the call was dropped leaves the whole file in the bucket; a
+///   `CreateMultipartUpload` it had carried out leaves an empty multipart upload whose
+///   id never came back, for the bucket's lifecycle rules.)
+/// - `open` registers its handle in one step once it has waited for everything, so a
+///   dropped `open` registers nothing. Dropped while it completes the upload of an
+///   inactive writer it takes the file over from, that upload is cut short as above
+///   (that writer's `release` answers `EIO`).
+/// - `release` dropped before it finished closes the handle all the same (a writer's
+///   upload is aborted: the file is not created).
+/// - `mkdir`, `mknod`, `rmdir`, `unlink`, lookups and listings change the state in one
+///   step after their requests (`unlink` clears the metadata cache however it ends);
+///   a dropped `read` only loses prefetched bytes.
+///
+/// Calls may run concurrently on a multi-threaded runtime: `open` checks again, under
+/// the state lock, that the file is still what it decided on (a file made by `mknod` and
+/// uploaded meanwhile by another writer is an existing file), and `mkdir` and `mknod`
+/// check again for a concurrent `rmdir` of their directory.
+///
 /// ```
 /// use sos_vfs::{MemoryStorage, Storage, Vfs, VfsOptions, ROOT_INO};
 /// # #[tokio::main(flavor = "current_thread")]
@@ -111,8 +138,19 @@ pub(crate) struct LocalFile {
     pub(crate) atime: SystemTime,
     pub(crate) mtime: SystemTime,
     pub(crate) ctime: SystemTime,
-    /// Whether a writer was opened on it (else it was only made by `mknod`).
-    pub(crate) opened: bool,
+    /// The handle writing it (`None`: made by `mknod` and not opened for writing yet).
+    pub(crate) writer: Option<u64>,
+}
+
+/// Runs a closure when dropped: at the end of a call, or when its future is dropped.
+pub(crate) struct OnDrop<F: FnOnce()>(pub(crate) Option<F>);
+
+impl<F: FnOnce()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f();
+        }
+    }
 }
 
 /// A directory made by `mkdir` that no key backs (yet): its times can be set.
@@ -156,6 +194,9 @@ pub(crate) struct State<S: Storage + 'static> {
     /// A rename was refused by the storage's lack of `RenameObject`: every later rename
     /// fails at once (Mountpoint caches that answer).
     pub(crate) rename_unsupported: bool,
+    /// Local directories removed so far (`rmdir`): a `mkdir` or `mknod` that checked its
+    /// parent before a removal checks again.
+    pub(crate) rmdirs: u64,
     next_fh: u64,
 }
 
@@ -229,6 +270,7 @@ impl<S: Storage + 'static> Vfs<S> {
                 open: HashMap::new(),
                 dirs: HashMap::new(),
                 rename_unsupported: false,
+                rmdirs: 0,
                 next_fh: 0,
             }),
         })
@@ -273,23 +315,44 @@ impl<S: Storage + 'static> Vfs<S> {
         Ok(())
     }
 
-    /// The path of a new entry `name` in directory `parent` (`mkdir`, `mknod`), checked:
-    /// a valid name within the key length, the parent still a directory, and nothing
-    /// there yet (no directory, object or local file).
-    pub(crate) async fn new_entry_path(&self, parent: u64, name: &str) -> Result<String> {
+    /// Makes a new entry `name` in directory `parent` (`mkdir`, `mknod`): checks a valid
+    /// name within the key length, the parent still a directory, and nothing there yet (no
+    /// directory, object or local file), then calls `make` with the state locked and the
+    /// path. Should a local directory be removed (`rmdir`) while the storage is asked, the
+    /// checks are made again, so nothing is ever made in a removed directory.
+    pub(crate) async fn new_entry<T>(
+        &self,
+        parent: u64,
+        name: &str,
+        make: impl FnOnce(&mut State<S>, String) -> T,
+    ) -> Result<T> {
         let parent_path = self.dir_path(parent)?;
         check_name(name)?;
         let path = join(&parent_path, name);
         self.check_key_len(&path)?;
-        let (node, parent_node) =
-            tokio::join!(self.resolve(&path, true), self.resolve(&parent_path, false));
-        if !matches!(parent_node?, Some(Node::Dir)) {
-            return Err(Error::NotFound { path: parent_path });
+        loop {
+            let rmdirs = self.state().rmdirs;
+            let (node, parent_node) =
+                tokio::join!(self.resolve(&path, true), self.resolve(&parent_path, false));
+            if !matches!(parent_node?, Some(Node::Dir)) {
+                return Err(Error::NotFound { path: parent_path });
+            }
+            if node?.is_some() {
+                return Err(Error::AlreadyExists { path });
+            }
+            let mut state = self.state();
+            if state.rmdirs != rmdirs
+                && !parent_path.is_empty()
+                && !state.local_dirs.contains_key(&parent_path)
+            {
+                // The parent may be the local directory just removed: look again.
+                continue;
+            }
+            if state.local_files.contains_key(&path) || state.local_dirs.contains_key(&path) {
+                return Err(Error::AlreadyExists { path });
+            }
+            return Ok(make(&mut state, path));
         }
-        if node?.is_some() {
-            return Err(Error::AlreadyExists { path });
-        }
-        Ok(path)
     }
 
     /// The path and kind of an inode.
@@ -320,9 +383,6 @@ impl<S: Storage + 'static> Vfs<S> {
         if path.is_empty() {
             return Ok(Some(Node::Dir));
         }
-        if self.check_key_len(path).is_err() {
-            return Ok(None);
-        }
         // As Mountpoint, the cache serves lookups only with a metadata TTL; answers that
         // found nothing are then reused for the negative TTL.
         let (ttl, negative_ttl) = (self.options.metadata_ttl, self.options.negative_ttl());
@@ -340,6 +400,14 @@ impl<S: Storage + 'static> Vfs<S> {
             .with_max_keys(1);
         let (head, list) = tokio::join!(self.storage.head(&key), self.storage.list(&below));
         let list = list?;
+        // A key longer than S3's 1024 bytes: a store that holds such keys (Garage) finds
+        // it, as Mountpoint; one that refuses them may refuse the HEAD too (the RADOS
+        // Gateway answers 400): nothing is there.
+        let head = if head.is_err() && self.check_key_len(path).is_err() {
+            Ok(None)
+        } else {
+            head
+        };
         let remote = if !list.objects.is_empty() || !list.common_prefixes.is_empty() {
             Some(Node::Dir)
         } else {
@@ -582,9 +650,9 @@ impl<S: Storage + 'static> Vfs<S> {
             }
             Some(Node::File(_)) => {}
         }
-        let result = self.storage.delete(&self.key(&path)).await;
-        self.forget_cache();
-        result
+        // The cache is cleared however the call ends (a dropped call may have deleted).
+        let _forget = OnDrop(Some(|| self.forget_cache()));
+        self.storage.delete(&self.key(&path)).await
     }
 
     pub(crate) fn handle(
@@ -608,15 +676,15 @@ impl<S: Storage + 'static> Vfs<S> {
             state.dirs.clear();
             state.open.clear();
             state.local_files.clear();
-            state.files.drain().map(|(_, h)| h).collect()
+            state.files.drain().collect()
         };
-        for handle in handles {
-            match &mut *handle.lock().await {
+        let _forget = OnDrop(Some(|| self.forget_cache()));
+        for (fh, handle) in handles {
+            match &mut *self.guard(fh, handle).await {
                 Handle::Reader(r) => r.stop(),
-                Handle::Writer(w) => w.abort(libc::EIO).await,
+                Handle::Writer(w) => w.fail(libc::EIO).await,
             }
         }
-        self.forget_cache();
     }
 
     /// Renames a file (FUSE `rename`): not supported, as Mountpoint on S3 general purpose

@@ -8,8 +8,15 @@
 //! anywhere but at the end aborts the upload (`EINVAL`), as any failure does, so nothing
 //! half-written is left in the bucket; the handle then answers every write, `flush` and
 //! `fsync` with the errno of that failure, as Mountpoint. A writer dropped without being
-//! released (a cancelled task, a dropped `Vfs`) aborts its upload in a background task.
-
+//! released (a dropped `Vfs`) aborts its upload in a background task.
+//!
+//! Cancel safety: before each request that consumes buffered bytes (a part, the last
+//! part, the PUT, the completion) the writer is marked [`WriteState::Interrupted`], and
+//! its state is restored only when the request answered. A call dropped while it waits
+//! (its future dropped: a timeout, a `select!`) thus leaves a failed writer, never one
+//! that goes on with bytes missing: the handle guard (`HandleGuard` in `handle.rs`)
+//! settles the file's state and aborts the multipart upload, and the handle answers
+//! `EIO` ([`Error::Cancelled`]) from then on. Nothing is committed but whole files.
 use std::sync::Arc;
 
 use bytes::BytesMut;
@@ -21,11 +28,15 @@ use crate::{Error, Result};
 pub(crate) const MAX_PARTS: u64 = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum WriteState {
+pub(crate) enum WriteState {
     Open,
     Committed,
     /// Aborted, with the errno of the failure.
     Failed(i32),
+    /// A request that consumes buffered bytes is in flight. Seen by anyone but the call
+    /// that made it, it means that call was dropped (cancelled) while it waited: the
+    /// writer has failed (`EIO`).
+    Interrupted,
 }
 
 /// A file being written.
@@ -42,6 +53,10 @@ pub(crate) struct Writer<S: Storage + 'static> {
     state: WriteState,
     /// Closed (`flush`) by one of its descriptors; a later write must reactivate it.
     pub(crate) flushed: bool,
+    /// A newer `open` of the file took it over (and completed it).
+    pub(crate) taken_over: bool,
+    /// The file's state was updated after the writer finished (see `Vfs::finish_write`).
+    pub(crate) settled: bool,
 }
 
 impl<S: Storage + 'static> Writer<S> {
@@ -64,6 +79,8 @@ impl<S: Storage + 'static> Writer<S> {
             parts: Vec::new(),
             state: WriteState::Open,
             flushed: false,
+            taken_over: false,
+            settled: false,
         }
     }
 
@@ -77,9 +94,14 @@ impl<S: Storage + 'static> Writer<S> {
         self.state != WriteState::Open
     }
 
-    /// Whether the object was made (by `fsync` or `release`).
+    /// Whether the object was made (by `flush`, `fsync` or `release`).
     pub(crate) fn committed(&self) -> bool {
         self.state == WriteState::Committed
+    }
+
+    /// Whether an earlier call was dropped while its request was in flight.
+    pub(crate) fn interrupted(&self) -> bool {
+        self.state == WriteState::Interrupted
     }
 
     pub(crate) fn written(&self) -> u64 {
@@ -93,7 +115,10 @@ impl<S: Storage + 'static> Writer<S> {
                 path: self.path.clone(),
                 errno,
             }),
-            _ => None,
+            WriteState::Interrupted => Some(Error::Cancelled {
+                path: self.path.clone(),
+            }),
+            WriteState::Open | WriteState::Committed => None,
         }
     }
 
@@ -112,7 +137,7 @@ impl<S: Storage + 'static> Writer<S> {
                 expected: self.written,
                 offset,
             };
-            self.abort(e.errno()).await;
+            self.fail(e.errno()).await;
             return Err(e);
         }
         let limit = self.part_size.saturating_mul(MAX_PARTS);
@@ -122,17 +147,22 @@ impl<S: Storage + 'static> Writer<S> {
                 path: self.path.clone(),
                 limit,
             };
-            self.abort(e.errno()).await;
+            self.fail(e.errno()).await;
             return Err(e);
         }
         self.buffer.extend_from_slice(data);
         self.written += len;
-        while self.buffer.len() as u64 >= self.part_size {
-            let part = self.buffer.split_to(self.part_size as usize).freeze();
-            if let Err(e) = self.upload_part(part).await {
-                self.abort(e.errno()).await;
-                return Err(e);
+        if self.buffer.len() as u64 >= self.part_size {
+            // The parts leave the buffer: until they are uploaded, the writer is not open.
+            self.state = WriteState::Interrupted;
+            while self.buffer.len() as u64 >= self.part_size {
+                let part = self.buffer.split_to(self.part_size as usize).freeze();
+                if let Err(e) = self.upload_part(part).await {
+                    self.fail(e.errno()).await;
+                    return Err(e);
+                }
             }
+            self.state = WriteState::Open;
         }
         // At most u32::MAX bytes come in one FUSE write.
         Ok(u32::try_from(data.len()).unwrap_or(u32::MAX))
@@ -165,6 +195,9 @@ impl<S: Storage + 'static> Writer<S> {
         if self.state == WriteState::Committed {
             return Ok(());
         }
+        // The rest of the buffer leaves it: until the object is made, the writer is not
+        // open (a dropped call must not let a later one commit without those bytes).
+        self.state = WriteState::Interrupted;
         let result = match self.upload.clone() {
             None => {
                 let data = self.buffer.split().freeze();
@@ -192,29 +225,33 @@ impl<S: Storage + 'static> Writer<S> {
                 Ok(())
             }
             Err(e) => {
-                self.abort(e.errno()).await;
+                self.fail(e.errno()).await;
                 Err(e)
             }
         }
     }
 
-    /// Aborts the upload, if one was started; the writer has failed with `errno`.
-    pub(crate) async fn abort(&mut self, errno: i32) {
-        if self.finished() {
-            return;
+    /// The writer has failed with `errno` (unless it completed): drops the buffer and
+    /// aborts the upload, if one was started.
+    pub(crate) async fn fail(&mut self, errno: i32) {
+        if self.state != WriteState::Committed {
+            self.state = WriteState::Failed(errno);
         }
-        self.state = WriteState::Failed(errno);
         self.buffer = BytesMut::new();
-        if let Some(id) = self.upload.take()
-            && let Err(e) = self.storage.abort_multipart_upload(&self.key, &id).await
-        {
-            tracing::warn!(key = %self.key, upload_id = %id, error = %e, "aborting an upload failed");
+        // Taken only once aborted: a call dropped during the abort leaves it to
+        // `abort_in_background`.
+        if let Some(id) = self.upload.clone() {
+            if let Err(e) = self.storage.abort_multipart_upload(&self.key, &id).await {
+                tracing::warn!(key = %self.key, upload_id = %id, error = %e, "aborting an upload failed");
+            }
+            self.upload = None;
         }
     }
-}
 
-impl<S: Storage + 'static> Drop for Writer<S> {
-    fn drop(&mut self) {
+    /// Aborts the upload, if one is left, in a background task (for a writer whose call
+    /// was dropped, and for `Drop`).
+    pub(crate) fn abort_in_background(&mut self) {
+        self.buffer = BytesMut::new();
         let Some(id) = self.upload.take() else {
             return;
         };
@@ -225,11 +262,17 @@ impl<S: Storage + 'static> Drop for Writer<S> {
             return;
         };
         let storage = Arc::clone(&self.storage);
-        let key = std::mem::take(&mut self.key);
+        let key = self.key.clone();
         runtime.spawn(async move {
             if let Err(e) = storage.abort_multipart_upload(&key, &id).await {
                 tracing::warn!(key = %key, upload_id = %id, error = %e, "aborting an upload failed");
             }
         });
+    }
+}
+
+impl<S: Storage + 'static> Drop for Writer<S> {
+    fn drop(&mut self) {
+        self.abort_in_background();
     }
 }

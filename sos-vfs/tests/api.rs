@@ -549,6 +549,31 @@ async fn fsync_completes_the_upload_early() {
     assert_eq!(errno(&vfs.rmdir(ROOT_INO, "d").await), libc::EPERM);
 }
 
+/// An `open` that takes a file over from an inactive writer (closed by another process)
+/// completes that writer's upload first; should it fail, the `open` fails with its error,
+/// as Mountpoint's, for readers and writers alike, and the file is gone.
+#[tokio::test]
+async fn an_open_reports_the_failed_upload_it_completes() {
+    let storage = Instrumented::new(MemoryStorage::new());
+    let options = VfsOptions::default().with_allow_overwrite(true);
+    let vfs = Vfs::new(storage.clone(), options).unwrap();
+    for flags in [libc::O_RDONLY, libc::O_WRONLY | libc::O_TRUNC] {
+        let (file, fh) = vfs.create(ROOT_INO, "p").await.unwrap();
+        vfs.write(file.ino, fh, 0, b"x").await.unwrap();
+        vfs.flush_from_other_process(file.ino, fh).await.unwrap();
+        storage.record.fail_put.store(true, Ordering::SeqCst);
+        let e = vfs.open(file.ino, flags).await.unwrap_err();
+        storage.record.fail_put.store(false, Ordering::SeqCst);
+        assert_eq!(e.errno(), libc::EIO, "{flags:o}: {e}");
+        assert!(e.to_string().contains("injected"), "{e}");
+        assert_eq!(errno(&vfs.lookup(ROOT_INO, "p").await), libc::ENOENT);
+        // The writer taken over says so; its failure was reported to the `open`.
+        assert_eq!(errno(&vfs.write(file.ino, fh, 1, b"y").await), libc::EIO);
+        vfs.release(file.ino, fh).await.unwrap();
+        assert!(storage.inner.keys().is_empty());
+    }
+}
+
 /// `flush` (close) by the opener completes an upload with bytes written; with nothing
 /// written, or from another process, it waits (Mountpoint's rules for `touch`, `dd`,
 /// shells and forks); a newer `open` then completes it and takes the file over.
@@ -561,8 +586,16 @@ async fn flush_completes_uploads_as_mountpoint() {
     vfs.write(a.ino, fh, 0, b"abc").await.unwrap();
     vfs.flush(a.ino, fh).await.unwrap();
     assert_eq!(storage.object("a").unwrap(), "abc");
-    // The descriptor closed: a duplicate cannot write any more.
-    assert_eq!(errno(&vfs.write(a.ino, fh, 3, b"d").await), libc::EBADF);
+    // The descriptor closed: a duplicate cannot write any more (EBADF, as Mountpoint),
+    // and the error says why (no newer handle took the file over).
+    let e = vfs.write(a.ino, fh, 3, b"d").await.unwrap_err();
+    assert!(matches!(e, Error::HandleClosed { .. }), "{e:?}");
+    assert_eq!(e.errno(), libc::EBADF);
+    assert!(
+        e.to_string()
+            .contains("was closed and its upload completed"),
+        "{e}"
+    );
     vfs.release(a.ino, fh).await.unwrap();
 
     // Nothing written yet (touch, dd): the close waits; writing goes on through a
@@ -587,7 +620,8 @@ async fn flush_completes_uploads_as_mountpoint() {
     let reader = vfs.open(c.ino, libc::O_RDONLY).await.unwrap();
     assert_eq!(storage.object("c").unwrap(), "");
     assert_eq!(vfs.read(c.ino, reader, 0, 10).await.unwrap(), "");
-    assert_eq!(errno(&vfs.write(c.ino, old, 0, b"x").await), libc::EBADF);
+    let e = vfs.write(c.ino, old, 0, b"x").await.unwrap_err();
+    assert!(matches!(e, Error::Invalidated { .. }), "{e:?}");
     vfs.release(c.ino, old).await.unwrap();
     vfs.release(c.ino, reader).await.unwrap();
 
@@ -751,4 +785,268 @@ async fn attributes_come_from_options_and_objects() {
     assert_eq!(local.mtime, d.mtime);
     assert_eq!(vfs.getattr(local.ino).await.unwrap().mtime, d.mtime);
     let _: &Error = &Error::NotSupported { operation: "x" };
+}
+
+/// Drops `call` after it waited a little (a caller's timeout): `true` when it was dropped
+/// before it finished.
+async fn dropped<T>(call: impl std::future::Future<Output = T>) -> bool {
+    tokio::time::timeout(Duration::from_millis(50), call)
+        .await
+        .is_err()
+}
+
+/// Waits until the uploads aborted in the background are gone.
+async fn until_no_uploads(storage: &Instrumented) {
+    for _ in 0..500 {
+        if storage.inner.pending_uploads().is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    panic!("uploads left: {:?}", storage.inner.pending_uploads());
+}
+
+/// A `flush` dropped while its PUT is in flight: the bytes left the buffer with it, so
+/// the writer has failed (`EIO`, "cancelled"); nothing is committed (before, `release`
+/// uploaded an empty object), and the file is free again at once.
+#[tokio::test]
+async fn a_cancelled_flush_commits_nothing() {
+    let storage = Instrumented::new(MemoryStorage::new());
+    let vfs = Vfs::new(storage.clone(), VfsOptions::default()).unwrap();
+    let (file, fh) = vfs.create(ROOT_INO, "f").await.unwrap();
+    vfs.write(file.ino, fh, 0, b"important data").await.unwrap();
+    storage.stall("PutObject", "f");
+    assert!(dropped(vfs.flush(file.ino, fh)).await);
+    storage.resume();
+    // The failed writer's file is gone, as after any failed upload.
+    assert_eq!(errno(&vfs.lookup(ROOT_INO, "f").await), libc::ENOENT);
+    let e = vfs.write(file.ino, fh, 14, b"more").await.unwrap_err();
+    assert!(matches!(e, Error::Cancelled { .. }), "{e:?}");
+    assert_eq!(e.errno(), libc::EIO);
+    assert!(e.to_string().contains("cancelled"), "{e}");
+    assert_eq!(errno(&vfs.flush(file.ino, fh).await), libc::EIO);
+    assert_eq!(errno(&vfs.fsync(file.ino, fh).await), libc::EIO);
+    // Release reports it too (no call may have yet), and commits nothing.
+    assert_eq!(errno(&vfs.release(file.ino, fh).await), libc::EIO);
+    assert!(
+        storage.inner.keys().is_empty(),
+        "{:?}",
+        storage.inner.keys()
+    );
+    write_file(&vfs, "f", b"again", 2).await.unwrap();
+    assert_eq!(storage.inner.object("f").unwrap(), "again");
+}
+
+/// A `write` dropped during an UploadPart, or an `fsync` during the completion: the part
+/// is not silently skipped (before, writing on made `AAAACCCC`); the upload is aborted.
+#[tokio::test]
+async fn a_cancelled_write_loses_no_part() {
+    let storage = Instrumented::new(MemoryStorage::new().with_min_part_size(0));
+    let vfs = Vfs::new(storage.clone(), VfsOptions::default().with_part_size(4)).unwrap();
+    let (file, fh) = vfs.create(ROOT_INO, "g").await.unwrap();
+    vfs.write(file.ino, fh, 0, b"AAAA").await.unwrap();
+    storage.stall("UploadPart", "g");
+    assert!(dropped(vfs.write(file.ino, fh, 4, b"BBBB")).await);
+    storage.resume();
+    until_no_uploads(&storage).await;
+    assert_eq!(errno(&vfs.write(file.ino, fh, 8, b"CCCC").await), libc::EIO);
+    assert_eq!(errno(&vfs.write(file.ino, fh, 4, b"BBBB").await), libc::EIO);
+    assert_eq!(errno(&vfs.release(file.ino, fh).await), libc::EIO);
+    assert!(
+        storage.inner.keys().is_empty(),
+        "{:?}",
+        storage.inner.keys()
+    );
+
+    let (file, fh) = vfs.create(ROOT_INO, "h").await.unwrap();
+    vfs.write(file.ino, fh, 0, b"AAAABB").await.unwrap();
+    storage.stall("CompleteMultipartUpload", "h");
+    assert!(dropped(vfs.fsync(file.ino, fh)).await);
+    storage.resume();
+    until_no_uploads(&storage).await;
+    assert_eq!(errno(&vfs.lookup(ROOT_INO, "h").await), libc::ENOENT);
+    assert_eq!(errno(&vfs.release(file.ino, fh).await), libc::EIO);
+    assert!(
+        storage.inner.keys().is_empty(),
+        "{:?}",
+        storage.inner.keys()
+    );
+    // An upload that was not cut short completes as usual.
+    write_file(&vfs, "h", b"AAAABBBBC", 3).await.unwrap();
+    assert_eq!(storage.inner.object("h").unwrap(), "AAAABBBBC");
+}
+
+/// An `open` dropped while it completes the upload of an inactive writer (closed by
+/// another process) registers nothing: before, its reader stayed registered and every
+/// later `open` for writing failed (`EPERM`, "being read") for good. The upload it was
+/// completing is cut short, and that writer says so.
+#[tokio::test]
+async fn a_cancelled_open_leaves_the_file_free() {
+    let storage = Instrumented::new(MemoryStorage::new());
+    let options = VfsOptions::default().with_allow_overwrite(true);
+    let vfs = Vfs::new(storage.clone(), options).unwrap();
+    for flags in [libc::O_RDONLY, libc::O_WRONLY | libc::O_TRUNC] {
+        let (file, fh) = vfs.create(ROOT_INO, "h").await.unwrap();
+        vfs.write(file.ino, fh, 0, b"x").await.unwrap();
+        vfs.flush_from_other_process(file.ino, fh).await.unwrap();
+        storage.stall("PutObject", "h");
+        assert!(dropped(vfs.open(file.ino, flags)).await, "{flags:o}");
+        storage.resume();
+        assert_eq!(errno(&vfs.release(file.ino, fh).await), libc::EIO);
+        assert!(storage.inner.keys().is_empty(), "{flags:o}");
+        assert_eq!(errno(&vfs.lookup(ROOT_INO, "h").await), libc::ENOENT);
+        // Nothing holds the file: it is made, replaced and read again.
+        write_file(&vfs, "h", b"one", 3).await.unwrap();
+        let h = vfs.lookup(ROOT_INO, "h").await.unwrap();
+        let fh = vfs
+            .open(h.ino, libc::O_WRONLY | libc::O_TRUNC)
+            .await
+            .unwrap();
+        vfs.write(h.ino, fh, 0, b"two").await.unwrap();
+        vfs.release(h.ino, fh).await.unwrap();
+        assert_eq!(read_file(&vfs, "h", 10).await.unwrap(), b"two");
+        storage.inner.delete("h").await.unwrap();
+    }
+    // Dropped while it asks the storage (nothing taken over yet): the file is as before.
+    storage.inner.put("o", "old".into()).await.unwrap();
+    let o = vfs.lookup(ROOT_INO, "o").await.unwrap();
+    storage.stall("HeadObject", "o");
+    assert!(dropped(vfs.open(o.ino, libc::O_WRONLY | libc::O_TRUNC)).await);
+    storage.resume();
+    let fh = vfs
+        .open(o.ino, libc::O_WRONLY | libc::O_TRUNC)
+        .await
+        .unwrap();
+    vfs.release(o.ino, fh).await.unwrap();
+    assert_eq!(storage.inner.object("o").unwrap(), "");
+}
+
+/// A `release` dropped while it uploads closes the handle anyway and commits nothing:
+/// before, the handle stayed registered as the file's writer, and the file could never be
+/// opened, made again or read.
+#[tokio::test]
+async fn a_cancelled_release_closes_the_handle() {
+    let storage = Instrumented::new(MemoryStorage::new().with_min_part_size(0));
+    let vfs = Vfs::new(storage.clone(), VfsOptions::default().with_part_size(4)).unwrap();
+    for (name, data) in [("small", &b"abc"[..]), ("parts", &b"abcdefghij"[..])] {
+        let (file, fh) = vfs.create(ROOT_INO, name).await.unwrap();
+        vfs.write(file.ino, fh, 0, data).await.unwrap();
+        storage.stall("PutObject", name);
+        storage.stall("UploadPart", name);
+        assert!(dropped(vfs.release(file.ino, fh)).await, "{name}");
+        storage.resume();
+        until_no_uploads(&storage).await;
+        assert_eq!(errno(&vfs.release(file.ino, fh).await), libc::EBADF);
+        assert_eq!(errno(&vfs.write(file.ino, fh, 0, b"x").await), libc::EBADF);
+        assert_eq!(errno(&vfs.lookup(ROOT_INO, name).await), libc::ENOENT);
+        assert!(storage.inner.keys().is_empty(), "{name}");
+        write_file(&vfs, name, data, 3).await.unwrap();
+        assert_eq!(read_file(&vfs, name, 4).await.unwrap(), data);
+        storage.inner.delete(name).await.unwrap();
+    }
+}
+
+/// `mknod` (or `mkdir`) in a local directory that `rmdir` removes while `mknod` asks the
+/// storage whether the name is free: it looks again, and fails (`ENOENT`) instead of
+/// making a file no directory holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mknod_and_rmdir_of_its_directory_race() {
+    let storage = Instrumented::new(MemoryStorage::new());
+    let vfs = Vfs::new(storage.clone(), VfsOptions::default()).unwrap();
+    for make_dir in [false, true] {
+        let d = vfs.mkdir(ROOT_INO, "d").await.unwrap();
+        storage.stall("HeadObject", "d/f");
+        let (made, removed) = tokio::join!(
+            async {
+                if make_dir {
+                    vfs.mkdir(d.ino, "f").await.map(|_| ())
+                } else {
+                    vfs.mknod(d.ino, "f", libc::S_IFREG).await.map(|_| ())
+                }
+            },
+            async {
+                storage.until_stalled().await;
+                let removed = vfs.rmdir(ROOT_INO, "d").await;
+                storage.resume();
+                removed
+            }
+        );
+        removed.unwrap();
+        assert_eq!(errno(&made), libc::ENOENT, "mkdir: {make_dir}");
+        assert_eq!(errno(&vfs.lookup(ROOT_INO, "d").await), libc::ENOENT);
+        assert!(name_list(&vfs, "").await.is_empty());
+    }
+}
+
+/// Writers racing to open a file made by `mknod` (no `allow_overwrite`): one writes it;
+/// every other `open` fails (`EPERM`: being written, or an existing file now), even one
+/// that looked at the file before the winner opened it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_writers_of_a_new_file() {
+    let storage = MemoryStorage::new();
+    let vfs = std::sync::Arc::new(vfs(&storage, VfsOptions::default()));
+    for round in 0..100 {
+        let name = format!("n{round}");
+        let n = vfs
+            .mknod(ROOT_INO, &name, libc::S_IFREG | 0o644)
+            .await
+            .unwrap();
+        let tasks: Vec<_> = (0..4u8)
+            .map(|id| {
+                let vfs = std::sync::Arc::clone(&vfs);
+                tokio::spawn(async move {
+                    let fh = vfs.open(n.ino, libc::O_WRONLY).await?;
+                    vfs.write(n.ino, fh, 0, &[b'a' + id]).await?;
+                    vfs.release(n.ino, fh).await?;
+                    Ok::<u8, Error>(id)
+                })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(id) => winners.push(id),
+                Err(e) => assert_eq!(e.errno(), libc::EPERM, "{e}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "round {round}: {winners:?}");
+        assert_eq!(storage.object(&name).unwrap(), [b'a' + winners[0]][..]);
+    }
+}
+
+/// Keys longer than S3's 1024 bytes, in a store that holds them (Garage, memory): listed,
+/// found and read, as Mountpoint; but never written (`ENAMETOOLONG`).
+#[tokio::test]
+async fn keys_longer_than_s3_allows_are_found_read_only() {
+    let storage = MemoryStorage::new();
+    let dir = ["a", "b", "c", "d"].map(|c| c.repeat(250)).join("/");
+    let name = "e".repeat(100);
+    storage
+        .put(&format!("{dir}/{name}"), "long".into())
+        .await
+        .unwrap();
+    let vfs = vfs(&storage, VfsOptions::default().with_allow_overwrite(true));
+    let d = vfs.lookup_path(&dir).await.unwrap();
+    let listed = vfs.readdir_all(d.ino).await.unwrap();
+    let entry = listed.iter().find(|e| e.name == name).expect("listed");
+    let found = vfs.lookup(d.ino, &name).await.unwrap();
+    assert_eq!((found.ino, found.size), (entry.attr.ino, 4));
+    assert_eq!(
+        read_file(&vfs, &format!("{dir}/{name}"), 2).await.unwrap(),
+        b"long"
+    );
+    let e = vfs
+        .open(found.ino, libc::O_WRONLY | libc::O_TRUNC)
+        .await
+        .unwrap_err();
+    assert_eq!(e.errno(), libc::ENAMETOOLONG, "{e}");
+    assert_eq!(
+        errno(&vfs.create(d.ino, &"f".repeat(100)).await),
+        libc::ENAMETOOLONG
+    );
+    assert_eq!(
+        errno(&vfs.lookup(d.ino, &"f".repeat(100)).await),
+        libc::ENOENT
+    );
+    assert_eq!(storage.keys().len(), 1);
 }

@@ -10,6 +10,8 @@ use sos_vfs::{Error, FileKind, ListRequest, MemoryStorage, Storage, Vfs, VfsOpti
 pub(crate) trait Backend: Storage + Clone + 'static {
     /// Whether keys with a NUL can be stored.
     const NUL_KEYS: bool;
+    /// Whether keys longer than S3's 1024 bytes can be stored (Garage's can).
+    const LONG_KEYS: bool;
     /// Keys of the multipart uploads in progress under `prefix`.
     fn pending_uploads(&self, prefix: &str) -> impl Future<Output = Vec<String>> + Send;
     /// Stores any key, even one the `Storage` cannot send (`.` and `..` segments).
@@ -18,6 +20,7 @@ pub(crate) trait Backend: Storage + Clone + 'static {
 
 impl Backend for MemoryStorage {
     const NUL_KEYS: bool = true;
+    const LONG_KEYS: bool = true;
     async fn pending_uploads(&self, prefix: &str) -> Vec<String> {
         MemoryStorage::pending_uploads(self)
             .into_iter()
@@ -34,6 +37,8 @@ impl Backend for MemoryStorage {
 impl Backend for sos_vfs::SosStorage {
     // A NUL cannot be written in the XML of a listing.
     const NUL_KEYS: bool = false;
+    // The gateway refuses them (`InvalidObjectName`; a HEAD answers 400).
+    const LONG_KEYS: bool = false;
     async fn pending_uploads(&self, prefix: &str) -> Vec<String> {
         self.client()
             .list_multipart_uploads(self.bucket(), Some(prefix))

@@ -12,6 +12,7 @@ use crate::common::{
 on_both!(
     shadowed_files,
     invalid_keys_hidden,
+    keys_longer_than_s3_allows,
     write_to_existing_file_refused,
     out_of_order_write_refused,
     rmdir_of_non_empty_directory_refused,
@@ -140,6 +141,66 @@ async fn invalid_keys_hidden<S: Backend>(f: &Fixture<S>) {
     write_file(&vfs, "marker/new", b"n", 10).await.unwrap();
     assert_eq!(name_list(&vfs, "marker").await, ["new"]);
     assert!(f.keys().await.contains(&"marker/".to_owned()));
+}
+
+/// Keys longer than S3's 1024 bytes: where the store holds them (memory; Garage) they are
+/// listed and found alike, as Mountpoint, and read; where it refuses them (the gateway
+/// answers a HEAD of one with 400) lookups find nothing (`ENOENT`, not `EIO`). Nothing
+/// longer is ever written: `ENAMETOOLONG` at once.
+async fn keys_longer_than_s3_allows<S: Backend>(f: &Fixture<S>) {
+    // A directory whose key just fits (1022 bytes with the prefix): nothing fits in it.
+    let len = 1022 - f.prefix.len();
+    let mut dir = String::new();
+    for c in ['a', 'b', 'c', 'd', 'e'] {
+        let room = len - dir.len();
+        if room == 0 {
+            break;
+        }
+        if !dir.is_empty() {
+            dir.push('/');
+        }
+        dir.extend(std::iter::repeat_n(c, (room.max(2) - 1).min(250)));
+    }
+    assert_eq!(f.prefix.len() + dir.len(), 1022);
+    let name = "e".repeat(100);
+    let path = format!("{dir}/{name}");
+    if S::LONG_KEYS {
+        f.put(&path, b"long").await;
+    }
+    let vfs = f.vfs(VfsOptions::default().with_allow_overwrite(true));
+    let mut d = vfs.getattr(ROOT_INO).await.unwrap();
+    for component in dir.split('/') {
+        d = match vfs.lookup(d.ino, component).await {
+            Ok(attr) => attr,
+            Err(_) if !S::LONG_KEYS => vfs.mkdir(d.ino, component).await.unwrap(),
+            Err(e) => panic!("{e}"),
+        };
+    }
+    let listed: Vec<String> = vfs
+        .readdir_all(d.ino)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .filter(|n| n != "." && n != "..")
+        .collect();
+    let found = vfs.lookup(d.ino, &name).await;
+    if S::LONG_KEYS {
+        assert_eq!(listed, std::slice::from_ref(&name));
+        let found = found.unwrap();
+        assert_eq!(found.size, 4);
+        assert_eq!(read_file(&vfs, &path, 3).await.unwrap(), b"long");
+        let replace = vfs.open(found.ino, libc::O_WRONLY | libc::O_TRUNC).await;
+        assert_eq!(errno(&replace), libc::ENAMETOOLONG);
+    } else {
+        assert!(listed.is_empty(), "{listed:?}");
+        assert_eq!(errno(&found), libc::ENOENT);
+    }
+    assert_eq!(errno(&vfs.create(d.ino, "new").await), libc::ENAMETOOLONG);
+    assert_eq!(errno(&vfs.mkdir(d.ino, "new").await), libc::ENAMETOOLONG);
+    assert_eq!(errno(&vfs.lookup(d.ino, "new").await), libc::ENOENT);
+    let expected: Vec<String> = if S::LONG_KEYS { vec![path] } else { vec![] };
+    assert_eq!(f.keys().await, expected);
 }
 
 /// Existing files cannot be modified or appended to (`EPERM`); `create` says `EEXIST`.

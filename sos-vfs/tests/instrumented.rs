@@ -1,4 +1,4 @@
-//! A storage wrapper that records requests and fails on demand.
+//! A storage wrapper that records requests, fails and stalls on demand.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -24,6 +24,12 @@ pub(crate) struct Record {
     /// `get_into` yields to the runtime after each piece: bodies arrive a piece at a time,
     /// so readers see ranges partly received.
     pub(crate) trickle: AtomicBool,
+    /// Requests that wait before they reach the storage, until [`Instrumented::resume`]:
+    /// (operation, key prefix).
+    stalled: Mutex<Vec<(&'static str, String)>>,
+    /// Requests waiting now.
+    pub(crate) waiting: AtomicUsize,
+    resumed: tokio::sync::Notify,
 }
 
 /// [`MemoryStorage`] with a [`Record`].
@@ -46,11 +52,65 @@ impl Instrumented {
         std::mem::take(&mut *self.record.gets.lock().unwrap())
     }
 
+    /// Makes requests of `operation` (`PutObject`, `UploadPart`, `HeadObject`...) on keys
+    /// starting with `prefix` wait until [`resume`](Self::resume).
+    pub(crate) fn stall(&self, operation: &'static str, prefix: &str) {
+        self.record
+            .stalled
+            .lock()
+            .unwrap()
+            .push((operation, prefix.to_owned()));
+    }
+
+    /// Lets every stalled request go on.
+    pub(crate) fn resume(&self) {
+        self.record.stalled.lock().unwrap().clear();
+        self.record.resumed.notify_waiters();
+    }
+
+    /// Waits until some request is stalled.
+    pub(crate) async fn until_stalled(&self) {
+        while self.record.waiting.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Waits while requests of `operation` on `key` are stalled.
+    async fn gate(&self, operation: &'static str, key: &str) {
+        let r = &self.record;
+        loop {
+            let resumed = r.resumed.notified();
+            tokio::pin!(resumed);
+            resumed.as_mut().enable();
+            let stalled = r
+                .stalled
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|(op, prefix)| *op == operation && key.starts_with(prefix.as_str()));
+            if !stalled {
+                return;
+            }
+            r.waiting.fetch_add(1, Ordering::SeqCst);
+            // Counted down however the wait ends (a dropped request included).
+            let _waited = Waited(&r.waiting);
+            resumed.await;
+        }
+    }
+
     pub(crate) fn requests(&self) -> (usize, usize) {
         (
             self.record.heads.load(Ordering::SeqCst),
             self.record.lists.load(Ordering::SeqCst),
         )
+    }
+}
+
+struct Waited<'a>(&'a AtomicUsize);
+
+impl Drop for Waited<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -61,11 +121,13 @@ fn injected(operation: &'static str, key: &str) -> Error {
 impl Storage for Instrumented {
     async fn list(&self, request: &ListRequest) -> sos_vfs::Result<ListPage> {
         self.record.lists.fetch_add(1, Ordering::SeqCst);
+        self.gate("ListObjectsV2", &request.prefix).await;
         self.inner.list(request).await
     }
 
     async fn head(&self, key: &str) -> sos_vfs::Result<Option<ObjectMeta>> {
         self.record.heads.fetch_add(1, Ordering::SeqCst);
+        self.gate("HeadObject", key).await;
         self.inner.head(key).await
     }
 
@@ -118,6 +180,7 @@ impl Storage for Instrumented {
     }
 
     async fn put(&self, key: &str, data: Bytes) -> sos_vfs::Result<()> {
+        self.gate("PutObject", key).await;
         if self.record.fail_put.load(Ordering::SeqCst) {
             return Err(injected("PutObject", key));
         }
@@ -125,6 +188,7 @@ impl Storage for Instrumented {
     }
 
     async fn create_multipart_upload(&self, key: &str) -> sos_vfs::Result<String> {
+        self.gate("CreateMultipartUpload", key).await;
         self.inner.create_multipart_upload(key).await
     }
 
@@ -135,6 +199,7 @@ impl Storage for Instrumented {
         part_number: u32,
         data: Bytes,
     ) -> sos_vfs::Result<UploadedPart> {
+        self.gate("UploadPart", key).await;
         if self.record.fail_part.load(Ordering::SeqCst) {
             return Err(injected("UploadPart", key));
         }
@@ -149,6 +214,7 @@ impl Storage for Instrumented {
         upload_id: &str,
         parts: &[UploadedPart],
     ) -> sos_vfs::Result<()> {
+        self.gate("CompleteMultipartUpload", key).await;
         if self.record.fail_complete.load(Ordering::SeqCst) {
             return Err(injected("CompleteMultipartUpload", key));
         }
@@ -162,6 +228,7 @@ impl Storage for Instrumented {
     }
 
     async fn delete(&self, key: &str) -> sos_vfs::Result<()> {
+        self.gate("DeleteObject", key).await;
         self.inner.delete(key).await
     }
 }
