@@ -1284,6 +1284,15 @@ fn sync_both_ways() {
         3,
     );
     assert!(home.path().join("down/index.html").exists());
+
+    // A source without its trailing `/` is a key prefix (`site` also takes `site2/`), but
+    // only the folder it names is cleaned in the destination: `sitemap.xml` there stays.
+    home.write("named/site/img/big.bin", &vec![3u8; 11 * 1024 * 1024]);
+    home.write("named/sitemap.xml", b"<urlset/>");
+    home.write("named/site/old.txt", b"gone from the source");
+    let out = home.ok(&["sync", "--delete-removed", &format!("{uri}/site"), "named/"]);
+    assert!(!home.path().join("named/site/old.txt").exists(), "{out}");
+    assert!(home.path().join("named/sitemap.xml").exists(), "{out}");
     home.ok(&["rb", "--recursive", &uri]);
 }
 

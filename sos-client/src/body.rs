@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
+use futures_util::FutureExt as _;
 use futures_util::stream::{BoxStream, Stream, StreamExt};
 use sos_auth::ChunkSigner;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
@@ -106,9 +107,9 @@ impl RequestBody {
 }
 
 /// A caller's stream held to the length it announced: a byte more, or an end before `len`,
-/// is an error. The piece that completes the length is held back until the stream has ended:
-/// once `len` bytes are out, the request is complete, and an error after it would come too
-/// late to keep a truncated object from being stored.
+/// is an error. The piece that completes the length is held back until what the stream has
+/// ready after it is checked: once `len` bytes are out, the request is complete, and an
+/// error after it would come too late to keep a truncated object from being stored.
 fn exact_length(
     stream: BoxStream<'static, std::io::Result<Bytes>>,
     len: u64,
@@ -119,16 +120,28 @@ fn exact_length(
             format!("the body stream is longer than the {len} bytes announced"),
         )
     };
+    // Once `len` bytes came, nothing may follow: what the stream has ready now is checked
+    // (empty pieces aside). One that stays open with nothing more to give (a channel whose
+    // sender lives on) is taken as ended, as HTTP stops at the length.
+    let nothing_ready = move |stream: &mut BoxStream<'static, std::io::Result<Bytes>>| loop {
+        match stream.next().now_or_never() {
+            Some(Some(Ok(next))) if next.is_empty() => {}
+            Some(Some(Ok(_))) => return Err(longer()),
+            Some(Some(Err(e))) => return Err(e),
+            Some(None) | None => return Ok(()),
+        }
+    };
     futures_util::stream::try_unfold((stream, 0u64), move |(mut stream, seen)| async move {
         loop {
-            let Some(piece) = stream.next().await.transpose()? else {
-                if seen < len {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::UnexpectedEof,
-                        format!("the body stream ended after {seen} of the {len} bytes announced"),
-                    ));
-                }
+            if seen == len {
+                nothing_ready(&mut stream)?;
                 return Ok(None);
+            }
+            let Some(piece) = stream.next().await.transpose()? else {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!("the body stream ended after {seen} of the {len} bytes announced"),
+                ));
             };
             if piece.is_empty() {
                 continue;
@@ -138,12 +151,7 @@ fn exact_length(
                 return Err(longer());
             }
             if seen == len {
-                // Nothing may follow (empty pieces aside).
-                while let Some(next) = stream.next().await.transpose()? {
-                    if !next.is_empty() {
-                        return Err(longer());
-                    }
-                }
+                nothing_ready(&mut stream)?;
             }
             return Ok(Some((piece, (stream, seen))));
         }

@@ -378,6 +378,18 @@ impl Client {
         }
         let now = self.now();
         let mut body = op.body.open().await?;
+        if len == 0
+            && matches!(
+                op.body,
+                RequestBody::File { .. } | RequestBody::Stream { .. }
+            )
+        {
+            // Announced empty, so it must be: a caller's stream is read to its end (held to
+            // its length, see `RequestBody::open`); HTTP would never poll it.
+            while let Some(piece) = body.next().await {
+                piece.map_err(|source| Error::Io { path: None, source })?;
+            }
+        }
         let reqwest_body = match self.inner.version {
             SignatureVersion::V2 => {
                 self.inner.v2.sign_at(&mut signing, now)?;
@@ -415,11 +427,6 @@ impl Client {
                     // An empty file or stream: nothing to frame (the RADOS Gateway refuses an
                     // `aws-chunked` body of only the final chunk).
                     RequestBody::File { .. } | RequestBody::Stream { .. } if len == 0 => {
-                        // Announced empty, so it must be: a caller's stream is read to its
-                        // end (held to its length, see `RequestBody::open`).
-                        while let Some(piece) = body.next().await {
-                            piece.map_err(|source| Error::Io { path: None, source })?;
-                        }
                         self.inner
                             .v4
                             .sign_at(&mut signing, PayloadHash::EMPTY, now)?;

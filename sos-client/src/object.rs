@@ -133,7 +133,9 @@ impl<'a> PutObject<'a> {
 
     /// The body, `len` bytes from a stream. Sent once, never retried (the stream cannot be
     /// replayed); for large or unknown-length data use [`Client::upload`]. A stream that
-    /// ends early, runs past `len` or fails is an error, and nothing is stored.
+    /// fails or ends before `len` bytes is an error, and nothing is stored; so is one with
+    /// more bytes ready when `len` is reached (one that stays open with nothing more to
+    /// give, a channel whose sender lives on, is taken as ended).
     ///
     /// Over plain http with V4 signed payloads (the default there) a stream goes in signed
     /// chunks; with a [`content_encoding`](Self::content_encoding) of its own, that is sent

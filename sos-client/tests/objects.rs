@@ -1,7 +1,9 @@
 //! Buckets and objects against every server, in every signature and addressing it has.
 
-use futures_util::TryStreamExt;
-use sos_client::{Client, ErrorCode, ListEntry, ListVersion, Metadata};
+use futures_util::{StreamExt, TryStreamExt};
+use sos_client::{
+    Addressing, Client, ErrorCode, ListEntry, ListVersion, Metadata, SignatureVersion,
+};
 
 use crate::common::{self, Target, remove_bucket};
 
@@ -372,6 +374,40 @@ async fn empty_objects_and_streams() {
             .unwrap_err();
         assert!(matches!(err, sos_client::Error::Io { .. }), "{err}");
         assert!(!client.object_exists(&bucket, "not-empty").await.unwrap());
+        // Exactly the length announced, from a stream that then stays open (a channel
+        // whose sender lives on): sent.
+        let open_after = futures_util::stream::iter([Ok::<_, std::io::Error>(
+            bytes::Bytes::from_static(b"hello"),
+        )])
+        .chain(futures_util::stream::pending());
+        client
+            .put_object(&bucket, "from-channel")
+            .stream(open_after, 5)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{}: channel: {e}", target.name));
+        assert_eq!(
+            client
+                .get_object(&bucket, "from-channel")
+                .bytes()
+                .await
+                .unwrap(),
+            "hello".as_bytes()
+        );
+        // Signed with V2 too, a stream announced empty is read.
+        if let Some(&version) = target.versions.iter().find(|v| **v == SignatureVersion::V2) {
+            let v2 = target.client_with(version, Addressing::Path);
+            let more: Vec<Result<bytes::Bytes, std::io::Error>> =
+                vec![Ok(bytes::Bytes::from_static(b"hello"))];
+            let err = v2
+                .put_object(&bucket, "not-empty")
+                .stream(futures_util::stream::iter(more), 0)
+                .send()
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains("longer than"), "{err}");
+            assert!(!client.object_exists(&bucket, "not-empty").await.unwrap());
+        }
         // Longer or shorter than announced: an error, nothing stored.
         // In one piece, and with the extra bytes in a piece after the announced length.
         let cases: [(u64, &[usize]); 5] = [

@@ -54,9 +54,16 @@ impl<S: Storage + 'static> DerefMut for HandleGuard<'_, S> {
 
 impl<S: Storage + 'static> Drop for HandleGuard<'_, S> {
     fn drop(&mut self) {
-        if let Handle::Writer(w) = &mut *self.handle
-            && w.finished()
-        {
+        let Handle::Writer(w) = &mut *self.handle else {
+            return;
+        };
+        // Released (its `release` perhaps dropped) while this call held the handle: the
+        // writer is closed, and nothing it holds may be committed by a call queued behind
+        // this one, or overwrite a newer writer's file.
+        if w.is_open() && !self.vfs.state().files.contains_key(&self.fh) {
+            w.fail_released();
+        }
+        if w.finished() {
             if !w.settled {
                 w.settled = true;
                 self.vfs.finish_write(w, self.fh);
@@ -381,7 +388,13 @@ impl<S: Storage + 'static> Vfs<S> {
         operation: &'static str,
     ) -> Result<HandleGuard<'_, S>> {
         let handle = self.handle(fh, operation)?;
-        Ok(self.guard(fh, handle).await)
+        let guard = self.guard(fh, handle).await;
+        if !self.state().files.contains_key(&fh) {
+            // Released while this call waited for the handle (the guard's drop fails a
+            // writer left open).
+            return Err(Error::BadHandle { fh, operation });
+        }
+        Ok(guard)
     }
 
     /// Book-keeping after a writer completed or failed (once, from its [`HandleGuard`]):

@@ -231,6 +231,15 @@ impl<S: Storage + 'static> Writer<S> {
         }
     }
 
+    /// Fails an open writer without a request (its handle was released while a call held
+    /// it: nothing it holds may be committed any more). The caller aborts the upload
+    /// ([`abort_in_background`](Self::abort_in_background)).
+    pub(crate) fn fail_released(&mut self) {
+        if self.state == WriteState::Open {
+            self.state = WriteState::Failed(libc::EBADF);
+        }
+    }
+
     /// The writer has failed with `errno` (unless it completed): drops the buffer and
     /// aborts the upload, if one was started.
     pub(crate) async fn fail(&mut self, errno: i32) {

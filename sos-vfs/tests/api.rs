@@ -946,6 +946,44 @@ async fn a_cancelled_release_closes_the_handle() {
     }
 }
 
+/// A `release` dropped while calls hold or wait for the handle (a write uploading a part,
+/// a write and a `flush` queued behind it): the handle is closed, so none of them may
+/// commit what they hold, least of all over a newer writer's file of the same name. Found
+/// by review: the queued `flush` committed the old upload over the new file.
+#[tokio::test]
+async fn a_release_dropped_while_calls_hold_the_handle_commits_nothing() {
+    let storage = Instrumented::new(MemoryStorage::new().with_min_part_size(0));
+    let vfs = Vfs::new(storage.clone(), VfsOptions::default().with_part_size(4)).unwrap();
+    let (file, fh) = vfs.create(ROOT_INO, "f").await.unwrap();
+    storage.stall("UploadPart", "f");
+    let (first, second, flushed, newer) = tokio::join!(
+        vfs.write(file.ino, fh, 0, b"AAAA"),
+        vfs.write(file.ino, fh, 4, b"BB"),
+        vfs.flush(file.ino, fh),
+        async {
+            storage.until_stalled().await;
+            assert!(dropped(vfs.release(file.ino, fh)).await);
+            // Closed: a newer writer of the name may come, and completes first.
+            let made = async {
+                let (g, gh) = vfs.create(ROOT_INO, "f").await?;
+                vfs.write(g.ino, gh, 0, b"NEW").await?;
+                vfs.release(g.ino, gh).await
+            }
+            .await;
+            storage.resume();
+            made
+        }
+    );
+    newer.unwrap();
+    // The write in flight went through before the release; what waited is refused.
+    first.unwrap();
+    assert_eq!(errno(&second), libc::EBADF);
+    assert_eq!(errno(&flushed), libc::EBADF);
+    until_no_uploads(&storage).await;
+    assert_eq!(storage.inner.object("f").as_deref(), Some(&b"NEW"[..]));
+    assert_eq!(errno(&vfs.write(file.ino, fh, 6, b"C").await), libc::EBADF);
+}
+
 /// `mknod` (or `mkdir`) in a local directory that `rmdir` removes while `mknod` asks the
 /// storage whether the name is free: it looks again, and fails (`ENOENT`) instead of
 /// making a file no directory holds.

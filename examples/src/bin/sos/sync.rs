@@ -77,6 +77,20 @@ impl Scope {
         }
     }
 
+    /// Whether `rel` lies in the folder the source names: all of `Prefix` when it ends
+    /// with `/` (or is empty), else the name itself or what is below it as a folder.
+    fn in_folder(&self, rel: &str) -> bool {
+        match self {
+            Scope::Prefix(p) if !p.is_empty() && !p.ends_with('/') => {
+                rel == p
+                    || rel
+                        .strip_prefix(p.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
+            }
+            _ => self.contains(rel),
+        }
+    }
+
     fn prefix(&self) -> &str {
         match self {
             Scope::Prefix(p) | Scope::Exact(p) => p,
@@ -199,11 +213,25 @@ pub(crate) async fn sync(
     }
     let mut deleted = 0;
     if options.delete_removed {
-        let stale: Vec<&Entry> = other
+        // A source named without its trailing `/` is a key prefix (`dir` also takes
+        // `dir2/` and `dirt.txt`), but only what lies in the folder it names is deleted
+        // from the destination: `dirt.txt` there was not named (s3cmd deletes it).
+        let (stale, kept): (Vec<_>, Vec<_>) = other
             .iter()
             .filter(|(rel, _)| !tree.contains_key(*rel))
-            .map(|(_, e)| e)
-            .collect();
+            .partition(|(rel, _)| scope.in_folder(rel));
+        if let (Some((first, _)), false) = (kept.first(), options.quiet) {
+            eprintln!(
+                "warning: not deleting {first}{} outside {}/: the source names that folder \
+                 (end it with / to name it alone)",
+                match kept.len() - 1 {
+                    0 => String::new(),
+                    n => format!(" and {n} more"),
+                },
+                scope.prefix()
+            );
+        }
+        let stale: Vec<&Entry> = stale.into_iter().map(|(_, e): (&String, _)| e).collect();
         for entry in &stale {
             info(
                 options.quiet,
@@ -568,6 +596,25 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_named_folder_is_cleaned() {
+        let named = Scope::Prefix("dir".to_owned());
+        for (rel, inside) in [
+            ("dir", true),
+            ("dir/a", true),
+            ("dir/sub/b", true),
+            ("dir2/b", false),
+            ("dirt.txt", false),
+            ("other", false),
+        ] {
+            assert_eq!(named.in_folder(rel), inside, "{rel}");
+        }
+        let folder = Scope::Prefix("dir/".to_owned());
+        assert!(folder.in_folder("dir/a") && !folder.in_folder("dir2/a"));
+        assert!(Scope::Prefix(String::new()).in_folder("anything"));
+        assert!(Scope::Exact("f".to_owned()).in_folder("f"));
+    }
 
     #[test]
     fn etags_of_single_and_multipart_uploads() {
