@@ -58,10 +58,18 @@ impl SosStorage {
     }
 }
 
-/// Maps a client error: a missing key is `NotFound`, a changed ETag `ObjectChanged`,
+/// Maps a client error: a missing key is `NotFound`, a long key the store refuses
+/// `NameTooLong`, a changed ETag `ObjectChanged`,
 /// `AccessDenied` its own variant (`EIO` too, as Mountpoint, with a message that says so),
 /// the rest `EIO` with the client's error as source.
 fn map(operation: &'static str, key: &str, e: sos_client::Error) -> Error {
+    // A key longer than S3's limit that the store refuses (the RADOS Gateway: 400).
+    if key.len() > sos_client::MAX_KEY_BYTES && e.status().is_some_and(|s| s.as_u16() == 400) {
+        return Error::NameTooLong {
+            path: key.to_owned(),
+            len: key.len(),
+        };
+    }
     match e.code() {
         Some(ErrorCode::NoSuchKey) => Error::not_found(key),
         Some(ErrorCode::PreconditionFailed) => Error::ObjectChanged {

@@ -402,11 +402,10 @@ impl<S: Storage + 'static> Vfs<S> {
         let list = list?;
         // A key longer than S3's 1024 bytes: a store that holds such keys (Garage) finds
         // it, as Mountpoint; one that refuses them may refuse the HEAD too (the RADOS
-        // Gateway answers 400): nothing is there.
-        let head = if head.is_err() && self.check_key_len(path).is_err() {
-            Ok(None)
-        } else {
-            head
+        // Gateway answers 400): nothing is there. Any other failure stays one.
+        let head = match head {
+            Err(Error::NameTooLong { .. }) => Ok(None),
+            other => other,
         };
         let remote = if !list.objects.is_empty() || !list.common_prefixes.is_empty() {
             Some(Node::Dir)
