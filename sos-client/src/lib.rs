@@ -41,7 +41,7 @@
 //!   ([`ObjectInfo`], [`Metadata`]), delete one or many, [`CopyObject`], object ACL.
 //! - Listings: [`ListObjects`] → [`ListObjectsStream`] of [`ListEntry`], or [`ListPages`].
 //! - Versioning: [`Client::set_bucket_versioning`], [`Client::list_object_versions`] →
-//!   [`ListObjectVersionsStream`] of [`VersionEntry`], [`Client::delete_object_version`].
+//!   [`ListObjectVersionsStream`] of [`VersionEntry`], [`Client::delete_object_version`], [`Client::delete_object_versions`].
 //! - Multipart: [`MultipartUpload`], [`CompletedPart`], and the transfer manager:
 //!   [`Upload`], [`Download`], [`Progress`], [`Checksum`].
 //! - [`Error`] with [`ServiceError`] and [`ErrorCode`].
@@ -88,8 +88,9 @@ pub use object::{
 pub use retry::RetryConfig;
 pub use transfer::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, Download, Progress, Upload};
 pub use versioning::{
-    DeleteMarker, ListObjectVersions, ListObjectVersionsStream, ObjectVersion, VersionEntry,
-    VersionMarker, VersionPages, VersioningStatus, VersionsPage,
+    DeleteMarker, DeleteVersionsOutput, ListObjectVersions, ListObjectVersionsStream,
+    ObjectVersion, ObjectVersionId, VersionEntry, VersionMarker, VersionPages, VersioningStatus,
+    VersionsPage,
 };
 
 pub use sos_acl::{AccessControlPolicy, CannedAcl, CorsConfiguration};

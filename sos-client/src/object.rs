@@ -435,6 +435,8 @@ fn parse_content_range(value: &str) -> Option<(u64, u64, u64)> {
 pub struct DeleteError {
     /// The key.
     pub key: String,
+    /// The version, when one was named ([`Client::delete_object_versions`]).
+    pub version_id: Option<String>,
     /// The S3 error code.
     pub code: ErrorCode,
     /// The message.
@@ -454,10 +456,18 @@ pub struct DeleteObjectsOutput {
 /// S3's limit of keys in one `?delete` request.
 pub const MAX_KEYS_PER_DELETE: usize = 1000;
 
-fn delete_object_op<'a>(bucket: &'a str, key: &'a str) -> Operation<'a> {
-    Operation::new("DeleteObject", Method::DELETE)
+pub(crate) fn delete_object_op<'a>(
+    bucket: &'a str,
+    key: &'a str,
+    version: Option<&str>,
+) -> Operation<'a> {
+    let op = Operation::new("DeleteObject", Method::DELETE)
         .bucket(bucket)
-        .key(key)
+        .key(key);
+    match version {
+        Some(v) => op.param("versionId", v),
+        None => op,
+    }
 }
 
 /// Sorts the failure of one key's `DELETE` in a batch delete: a refusal of that key (as a
@@ -615,7 +625,7 @@ impl Client {
     /// # Errors
     /// `NoSuchBucket`, `AccessDenied`, transport.
     pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<()> {
-        self.send(delete_object_op(bucket, key)).await?;
+        self.send(delete_object_op(bucket, key, None)).await?;
         Ok(())
     }
 
@@ -635,21 +645,42 @@ impl Client {
         I: IntoIterator<Item = K>,
         K: AsRef<str>,
     {
-        let keys: Vec<String> = keys.into_iter().map(|k| k.as_ref().to_owned()).collect();
-        let (batched, single): (Vec<&String>, Vec<&String>) =
-            keys.iter().partition(|k| crate::xml::can_carry(k));
-        for key in &batched {
+        let items: Vec<(String, Option<String>)> = keys
+            .into_iter()
+            .map(|k| (k.as_ref().to_owned(), None))
+            .collect();
+        let (deleted, errors) = self.delete_many(bucket, &items).await?;
+        Ok(DeleteObjectsOutput {
+            deleted: deleted.into_iter().map(|(key, _)| key).collect(),
+            errors,
+        })
+    }
+
+    /// Deletes keys, or versions of keys, with `?delete` requests of up to 1000 each; keys
+    /// XML 1.0 cannot carry one by one. What was deleted (as named), and what failed.
+    pub(crate) async fn delete_many(
+        &self,
+        bucket: &str,
+        items: &[(String, Option<String>)],
+    ) -> Result<(Vec<(String, Option<String>)>, Vec<DeleteError>)> {
+        let (batched, single): (Vec<_>, Vec<_>) = items.iter().partition(|(k, v)| {
+            crate::xml::can_carry(k) && v.as_deref().is_none_or(crate::xml::can_carry)
+        });
+        for (key, _) in &batched {
             check_key(key)?;
         }
-        for key in &single {
-            self.target(&delete_object_op(bucket, key))?;
+        for (key, version) in &single {
+            self.target(&delete_object_op(bucket, key, version.as_deref()))?;
         }
-        let mut out = DeleteObjectsOutput::default();
+        let (mut deleted, mut errors) = (Vec::new(), Vec::new());
         for batch in batched.chunks(MAX_KEYS_PER_DELETE) {
             let mut xml = String::from("<Delete><Quiet>false</Quiet>");
-            for key in batch {
+            for (key, version) in batch {
                 xml.push_str("<Object>");
                 element(&mut xml, "Key", key);
+                if let Some(v) = version {
+                    element(&mut xml, "VersionId", v);
+                }
                 xml.push_str("</Object>");
             }
             xml.push_str("</Delete>");
@@ -659,23 +690,33 @@ impl Client {
                 .xml_body(xml)
                 .idempotent(true);
             let doc = self.send_xml(op).await?;
-            for deleted in doc.children("Deleted") {
-                out.deleted.push(deleted.required("Key")?.to_owned());
+            let version_of = |el: &crate::xml::Element| {
+                el.text_of("VersionId")
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+            };
+            for done in doc.children("Deleted") {
+                deleted.push((done.required("Key")?.to_owned(), version_of(done)));
             }
             for error in doc.children("Error") {
-                out.errors.push(DeleteError {
+                errors.push(DeleteError {
                     key: error.required("Key")?.to_owned(),
+                    version_id: version_of(error),
                     code: ErrorCode::parse(error.text_of("Code").unwrap_or("")),
                     message: error.text_of("Message").unwrap_or_default().to_owned(),
                 });
             }
         }
-        for key in single {
-            match self.send(delete_object_op(bucket, key)).await {
-                Ok(_) => out.deleted.push(key.clone()),
+        for (key, version) in single {
+            match self
+                .send(delete_object_op(bucket, key, version.as_deref()))
+                .await
+            {
+                Ok(_) => deleted.push((key.clone(), version.clone())),
                 Err(e) => match fails_key_only(e) {
-                    Ok(service) => out.errors.push(DeleteError {
+                    Ok(service) => errors.push(DeleteError {
                         key: key.clone(),
+                        version_id: version.clone(),
                         code: service.code,
                         message: service.message,
                     }),
@@ -683,7 +724,7 @@ impl Client {
                 },
             }
         }
-        Ok(out)
+        Ok((deleted, errors))
     }
 
     /// Copies an object on the server (up to 5 GiB), keeping its metadata unless

@@ -18,7 +18,7 @@ use crate::list::{Paged, boxed_stream, decode_listed, paginate};
 use crate::metadata::ObjectInfo;
 use crate::object::parse_iso8601;
 use crate::xml::Element;
-use crate::{Error, Result};
+use crate::{DeleteError, Error, Result};
 
 /// The versioning state of a bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +102,26 @@ pub struct VersionMarker {
     pub key: String,
     /// The version-id marker (`None`: after every version of `key`).
     pub version_id: Option<String>,
+}
+
+/// A version of a key, as [`Client::delete_object_versions`] reports it deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectVersionId {
+    /// The key.
+    pub key: String,
+    /// The version id (empty when the server did not say).
+    pub version_id: String,
+}
+
+/// The answer to [`Client::delete_object_versions`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeleteVersionsOutput {
+    /// Versions deleted (S3 reports a version that did not exist as deleted).
+    pub deleted: Vec<ObjectVersionId>,
+    /// Versions that could not be deleted, each with its error.
+    pub errors: Vec<DeleteError>,
 }
 
 /// One page of a version listing.
@@ -402,12 +422,71 @@ impl Client {
         key: &str,
         version_id: &str,
     ) -> Result<()> {
-        let op = Operation::new("DeleteObject", Method::DELETE)
-            .bucket(bucket)
-            .key(key)
-            .param("versionId", version_id);
-        self.send(op).await?;
+        self.send(crate::object::delete_object_op(
+            bucket,
+            key,
+            Some(version_id),
+        ))
+        .await?;
         Ok(())
+    }
+
+    /// Deletes many versions (or delete markers) for good, 1000 per `?delete` request, as
+    /// [`delete_objects`](Self::delete_objects) deletes keys; what emptying a versioned
+    /// bucket takes (every entry of [`list_object_versions`](Self::list_object_versions)).
+    /// Per-version failures are reported in the output, not as an error.
+    ///
+    /// ```no_run
+    /// # async fn f(client: sos_client::Client) -> sos_client::Result<()> {
+    /// use futures_util::TryStreamExt;
+    /// use sos_client::VersionEntry;
+    /// let all: Vec<(String, String)> = client
+    ///     .list_object_versions("old-backups")
+    ///     .entries()
+    ///     .try_filter_map(|e| async move {
+    ///         Ok(match e {
+    ///             VersionEntry::Version(v) => Some((v.key, v.version_id)),
+    ///             VersionEntry::DeleteMarker(m) => Some((m.key, m.version_id)),
+    ///             _ => None,
+    ///         })
+    ///     })
+    ///     .try_collect()
+    ///     .await?;
+    /// let out = client.delete_object_versions("old-backups", all).await?;
+    /// assert!(out.errors.is_empty());
+    /// client.delete_bucket("old-backups").await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// An empty key before any request; a whole request failed (`NoSuchBucket`,
+    /// `AccessDenied`, transport).
+    pub async fn delete_object_versions<I, K, V>(
+        &self,
+        bucket: &str,
+        versions: I,
+    ) -> Result<DeleteVersionsOutput>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let items: Vec<(String, Option<String>)> = versions
+            .into_iter()
+            .map(|(k, v)| (k.as_ref().to_owned(), Some(v.as_ref().to_owned())))
+            .collect();
+        let (deleted, errors) = self.delete_many(bucket, &items).await?;
+        Ok(DeleteVersionsOutput {
+            deleted: deleted
+                .into_iter()
+                .map(|(key, version_id)| ObjectVersionId {
+                    key,
+                    // A server that does not echo the version: the one named.
+                    version_id: version_id.unwrap_or_default(),
+                })
+                .collect(),
+            errors,
+        })
     }
 }
 
