@@ -63,21 +63,6 @@ impl RequestBody {
         !matches!(self, Self::Stream { .. })
     }
 
-    /// The SHA-256 of a file body, read once for it (`None` for other bodies).
-    pub(crate) async fn file_sha256(&mut self) -> Result<Option<[u8; 32]>> {
-        use sha2::Digest;
-        let Self::File { path, .. } = self else {
-            return Ok(None);
-        };
-        let path = path.clone();
-        let mut pieces = self.open().await?;
-        let mut hasher = sha2::Sha256::new();
-        while let Some(piece) = pieces.next().await {
-            hasher.update(piece.map_err(|e| Error::io(path.clone(), e))?);
-        }
-        Ok(Some(hasher.finalize().into()))
-    }
-
     /// The body as a stream, for one attempt.
     pub(crate) async fn open(&mut self) -> Result<BoxStream<'static, std::io::Result<Bytes>>> {
         match self {
@@ -104,6 +89,18 @@ impl RequestBody {
             }
         }
     }
+}
+
+/// The SHA-256 of what `body` yields, to its end.
+pub(crate) async fn sha256_of(
+    body: &mut BoxStream<'static, std::io::Result<Bytes>>,
+) -> std::io::Result<[u8; 32]> {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    while let Some(piece) = body.next().await {
+        hasher.update(piece?);
+    }
+    Ok(hasher.finalize().into())
 }
 
 /// A caller's stream held to the length it announced: a byte more, or an end before `len`,

@@ -12,7 +12,7 @@ use sos_auth::{Credentials, PayloadHash, SigV2Signer, SigV4Signer};
 use sos_presign::{Endpoint, Presigner, SignatureVersion};
 use tracing::Instrument;
 
-use crate::body::{RequestBody, SIGNED_CHUNK_SIZE, aws_chunked};
+use crate::body::{RequestBody, SIGNED_CHUNK_SIZE, aws_chunked, sha256_of};
 use crate::config::{ClientBuilder, PayloadSigning};
 use crate::error::{ErrorCode, ServiceError};
 use crate::retry::RetryConfig;
@@ -432,11 +432,11 @@ impl Client {
                             .sign_at(&mut signing, PayloadHash::EMPTY, now)?;
                         reqwest::Body::from(Bytes::new())
                     }
-                    RequestBody::File { .. } if own_coding && !unsigned && !https => {
-                        drop(body);
-                        let hash = op.body.file_sha256().await?.ok_or_else(|| {
-                            Error::InvalidInput("a file body went missing".to_owned())
-                        })?;
+                    RequestBody::File { path, .. } if own_coding && !unsigned && !https => {
+                        // The file read once to hash it, then again to send it.
+                        let hash = sha256_of(&mut body)
+                            .await
+                            .map_err(|e| Error::io(path.clone(), e))?;
                         self.inner
                             .v4
                             .sign_at(&mut signing, PayloadHash::Sha256(hash), now)?;
