@@ -642,17 +642,10 @@ impl<S: Storage + 'static> Vfs<S> {
     /// short by a cancelled call answers `EIO` ([`Error::Cancelled`]): the bytes written
     /// are lost, and no call may have said so yet.
     pub async fn release(&self, _ino: u64, fh: u64) -> Result<()> {
-        let handle = self.handle(fh, "release")?;
-        // Declared first, dropped last: after the handle guard has settled a writer.
+        // Declared first, dropped last: after the handle guard has settled a writer
+        // (forgetting a handle unknown or released meanwhile changes nothing).
         let _closed = OnDrop(Some(|| self.forget_handle(fh)));
-        let mut handle = self.guard(fh, handle).await;
-        if !self.state().files.contains_key(&fh) {
-            // Released meanwhile, by a concurrent call.
-            return Err(Error::BadHandle {
-                fh,
-                operation: "release",
-            });
-        }
+        let mut handle = self.lock_handle(fh, "release").await?;
         match &mut *handle {
             Handle::Reader(r) => {
                 r.stop();
