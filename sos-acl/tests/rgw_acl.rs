@@ -422,6 +422,25 @@ enum Reading {
     OnlyGateway,
 }
 
+impl Reading {
+    /// How the two read it: ours parsed (`ours_ok`) and the gateway's answer (200: read,
+    /// 400: refused; anything else fails the test). Also whether the gateway read it.
+    fn of(ours_ok: bool, gateway: &sos_testing::raw::RawResponse, case: &str) -> (Reading, bool) {
+        let gateway_reads = match gateway.status {
+            200 => true,
+            400 => false,
+            other => panic!("{case}: {other} {}", gateway.text()),
+        };
+        let reading = match (ours_ok, gateway_reads) {
+            (true, true) => Reading::Same,
+            (false, false) => Reading::BothRefuse,
+            (true, false) => Reading::OnlyUs,
+            (false, true) => Reading::OnlyGateway,
+        };
+        (reading, gateway_reads)
+    }
+}
+
 const XSI_DECL: &str = r#"xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance""#;
 const ALL_USERS: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
 
@@ -725,18 +744,8 @@ fn xml_bodies_are_read_as_the_gateway_reads_them() {
         let reset = rgw.put_acl_xml(Who::Owner, &target, &private);
         assert_eq!(reset.status, 200, "{}", reset.text());
         let r = rgw.put_acl_xml(Who::Owner, &target, &doc);
-        let gateway_reads = match r.status {
-            200 => true,
-            400 => false,
-            other => panic!("{name}: {other} {}", r.text()),
-        };
         let ours = AccessControlPolicy::from_xml(&doc);
-        let got = match (ours.is_ok(), gateway_reads) {
-            (true, true) => Reading::Same,
-            (false, false) => Reading::BothRefuse,
-            (true, false) => Reading::OnlyUs,
-            (false, true) => Reading::OnlyGateway,
-        };
+        let (got, gateway_reads) = Reading::of(ours.is_ok(), &r, name);
         if got != expected {
             failures.push(format!(
                 "{name}: expected {expected:?}, got {got:?} (gateway {} {}, ours {:?})\n{doc}",
@@ -829,18 +838,8 @@ fn grant_headers_are_read_as_the_gateway_reads_them() {
             &headers,
             Vec::new(),
         );
-        let gateway_reads = match r.status {
-            200 => true,
-            400 => false,
-            other => panic!("{value}: {other} {}", r.text()),
-        };
         let ours = AclHeaders::from_headers(&headers);
-        let got = match (ours.is_ok(), gateway_reads) {
-            (true, true) => Reading::Same,
-            (false, false) => Reading::BothRefuse,
-            (true, false) => Reading::OnlyUs,
-            (false, true) => Reading::OnlyGateway,
-        };
+        let (got, gateway_reads) = Reading::of(ours.is_ok(), &r, value);
         if got != expected {
             failures.push(format!(
                 "`{value}`: expected {expected:?}, got {got:?} (gateway {} {}, ours {ours:?})",
