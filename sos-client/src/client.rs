@@ -556,15 +556,24 @@ impl Client {
 
     /// Sends `op` and reads a small XML answer.
     pub(crate) async fn send_xml(&self, op: Operation<'_>) -> Result<Element> {
-        let response = self.send(op).await?;
+        Ok(self.send_xml_with_headers(op).await?.1)
+    }
+
+    /// [`send_xml`](Self::send_xml), with the response's headers.
+    pub(crate) async fn send_xml_with_headers(
+        &self,
+        op: Operation<'_>,
+    ) -> Result<(http::HeaderMap, Element)> {
+        let mut response = self.send(op).await?;
         let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
         let body = response.bytes().await.map_err(Error::transport)?;
         let doc = Element::parse(&body)?;
         if doc.name == "Error" {
-            // CompleteMultipartUpload and CopyObject may fail after a 200.
+            // CompleteMultipartUpload, CopyObject and UploadPartCopy may fail after a 200.
             return Err(error_document(&doc, status));
         }
-        Ok(doc)
+        Ok((headers, doc))
     }
 }
 

@@ -38,7 +38,10 @@
 //!   [`head_bucket`](Client::head_bucket), [`list_buckets`](Client::list_buckets),
 //!   [`bucket_location`](Client::bucket_location), ACL and CORS.
 //! - Objects: [`PutObject`], [`GetObject`] ([`ByteStream`]), [`Client::head_object`]
-//!   ([`ObjectInfo`], [`Metadata`]), delete one or many, [`CopyObject`], object ACL.
+//!   ([`ObjectInfo`], [`Metadata`]), delete one or many, object ACL.
+//! - Server-side copies: [`Client::copy`] ([`CopyTransfer`]: any size, parallel
+//!   `UploadPartCopy` parts), [`CopyObject`] (one request), [`Client::upload_part_copy`]
+//!   ([`CopySource`]).
 //! - Listings: [`ListObjects`] → [`ListObjectsStream`] of [`ListEntry`], or [`ListPages`].
 //! - Versioning: [`Client::set_bucket_versioning`], [`Client::list_object_versions`] →
 //!   [`ListObjectVersionsStream`] of [`VersionEntry`], [`Client::delete_object_version`], [`Client::delete_object_versions`].
@@ -56,6 +59,7 @@ mod bucket;
 mod checksum;
 mod client;
 mod config;
+mod copy;
 mod error;
 mod list;
 mod metadata;
@@ -72,6 +76,10 @@ pub use bucket::{BucketSummary, CreateBucket};
 pub use checksum::Checksum;
 pub use client::Client;
 pub use config::{ClientBuilder, PayloadSigning};
+pub use copy::{
+    CopyObject, CopySource, CopyTransfer, DEFAULT_COPY_CONCURRENCY, DEFAULT_COPY_PART_SIZE,
+    MAX_COPY_OBJECT_SIZE, MetadataDirective,
+};
 pub use error::{Error, ErrorCode, Result, ServiceError};
 pub use list::{
     ListEntry, ListObjects, ListObjectsStream, ListPage, ListPages, ListVersion, ObjectSummary,
@@ -82,8 +90,8 @@ pub use multipart::{
     UploadSummary,
 };
 pub use object::{
-    CopyObject, DeleteError, DeleteObjectsOutput, GetObject, GetObjectOutput, MAX_KEY_BYTES,
-    MAX_KEYS_PER_DELETE, MetadataDirective, PutObject, PutObjectOutput,
+    DeleteError, DeleteObjectsOutput, GetObject, GetObjectOutput, MAX_KEY_BYTES,
+    MAX_KEYS_PER_DELETE, PutObject, PutObjectOutput,
 };
 pub use retry::RetryConfig;
 pub use transfer::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, Download, Progress, Upload};

@@ -1,4 +1,4 @@
-//! Objects: put, get, head, delete, delete many, copy, ACL.
+//! Objects: put, get, head, delete, delete many, ACL. (Copies: `copy.rs`.)
 
 use std::ops::{Bound, RangeBounds};
 use std::path::PathBuf;
@@ -413,7 +413,7 @@ impl<'a> GetObject<'a> {
     }
 }
 
-fn quote(etag: &str) -> String {
+pub(crate) fn quote(etag: &str) -> String {
     if etag.starts_with('"') || etag == "*" {
         etag.to_owned()
     } else {
@@ -490,79 +490,6 @@ fn fails_key_only(error: Error) -> std::result::Result<crate::ServiceError, Erro
             Ok(*service)
         }
         other => Err(other),
-    }
-}
-
-/// Whether a copy keeps the source's metadata or replaces it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum MetadataDirective {
-    /// Keep the source's metadata (`COPY`, the default).
-    #[default]
-    Copy,
-    /// Use the metadata given to the copy (`REPLACE`).
-    Replace,
-}
-
-/// A server-side copy. Made by [`Client::copy_object`].
-#[derive(Debug)]
-#[must_use = "nothing is sent until `send` is awaited"]
-pub struct CopyObject<'a> {
-    client: &'a Client,
-    source_bucket: &'a str,
-    source_key: &'a str,
-    bucket: &'a str,
-    key: &'a str,
-    directive: MetadataDirective,
-    metadata: Metadata,
-    acl: Option<CannedAcl>,
-}
-
-impl CopyObject<'_> {
-    /// Replaces the metadata with `metadata` (`x-amz-metadata-directive: REPLACE`).
-    pub fn replace_metadata(mut self, metadata: Metadata) -> Self {
-        self.directive = MetadataDirective::Replace;
-        self.metadata = metadata;
-        self
-    }
-
-    /// A canned ACL for the copy.
-    pub fn acl(mut self, acl: CannedAcl) -> Self {
-        self.acl = Some(acl);
-        self
-    }
-
-    /// Sends it.
-    ///
-    /// # Errors
-    /// `NoSuchKey` for the source, the server's other errors, transport.
-    pub async fn send(self) -> Result<PutObjectOutput> {
-        check_key(self.source_key)?;
-        check_new_key(self.key)?;
-        let mut source = format!("/{}/", self.source_bucket);
-        source.push_str(&sos_presign::encode_key(self.source_key));
-        let mut op = Operation::new("CopyObject", Method::PUT)
-            .bucket(self.bucket)
-            .key(self.key);
-        op.headers.insert(
-            HeaderName::from_static("x-amz-copy-source"),
-            HeaderValue::try_from(source)
-                .map_err(|_| Error::InvalidKey("cannot be a copy source".to_owned()))?,
-        );
-        if self.directive == MetadataDirective::Replace {
-            op.headers.insert(
-                HeaderName::from_static("x-amz-metadata-directive"),
-                HeaderValue::from_static("REPLACE"),
-            );
-            self.metadata.apply(&mut op.headers)?;
-        }
-        if let Some(acl) = self.acl {
-            op.headers.insert(X_AMZ_ACL, acl.header_value());
-        }
-        let doc = self.client.send_xml(op).await?;
-        Ok(PutObjectOutput {
-            etag: doc.text_of("ETag").map(|e| e.trim_matches('"').to_owned()),
-            version_id: None,
-        })
     }
 }
 
@@ -725,27 +652,6 @@ impl Client {
             }
         }
         Ok((deleted, errors))
-    }
-
-    /// Copies an object on the server (up to 5 GiB), keeping its metadata unless
-    /// [`replace_metadata`](CopyObject::replace_metadata) is called.
-    pub fn copy_object<'a>(
-        &'a self,
-        source_bucket: &'a str,
-        source_key: &'a str,
-        bucket: &'a str,
-        key: &'a str,
-    ) -> CopyObject<'a> {
-        CopyObject {
-            client: self,
-            source_bucket,
-            source_key,
-            bucket,
-            key,
-            directive: MetadataDirective::Copy,
-            metadata: Metadata::default(),
-            acl: None,
-        }
     }
 
     /// The ACL of an object.

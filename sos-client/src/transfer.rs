@@ -34,7 +34,7 @@ pub struct Progress {
     pub total: Option<u64>,
 }
 
-type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+pub(crate) type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
 /// Shared settings of uploads and downloads.
 #[derive(Clone)]
@@ -63,14 +63,14 @@ impl Default for Tuning {
     }
 }
 
-struct Counter {
+pub(crate) struct Counter {
     done: AtomicU64,
     total: Option<u64>,
     progress: Option<ProgressFn>,
 }
 
 impl Counter {
-    fn new(total: Option<u64>, progress: Option<ProgressFn>) -> Self {
+    pub(crate) fn new(total: Option<u64>, progress: Option<ProgressFn>) -> Self {
         Self {
             done: AtomicU64::new(0),
             total,
@@ -78,7 +78,7 @@ impl Counter {
         }
     }
 
-    fn add(&self, n: u64) {
+    pub(crate) fn add(&self, n: u64) {
         let transferred = self.done.fetch_add(n, Ordering::Relaxed) + n;
         if let Some(f) = &self.progress {
             f(Progress {
@@ -91,12 +91,20 @@ impl Counter {
 
 /// Aborts the multipart upload it holds when dropped unfinished: a failed, cancelled or
 /// panicking upload leaves no parts behind.
-struct AbortOnDrop {
+pub(crate) struct AbortOnDrop {
     client: Client,
     upload: Option<MultipartUpload>,
 }
 
 impl AbortOnDrop {
+    /// Guards `upload`, started by `client`.
+    pub(crate) fn new(client: &Client, upload: MultipartUpload) -> Self {
+        Self {
+            client: client.clone(),
+            upload: Some(upload),
+        }
+    }
+
     /// Aborts now, and waits for it.
     async fn abort(mut self) {
         if let Some(upload) = self.upload.take()
@@ -373,15 +381,12 @@ impl<'a> Upload<'a> {
             .client
             .create_multipart_upload(self.bucket, self.key, &self.metadata, self.acl)
             .await?;
-        Ok(AbortOnDrop {
-            client: self.client.clone(),
-            upload: Some(upload),
-        })
+        Ok(AbortOnDrop::new(self.client, upload))
     }
 }
 
 /// Completes the upload, or aborts it (and waits) on error.
-async fn finish(
+pub(crate) async fn finish(
     client: &Client,
     guard: AbortOnDrop,
     upload: &MultipartUpload,

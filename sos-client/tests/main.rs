@@ -5,6 +5,7 @@
 
 mod acl_cors;
 mod common;
+mod copies;
 mod failures;
 mod interop;
 mod keys;

@@ -103,6 +103,41 @@ async fn versions_kept(target: &Target, label: &str, client: &Client) {
         .await
         .unwrap();
 
+    // A copy of an older version, in one request and through the transfer manager; the
+    // copy is a new version of its own.
+    let copied = client
+        .copy_object(&bucket, "doc 1.txt", &bucket, "copies/one")
+        .source_version_id(&one)
+        .send()
+        .await
+        .unwrap();
+    // (The gateway sends no `x-amz-version-id` for a copy.)
+    assert!(copied.etag.is_some(), "{label}: {copied:?}");
+    client
+        .copy(&bucket, "doc 1.txt", &bucket, "copies/one again")
+        .source_version_id(&one)
+        .send()
+        .await
+        .unwrap();
+    for key in ["copies/one", "copies/one again"] {
+        let body = client.get_object(&bucket, key).bytes().await.unwrap();
+        assert_eq!(&body[..], b"one", "{label}: {key}");
+    }
+    let copies: Vec<(String, String)> = versions(client, &bucket, None)
+        .await
+        .into_iter()
+        .filter_map(|e| match e {
+            VersionEntry::Version(v) if v.key.starts_with("copies/") => Some((v.key, v.version_id)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(copies.len(), 2, "{label}: {copies:?}");
+    let out = client
+        .delete_object_versions(&bucket, copies.iter().map(|(k, v)| (k, v)))
+        .await
+        .unwrap();
+    assert!(out.errors.is_empty(), "{label}: {:?}", out.errors);
+
     // A delete adds a marker: the key reads as missing, its versions stay.
     client.delete_object(&bucket, "doc 1.txt").await.unwrap();
     let err = client

@@ -5,7 +5,7 @@
 //! source's ACL unless an ACL is given: a public object moved stays public. (S3's
 //! CopyObject itself gives the copy the default, private ACL.)
 
-use sos_client::{CannedAcl, Client, ErrorCode, Metadata};
+use sos_client::{CannedAcl, Client, ErrorCode, MAX_COPY_OBJECT_SIZE, Metadata};
 
 use crate::args::{CopyArgs, Upload};
 use crate::commands::{
@@ -171,7 +171,11 @@ async fn copy_with(
         Some(_) => None,
         None => Some(get_acl(client, from).await?),
     };
-    let mut request = client.copy_object(&from.bucket, &from.key, &to.bucket, &to.key);
+    // Objects up to 5 GiB in one CopyObject, as s3cmd; larger ones in parts copied on the
+    // server (one CopyObject cannot).
+    let mut request = client
+        .copy(&from.bucket, &from.key, &to.bucket, &to.key)
+        .part_size(MAX_COPY_OBJECT_SIZE);
     if headers.is_some() || !removed.is_empty() {
         let mut meta = head(client, from).await?.metadata;
         strip_aws_chunked(&mut meta);

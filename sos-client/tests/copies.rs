@@ -1,0 +1,325 @@
+//! Server-side copies on every server: one request, a large object copied in parallel
+//! `UploadPartCopy` parts with its metadata, ranges and conditions, and failures that leave
+//! no multipart upload behind.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use sos_client::{Client, CopySource, Error, ErrorCode, Metadata};
+
+use crate::common::{self, Target, data, remove_bucket};
+
+const MIB: usize = 1024 * 1024;
+
+/// The uploads in progress in `bucket` (empty for s3s-fs, which cannot list them).
+async fn uploads(client: &Client, bucket: &str) -> Vec<String> {
+    match client.list_multipart_uploads(bucket, None).await {
+        Err(e) if e.code() == Some(&ErrorCode::NotImplemented) => Vec::new(),
+        other => other.unwrap().into_iter().map(|u| u.key).collect(),
+    }
+}
+
+async fn copies(target: &Target) {
+    let name = target.name;
+    let lists_uploads = name != "s3s-fs";
+    let client = target.client();
+    let bucket = target.bucket(&client, "sos-copy").await;
+    let other = target.bucket(&client, "sos-copy2").await;
+    let source_key = "src/grand été+1.bin";
+    let content = data(17 * MIB + 5, 9);
+    let source = client
+        .put_object(&bucket, source_key)
+        .body(content.clone())
+        .metadata(
+            Metadata::new()
+                .content_type("application/x-big")
+                .cache_control("max-age=60")
+                .user("origin", "copies test"),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: put source: {e}"));
+
+    // Up to a part: one CopyObject (its ETag is the source's MD5, not a multipart one).
+    let out = client
+        .copy(&bucket, source_key, &other, "one request.bin")
+        .part_size(32 * MIB as u64)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: small copy: {e}"));
+    assert_eq!(out.etag, source.etag, "{name}");
+
+    // Larger: parallel parts, the source's metadata given to the copy.
+    let seen = Arc::new(AtomicU64::new(0));
+    let progress = seen.clone();
+    let out = client
+        .copy(&bucket, source_key, &other, "copies/big é.bin")
+        .part_size(5 * MIB as u64)
+        .concurrency(3)
+        .on_progress(move |p| {
+            assert_eq!(p.total, Some((17 * MIB + 5) as u64));
+            progress.fetch_max(p.transferred, Ordering::Relaxed);
+        })
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: parallel copy: {e}"));
+    assert_eq!(seen.load(Ordering::Relaxed), content.len() as u64, "{name}");
+    let copied = client
+        .head_object(&other, "copies/big é.bin")
+        .await
+        .unwrap();
+    assert!(
+        copied.etag.as_deref().is_some_and(|e| e.ends_with("-4")),
+        "{name}: {copied:?} {out:?}"
+    );
+    assert_eq!(copied.content_length, content.len() as u64, "{name}");
+    assert_eq!(
+        copied.metadata.content_type.as_deref(),
+        Some("application/x-big"),
+        "{name}"
+    );
+    assert_eq!(
+        copied.metadata.cache_control.as_deref(),
+        Some("max-age=60"),
+        "{name}"
+    );
+    assert_eq!(copied.metadata.user["origin"], "copies test", "{name}");
+    let body = client
+        .get_object(&other, "copies/big é.bin")
+        .bytes()
+        .await
+        .unwrap();
+    assert!(body == content, "{name}: copied bytes differ");
+
+    // Replaced metadata, in parts too.
+    client
+        .copy(&bucket, source_key, &bucket, "copies/replaced")
+        .part_size(8 * MIB as u64)
+        .replace_metadata(Metadata::new().content_type("text/x-new").user("new", "1"))
+        .send()
+        .await
+        .unwrap();
+    let replaced = client
+        .head_object(&bucket, "copies/replaced")
+        .await
+        .unwrap();
+    assert_eq!(
+        replaced.metadata.content_type.as_deref(),
+        Some("text/x-new"),
+        "{name}"
+    );
+    assert_eq!(
+        replaced.metadata.user.get("new").map(String::as_str),
+        Some("1")
+    );
+    assert!(!replaced.metadata.user.contains_key("origin"), "{name}");
+
+    // Low level: a range of the source as a part.
+    let upload = client
+        .create_multipart_upload(&other, "ranged", &Metadata::new(), None)
+        .await
+        .unwrap();
+    let whole = CopySource::new(&bucket, source_key);
+    let first = client
+        .upload_part_copy(&upload, 1, &whole, Some(0..5 * MIB as u64))
+        .await
+        .unwrap();
+    let second = client
+        .upload_part_copy(
+            &upload,
+            2,
+            &whole,
+            Some(10 * MIB as u64..10 * MIB as u64 + 10),
+        )
+        .await
+        .unwrap();
+    let err = client
+        .upload_part_copy(&upload, 3, &whole, Some(7..7))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidInput(_)), "{err}");
+    client
+        .complete_multipart_upload(&upload, &[second, first])
+        .await
+        .unwrap();
+    let ranged = client.get_object(&other, "ranged").bytes().await.unwrap();
+    let mut expected = content[..5 * MIB].to_vec();
+    expected.extend_from_slice(&content[10 * MIB..10 * MIB + 10]);
+    assert!(ranged == expected, "{name}: ranged part copies");
+
+    // A missing source: refused by the HEAD, before any upload starts.
+    let err = client
+        .copy(&bucket, "no such key", &other, "never")
+        .part_size(5 * MIB as u64)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{name}: {err}");
+    let err = client
+        .copy_object(&bucket, "no such key", &other, "never")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::NoSuchKey), "{name}: {err}");
+
+    // Bad part sizes are refused before anything is sent.
+    let err = client
+        .copy(&bucket, source_key, &other, "never")
+        .part_size(1024)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidInput(_)), "{err}");
+
+    if lists_uploads {
+        // s3s-fs ignores copy conditions and cannot list uploads.
+        conditions_and_failures(target, &client, &bucket, &other, source_key, &content).await;
+    }
+    assert!(!client.object_exists(&other, "never").await.unwrap());
+    remove_bucket(&client, &other).await;
+    remove_bucket(&client, &bucket).await;
+}
+
+async fn conditions_and_failures(
+    target: &Target,
+    client: &Client,
+    bucket: &str,
+    other: &str,
+    source_key: &str,
+    content: &[u8],
+) {
+    let name = target.name;
+    // A condition that fails: the one-request copy and a part copy.
+    let err = client
+        .copy_object(bucket, source_key, other, "never")
+        .source_if_match("0123456789abcdef0123456789abcdef")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&ErrorCode::PreconditionFailed),
+        "{name}: {err}"
+    );
+    let upload = client
+        .create_multipart_upload(other, "never", &Metadata::new(), None)
+        .await
+        .unwrap();
+    let stale = CopySource::new(bucket, source_key).if_match("0123456789abcdef0123456789abcdef");
+    let part = client
+        .upload_part_copy(&upload, 1, &stale, Some(0..10))
+        .await;
+    if name == "radosgw" {
+        // The gateway ignores the condition of a part copy (Ceph 16.2): `CopyTransfer`
+        // checks the source again before it completes (the replaced source below).
+        assert!(part.is_ok(), "{name}: {part:?}");
+    } else {
+        let err = part.unwrap_err();
+        assert_eq!(
+            err.code(),
+            Some(&ErrorCode::PreconditionFailed),
+            "{name}: {err}"
+        );
+    }
+    client.abort_multipart_upload(&upload).await.unwrap();
+    assert!(uploads(client, other).await.is_empty(), "{name}");
+
+    // The source replaced after the first part: the copy fails on the next part's
+    // condition and its upload is aborted; nothing appears at the destination.
+    let replace = {
+        let target_client = target.client();
+        let bucket = bucket.to_owned();
+        let key = source_key.to_owned();
+        move || {
+            // The progress callback is synchronous: the overwrite runs on a thread and
+            // runtime of its own, and the part copies wait for it.
+            let (client, bucket, key) = (target_client.clone(), bucket.clone(), key.clone());
+            std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap()
+                    .block_on(async {
+                        client
+                            .put_object(&bucket, &key)
+                            // As long as the first: only the ETag tells them apart.
+                            .body(data(17 * MIB + 5, 10))
+                            .send()
+                            .await
+                            .unwrap();
+                    });
+            })
+            .join()
+            .unwrap();
+        }
+    };
+    let once = std::sync::Once::new();
+    let err = client
+        .copy(bucket, source_key, other, "never")
+        .part_size(5 * MIB as u64)
+        .concurrency(1)
+        .on_progress(move |_| once.call_once(&replace))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&ErrorCode::PreconditionFailed),
+        "{name}: {err}"
+    );
+    assert!(uploads(client, other).await.is_empty(), "{name}");
+    assert!(
+        !client.object_exists(other, "never").await.unwrap(),
+        "{name}"
+    );
+    // Put the source back for what follows.
+    client
+        .put_object(bucket, source_key)
+        .body(content.to_vec())
+        .send()
+        .await
+        .unwrap();
+
+    // A copy dropped half way: its upload is aborted in the background.
+    let started = Arc::new(tokio::sync::Notify::new());
+    let notify = started.clone();
+    let copy = client
+        .copy(bucket, source_key, other, "never")
+        .part_size(5 * MIB as u64)
+        .concurrency(1)
+        .on_progress(move |_| notify.notify_one())
+        .send();
+    tokio::select! {
+        result = copy => panic!("{name}: the copy finished before it was dropped: {result:?}"),
+        () = started.notified() => {}
+    }
+    let mut left = uploads(client, other).await;
+    for _ in 0..100 {
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        left = uploads(client, other).await;
+    }
+    assert!(left.is_empty(), "{name}: a dropped copy left {left:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_copies() {
+    copies(&common::embedded()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rados_gateway_copies() {
+    if let Some(t) = common::rados_gateway() {
+        copies(&t).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garage_copies() {
+    if let Some(t) = common::garage() {
+        copies(&t).await;
+    }
+}
