@@ -68,6 +68,10 @@ pub(crate) struct Operation<'a> {
     pub(crate) body: RequestBody,
     /// Whether sending it twice is harmless.
     pub(crate) idempotent: bool,
+    /// Whether a `200 OK` may carry an `<Error>` (copies, multipart completion): the
+    /// answer is then read whole and checked within the attempt, so that the failure is
+    /// retried like any other.
+    pub(crate) may_fail_after_ok: bool,
 }
 
 impl<'a> Operation<'a> {
@@ -82,6 +86,7 @@ impl<'a> Operation<'a> {
             headers: HeaderMap::new(),
             body: RequestBody::Empty,
             idempotent,
+            may_fail_after_ok: false,
         }
     }
 
@@ -131,6 +136,12 @@ impl<'a> Operation<'a> {
 
     pub(crate) fn idempotent(mut self, idempotent: bool) -> Self {
         self.idempotent = idempotent;
+        self
+    }
+
+    /// See [`Operation::may_fail_after_ok`].
+    pub(crate) fn may_fail_after_ok(mut self) -> Self {
+        self.may_fail_after_ok = true;
         self
     }
 }
@@ -475,6 +486,9 @@ impl Client {
             .await
             .map_err(Error::transport)?;
         let status = response.status();
+        if status == StatusCode::OK && op.may_fail_after_ok {
+            return checked_after_ok(response).await;
+        }
         if status.is_success() {
             return Ok(response);
         }
@@ -570,11 +584,31 @@ impl Client {
         let body = response.bytes().await.map_err(Error::transport)?;
         let doc = Element::parse(&body)?;
         if doc.name == "Error" {
-            // CompleteMultipartUpload, CopyObject and UploadPartCopy may fail after a 200.
+            // An error after a 200 from an operation not marked `may_fail_after_ok`.
             return Err(error_document(&doc, status));
         }
         Ok((headers, doc))
     }
+}
+
+/// Reads a `200 OK` answer whole: an `<Error>` document in it is the operation's failure
+/// (S3 sends the status line before a copy or a completion is done); anything else comes
+/// back as the response, its body in memory.
+async fn checked_after_ok(response: reqwest::Response) -> Result<reqwest::Response> {
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.map_err(Error::transport)?;
+    if let Ok(doc) = Element::parse(&body)
+        && doc.name == "Error"
+    {
+        return Err(error_document(&doc, status));
+    }
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    Ok(reqwest::Response::from(rebuilt))
 }
 
 /// An `<Error>` document received with `status` (a 200 becomes a 500: the operation failed).

@@ -192,7 +192,8 @@ impl<'a> CopyObject<'a> {
         check_new_key(self.key)?;
         let mut op = Operation::new("CopyObject", Method::PUT)
             .bucket(self.bucket)
-            .key(self.key);
+            .key(self.key)
+            .may_fail_after_ok();
         self.source.apply(&mut op.headers)?;
         if self.directive == MetadataDirective::Replace {
             op.headers.insert(
@@ -483,7 +484,8 @@ impl Client {
             .bucket(&upload.bucket)
             .key(&upload.key)
             .param("partNumber", part_number.to_string())
-            .param("uploadId", upload.upload_id.clone());
+            .param("uploadId", upload.upload_id.clone())
+            .may_fail_after_ok();
         source.apply(&mut op.headers)?;
         if let Some(range) = range {
             if range.is_empty() {

@@ -160,19 +160,14 @@ impl Client {
             .bucket(&upload.bucket)
             .key(&upload.key)
             .param("uploadId", upload.upload_id.clone())
-            .xml_body(xml);
-        let response = self.send(op).await?;
-        let version_id = response
-            .headers()
+            .xml_body(xml)
+            // S3 answers 200 at once for slow completions and may fail in the body.
+            .may_fail_after_ok();
+        let (headers, doc) = self.send_xml_with_headers(op).await?;
+        let version_id = headers
             .get("x-amz-version-id")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = response.bytes().await.map_err(Error::transport)?;
-        let doc = crate::xml::Element::parse(&body)?;
-        if doc.name == "Error" {
-            // S3 answers 200 at once for slow completions and may fail in the body.
-            return Err(crate::client::error_document(&doc, http::StatusCode::OK));
-        }
         Ok(PutObjectOutput {
             // The RADOS Gateway (16.2) sends an empty <ETag>.
             etag: doc

@@ -340,6 +340,40 @@ async fn retries_through_faults(target: &Target) {
         .await
         .unwrap_or_else(|e| panic!("{name}: upload: {e}"));
     assert!(direct.get_object(&bucket, "big-up").bytes().await.unwrap() == big);
+
+    // Copies that fail after their 200 (as S3 answers slow copies) are tried again.
+    proxy.push_fault(Fault::InternalErrorAfterOk);
+    client
+        .copy_object(&bucket, "a", &bucket, "a-copy")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: copy: {e}"));
+    assert_eq!(
+        direct.get_object(&bucket, "a-copy").bytes().await.unwrap(),
+        body
+    );
+    proxy.push_fault(Fault::Delay(Duration::ZERO)); // the HEAD
+    proxy.push_fault(Fault::Delay(Duration::ZERO)); // create
+    proxy.push_fault(Fault::InternalErrorAfterOk); // part 1, then again
+    let seen = proxy.requests_seen();
+    client
+        .copy(&bucket, "big", &bucket, "big-copy")
+        .part_size(5 * MIB as u64)
+        .concurrency(1)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: parallel copy: {e}"));
+    // HEAD, create, part 1 twice, part 2, the HEAD before completion, complete.
+    assert_eq!(proxy.requests_seen(), seen + 7, "{name}");
+    assert_eq!(proxy.pending_faults(), 0);
+    assert!(
+        direct
+            .get_object(&bucket, "big-copy")
+            .bytes()
+            .await
+            .unwrap()
+            == big
+    );
     remove_bucket(&direct, &bucket).await;
 }
 
@@ -376,6 +410,29 @@ async fn nothing_left_behind(target: &Target) {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::InternalError), "{name}: {err}");
+    let uploads = direct.list_multipart_uploads(&bucket, None).await.unwrap();
+    assert!(uploads.is_empty(), "{name}: {uploads:?}");
+    assert!(
+        !direct.object_exists(&bucket, "failed").await.unwrap(),
+        "{name}"
+    );
+
+    // A completion that fails after its 200 (never retried: it is a POST): the error
+    // comes back and the upload is aborted.
+    proxy.push_fault(Fault::Delay(Duration::ZERO)); // create
+    for _ in 0..4 {
+        proxy.push_fault(Fault::Delay(Duration::ZERO)); // parts
+    }
+    proxy.push_fault(Fault::InternalErrorAfterOk); // complete
+    let err = client
+        .upload(&bucket, "failed")
+        .part_size(5 * MIB as u64)
+        .concurrency(1)
+        .bytes(big.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::InternalError), "{name}: {err}");
+    assert_eq!(proxy.pending_faults(), 0);
     let uploads = direct.list_multipart_uploads(&bucket, None).await.unwrap();
     assert!(uploads.is_empty(), "{name}: {uploads:?}");
     assert!(

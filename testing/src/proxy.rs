@@ -78,6 +78,10 @@ pub enum Fault {
     /// Like [`Fault::SlowDown`] with `500 Internal Server Error` and the S3 XML error
     /// `InternalError`.
     InternalError,
+    /// Like [`Fault::InternalError`] but with `200 OK`: the answer S3 gives when a copy
+    /// (`CopyObject`, `UploadPartCopy`) or a `CompleteMultipartUpload` fails after the
+    /// status line went out.
+    InternalErrorAfterOk,
     /// Read the whole request without forwarding it and answer `403 Forbidden` with the S3
     /// XML error `RequestTimeTooSkewed` and a `Date` header this far ahead of the local
     /// clock: a server whose clock differs from the client's.
@@ -315,6 +319,9 @@ impl Connection {
                 }
                 Some(Fault::SlowDown) => self.answer(&request, &SLOW_DOWN, "").await?,
                 Some(Fault::InternalError) => self.answer(&request, &INTERNAL_ERROR, "").await?,
+                Some(Fault::InternalErrorAfterOk) => {
+                    self.answer(&request, &INTERNAL_ERROR_AFTER_OK, "").await?
+                }
                 Some(Fault::ClockAhead(ahead)) => {
                     let date = httpdate::fmt_http_date(std::time::SystemTime::now() + ahead);
                     let date = format!("Date: {date}\r\n");
@@ -983,6 +990,11 @@ const INTERNAL_ERROR: Canned = Canned {
     message: "We encountered an internal error. Please try again.",
 };
 
+const INTERNAL_ERROR_AFTER_OK: Canned = Canned {
+    status: "200 OK",
+    ..INTERNAL_ERROR
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1471,6 +1483,17 @@ mod tests {
         assert_eq!(reply.status, 200);
         assert_eq!(proxy.requests_seen(), 3);
         assert_eq!(proxy.faults_injected(), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn internal_error_after_ok() {
+        let upstream = upstream().await;
+        let proxy = FaultProxy::start(&upstream.addr.to_string()).await.unwrap();
+        proxy.push_fault(Fault::InternalErrorAfterOk);
+        let reply = raw_send(raw_get(&proxy, "/bytes/4")).await.unwrap();
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.s3_error_code().as_deref(), Some("InternalError"));
+        assert_eq!(proxy.faults_injected(), 1);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
