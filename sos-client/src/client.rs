@@ -611,14 +611,13 @@ async fn checked_after_ok(response: reqwest::Response) -> Result<reqwest::Respon
     Ok(reqwest::Response::from(rebuilt))
 }
 
-/// An `<Error>` document received with `status` (a 200 becomes a 500: the operation failed).
+/// An `<Error>` document received with `status`. A `200 OK` is kept as it came: whether the
+/// failure is worth another try follows from its code (`InternalError`, `SlowDown`...), not
+/// from a status it was not sent with (botocore makes every such answer a 500, and retries
+/// an `AccessDenied` too).
 pub(crate) fn error_document(doc: &Element, status: StatusCode) -> Error {
     Error::from(ServiceError {
-        status: if status == StatusCode::OK {
-            StatusCode::INTERNAL_SERVER_ERROR
-        } else {
-            status
-        },
+        status,
         code: ErrorCode::parse(doc.text_of("Code").unwrap_or("InternalError")),
         message: doc.text_of("Message").unwrap_or_default().to_owned(),
         request_id: doc.text_of("RequestId").map(str::to_owned),
@@ -666,6 +665,32 @@ pub(crate) fn encode_query(text: &str, out: &mut String) {
             out.push('%');
             out.push(char::from(HEX[usize::from(b >> 4)]));
             out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_after_a_200_is_retried_only_for_what_may_pass() {
+        let doc = |code: &str| {
+            Element::parse(
+                format!("<Error><Code>{code}</Code><Message>m</Message></Error>").as_bytes(),
+            )
+            .unwrap()
+        };
+        for code in ["InternalError", "SlowDown", "ServiceUnavailable"] {
+            let err = error_document(&doc(code), StatusCode::OK);
+            assert!(err.is_retryable(), "{code}");
+            assert_eq!(err.status(), Some(StatusCode::OK));
+        }
+        for code in ["AccessDenied", "NoSuchKey", "PreconditionFailed"] {
+            assert!(
+                !error_document(&doc(code), StatusCode::OK).is_retryable(),
+                "{code}"
+            );
         }
     }
 }

@@ -107,8 +107,7 @@ impl<'a> CopySource<'a> {
                 return Err(Error::InvalidInput("an empty version id".to_owned()));
             }
             value.push_str("?versionId=");
-            // Version ids are URL-safe in practice; encoded all the same.
-            value.push_str(&sos_presign::encode_key(version));
+            crate::client::encode_query(version, &mut value);
         }
         let source = HeaderValue::try_from(value)
             .map_err(|_| Error::InvalidKey("cannot be a copy source".to_owned()))?;
@@ -139,6 +138,17 @@ fn check_source_bucket(bucket: &str) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Whether the RADOS Gateway's `UploadPartCopy` reads another key than `key` (Ceph 16.2,
+/// `RGWPutObj_ObjStore_S3::get_params`): it URL-decodes `x-amz-copy-source`, cuts it at the
+/// first `?versionId=`, then decodes the key a second time, where `%XX` is decoded again, a
+/// `+` after a `?` becomes a space, and a `%` without two hex digits empties the key (the
+/// 16.2.15 gateway stopped on `50% off`). `CopyObject` decodes once, as S3 does.
+fn misread_by_part_copy(key: &str) -> bool {
+    key.contains("?versionId=")
+        || key.contains('%')
+        || key.find('?').is_some_and(|q| key[q..].contains('+'))
 }
 
 /// A server-side copy in one request (objects up to 5 GiB; see [`Client::copy`] for any
@@ -206,8 +216,15 @@ impl<'a> CopyObject<'a> {
             op.headers.insert(X_AMZ_ACL, acl.header_value());
         }
         let (headers, doc) = self.client.send_xml_with_headers(op).await?;
+        // The RADOS Gateway ends a copy that failed after its first progress bytes with a
+        // result that has no ETag.
+        let etag = doc
+            .text_of("ETag")
+            .map(|e| e.trim().trim_matches('"').to_owned())
+            .filter(|e| !e.is_empty())
+            .ok_or_else(|| Error::InvalidResponse("a copy answered without an ETag".into()))?;
         Ok(PutObjectOutput {
-            etag: doc.text_of("ETag").map(|e| e.trim_matches('"').to_owned()),
+            etag: Some(etag),
             version_id: ObjectInfo::from_headers(&headers).version_id,
         })
     }
@@ -221,9 +238,11 @@ impl<'a> CopyObject<'a> {
 /// of the source, `concurrency` at a time, each conditional on the ETag seen first and the
 /// source checked again before completion (a source replaced during the copy fails it
 /// with `PreconditionFailed` instead of mixing two objects; on a versioned bucket, the
-/// version the HEAD saw is copied). The metadata of the source (content type, encoding, user metadata, ...) goes
-/// to the copy unless replaced. On any error, and when the future is dropped, the multipart
-/// upload is aborted: the copy appears whole or not at all.
+/// version the HEAD saw is copied). The metadata of the source (content type, encoding,
+/// user metadata, ...) goes to the copy unless replaced. On any error, and when the future
+/// is dropped, the multipart upload is aborted: the copy appears whole or not at all.
+/// Source keys the RADOS Gateway misreads in part copies are copied in one request (see
+/// [`part_size`](Self::part_size)).
 ///
 /// ```no_run
 /// # async fn f(client: sos_client::Client) -> sos_client::Result<()> {
@@ -265,6 +284,10 @@ impl std::fmt::Debug for CopyTransfer<'_> {
 impl<'a> CopyTransfer<'a> {
     /// Part size (5 MiB ..= 5 GiB; default 64 MiB), and the largest object copied in one
     /// request. Grown automatically when an object would need more than 10 000 parts.
+    ///
+    /// A source key holding `%`, `?versionId=` or a `+` after a `?` is always copied in one
+    /// request (up to 5 GiB; larger ones are refused with [`Error::InvalidKey`]): the RADOS
+    /// Gateway, as SOS, reads another key in a part copy.
     pub fn part_size(mut self, bytes: u64) -> Self {
         self.part_size = bytes;
         self
@@ -279,6 +302,13 @@ impl<'a> CopyTransfer<'a> {
     /// Copies this version of the source (versioned buckets).
     pub fn source_version_id(mut self, version_id: &'a str) -> Self {
         self.source = self.source.version_id(version_id);
+        self
+    }
+
+    /// Copies only while the source's ETag is `etag` (else `PreconditionFailed`, before
+    /// anything is written).
+    pub fn source_if_match(mut self, etag: &'a str) -> Self {
+        self.source = self.source.if_match(etag);
         self
     }
 
@@ -328,6 +358,15 @@ impl<'a> CopyTransfer<'a> {
                     .await?
             }
         };
+        if let Some(expected) = self.source.if_match
+            && info.etag.as_deref() != Some(expected.trim_matches('"'))
+        {
+            return Err(source_changed(
+                &self.source,
+                Some(expected),
+                info.etag.as_deref(),
+            ));
+        }
         let size = info.content_length;
         // Every request reads what the HEAD saw: the version it names (pinned when the
         // bucket keeps versions) and its ETag.
@@ -337,7 +376,17 @@ impl<'a> CopyTransfer<'a> {
             ..self.source
         };
         let counter = Counter::new(Some(size), self.progress.clone());
-        if size <= self.part_size {
+        // Keys the RADOS Gateway misreads in a part copy are copied in one request.
+        let misread = misread_by_part_copy(source.key);
+        if misread && size > MAX_COPY_OBJECT_SIZE {
+            return Err(Error::InvalidKey(format!(
+                "`{}` holds `%`, `?versionId=` or a `+` after a `?`: the RADOS Gateway (and SOS) \
+                 reads another key in UploadPartCopy, so it cannot be copied in parts on the \
+                 server, and one CopyObject stops at 5 GiB",
+                source.key
+            )));
+        }
+        if size <= self.part_size || misread {
             let mut copy = client.copy_object(source.bucket, source.key, self.bucket, self.key);
             copy.source = source;
             copy.acl = self.acl;
@@ -353,6 +402,11 @@ impl<'a> CopyTransfer<'a> {
         if self.part_size < min_for_count {
             self.part_size = min_for_count.div_ceil(1 << 20) << 20;
         }
+        if self.part_size > MAX_PART_SIZE {
+            return Err(Error::InvalidInput(format!(
+                "{size} bytes need parts over 5 GiB (S3 allows 10 000 parts of up to 5 GiB)"
+            )));
+        }
         let part_size = self.part_size;
         // A multipart upload starts with no metadata: the source's is given to it.
         let metadata = self.replacement.take().unwrap_or(info.metadata);
@@ -366,7 +420,7 @@ impl<'a> CopyTransfer<'a> {
             futures_util::stream::iter(0..size.div_ceil(part_size))
                 .map(|i| async move {
                     let start = i * part_size;
-                    let end = (start + part_size).min(size);
+                    let end = start.saturating_add(part_size).min(size);
                     let number = u32::try_from(i + 1).unwrap_or(MAX_PARTS);
                     let part = client
                         .upload_part_copy(upload_ref, number, &source, Some(start..end))
@@ -391,6 +445,23 @@ impl<'a> CopyTransfer<'a> {
     }
 }
 
+/// The `PreconditionFailed` of a source whose ETag is `found` where `expected` was asked
+/// for or seen first: the client's own check, for servers that do not check the condition.
+fn source_changed(source: &CopySource<'_>, expected: Option<&str>, found: Option<&str>) -> Error {
+    Error::from(crate::ServiceError {
+        status: http::StatusCode::PRECONDITION_FAILED,
+        code: crate::ErrorCode::PreconditionFailed,
+        message: format!(
+            "the copy source's ETag is {}, not {}",
+            found.unwrap_or("missing"),
+            expected.unwrap_or("missing")
+        ),
+        request_id: None,
+        host_id: None,
+        resource: Some(format!("/{}/{}", source.bucket, source.key)),
+    })
+}
+
 impl Client {
     /// `PreconditionFailed` unless `source`'s ETag is still `etag`.
     async fn check_source_unchanged(
@@ -402,18 +473,7 @@ impl Client {
         if now.as_deref() == etag {
             return Ok(());
         }
-        Err(Error::from(crate::ServiceError {
-            status: http::StatusCode::PRECONDITION_FAILED,
-            code: crate::ErrorCode::PreconditionFailed,
-            message: format!(
-                "the source changed during the copy (ETag {}, now {})",
-                etag.unwrap_or("none"),
-                now.as_deref().unwrap_or("none")
-            ),
-            request_id: None,
-            host_id: None,
-            resource: Some(format!("/{}/{}", source.bucket, source.key)),
-        }))
+        Err(source_changed(source, etag, now.as_deref()))
     }
 
     /// Copies an object on the server in one request (up to 5 GiB), keeping its metadata
@@ -462,6 +522,10 @@ impl Client {
 
     /// Copies `range` of `source` (the whole object when `None`) as part `part_number`
     /// (1 ..= 10 000) of `upload`. Retried like any idempotent request.
+    ///
+    /// The RADOS Gateway (Ceph 16.2, as SOS) decodes the source key of a part copy twice:
+    /// a key holding `%`, `?versionId=` or a `+` after a `?` names another object there (or
+    /// none). [`Client::copy`] copies such keys in one `CopyObject` instead.
     ///
     /// # Errors
     /// An empty range; `NoSuchKey`, `NoSuchUpload`, `InvalidRange`, `PreconditionFailed`
@@ -524,9 +588,34 @@ mod tests {
             .unwrap();
         assert_eq!(
             headers[&COPY_SOURCE],
-            "/my-bucket/dir/%C3%A9t%C3%A9%202026%2B/a%3Fb?versionId=v1%2B/x"
+            "/my-bucket/dir/%C3%A9t%C3%A9%202026%2B/a%3Fb?versionId=v1%2B%2Fx"
         );
         assert_eq!(headers[&COPY_SOURCE_IF_MATCH], "\"abc\"");
+    }
+
+    #[test]
+    fn keys_the_gateway_misreads_in_part_copies() {
+        for key in [
+            "a%20b",
+            "100%",
+            "50% off",
+            "a?versionId=b",
+            "q?a+b",
+            "dir/x?y/+z",
+        ] {
+            assert!(misread_by_part_copy(key), "{key}");
+        }
+        for key in [
+            "a b",
+            "a+b",
+            "a+b?c",
+            "q?x=1&y=2",
+            "été/ü ✓",
+            "hash#frag",
+            "versionId=",
+        ] {
+            assert!(!misread_by_part_copy(key), "{key}");
+        }
     }
 
     #[test]

@@ -203,7 +203,8 @@ fn describe(error: &reqwest::Error) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ServiceError {
-    /// The HTTP status.
+    /// The HTTP status: `200 OK` for an error sent in the body of a 200 (copies and
+    /// multipart completions, which S3 answers before they are done).
     pub status: StatusCode,
     /// The `<Code>`, or one derived from the status when there is no body (HEAD).
     pub code: ErrorCode,

@@ -92,6 +92,27 @@ async fn copies(target: &Target) {
         .unwrap();
     assert!(body == content, "{name}: copied bytes differ");
 
+    // A condition on the source, checked before anything is written.
+    let err = client
+        .copy(&bucket, source_key, &other, "never")
+        .source_if_match("0123456789abcdef0123456789abcdef")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.code(),
+        Some(&ErrorCode::PreconditionFailed),
+        "{name}: {err}"
+    );
+    let etag = source.etag.clone().unwrap();
+    client
+        .copy(&bucket, source_key, &other, "copies/checked")
+        .part_size(5 * MIB as u64)
+        .source_if_match(&format!("\"{etag}\""))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: conditional copy: {e}"));
+
     // Replaced metadata, in parts too.
     client
         .copy(&bucket, source_key, &bucket, "copies/replaced")
@@ -147,6 +168,53 @@ async fn copies(target: &Target) {
     let mut expected = content[..5 * MIB].to_vec();
     expected.extend_from_slice(&content[10 * MIB..10 * MIB + 10]);
     assert!(ranged == expected, "{name}: ranged part copies");
+
+    // A key the RADOS Gateway decodes twice in a part copy (`a%20b` read as `a b`): copied
+    // in one request, not from the other object of the same size.
+    let twin = data(5 * MIB + 1, 11);
+    let percent = data(5 * MIB + 1, 12);
+    for (key, body) in [("pct/a b", &twin), ("pct/a%20b", &percent)] {
+        client
+            .put_object(&bucket, key)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+    }
+    client
+        .copy(&bucket, "pct/a%20b", &other, "pct copy")
+        .part_size(5 * MIB as u64)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: copy of a%20b: {e}"));
+    let copied = client.get_object(&other, "pct copy").bytes().await.unwrap();
+    assert!(
+        copied == percent,
+        "{name}: a%20b copied from another object"
+    );
+
+    // An empty object, with its metadata.
+    client
+        .put_object(&bucket, "empty")
+        .content_type("text/x-empty")
+        .user_metadata("kept", "yes")
+        .send()
+        .await
+        .unwrap();
+    client
+        .copy(&bucket, "empty", &other, "empty copy")
+        .part_size(5 * MIB as u64)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: empty copy: {e}"));
+    let empty = client.head_object(&other, "empty copy").await.unwrap();
+    assert_eq!(empty.content_length, 0, "{name}");
+    assert_eq!(
+        empty.metadata.content_type.as_deref(),
+        Some("text/x-empty"),
+        "{name}"
+    );
+    assert_eq!(empty.metadata.user["kept"], "yes", "{name}");
 
     // A missing source: refused by the HEAD, before any upload starts.
     let err = client
