@@ -12,7 +12,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 use sos_acl::{CannedAcl, X_AMZ_ACL};
 
 use crate::client::{Client, Operation};
-use crate::metadata::{Metadata, ObjectInfo};
+use crate::metadata::{Metadata, ObjectInfo, raw_metadata_headers};
 use crate::multipart::{CompletedPart, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, MultipartUpload};
 use crate::object::{PutObjectOutput, check_key, check_new_key, quote};
 use crate::transfer::{AbortOnDrop, Counter, ProgressFn, finish};
@@ -346,18 +346,14 @@ impl<'a> CopyTransfer<'a> {
         }
         check_new_key(self.key)?;
         let client = self.client;
-        let info = match self.source.version_id {
-            Some(version) => {
-                client
-                    .head_object_version(self.source.bucket, self.source.key, version)
-                    .await?
-            }
-            None => {
-                client
-                    .head_object(self.source.bucket, self.source.key)
-                    .await?
-            }
-        };
+        let mut head = Operation::new("HeadObject", Method::HEAD)
+            .bucket(self.source.bucket)
+            .key(self.source.key);
+        if let Some(version) = self.source.version_id {
+            head = head.param("versionId", version);
+        }
+        let head = client.send(head).await?.headers().clone();
+        let info = ObjectInfo::from_headers(&head);
         if let Some(expected) = self.source.if_match
             && info.etag.as_deref() != Some(expected.trim_matches('"'))
         {
@@ -408,11 +404,25 @@ impl<'a> CopyTransfer<'a> {
             )));
         }
         let part_size = self.part_size;
-        // A multipart upload starts with no metadata: the source's is given to it.
-        let metadata = self.replacement.take().unwrap_or(info.metadata);
-        let upload = client
-            .create_multipart_upload(self.bucket, self.key, &metadata, self.acl)
-            .await?;
+        // A multipart upload starts with no metadata: the source's is given to it, as
+        // stored (values other clients stored raw included).
+        let upload = match self.replacement.take() {
+            Some(metadata) => {
+                client
+                    .create_multipart_upload(self.bucket, self.key, &metadata, self.acl)
+                    .await?
+            }
+            None => {
+                client
+                    .create_multipart_upload_with(
+                        self.bucket,
+                        self.key,
+                        raw_metadata_headers(&head),
+                        self.acl,
+                    )
+                    .await?
+            }
+        };
         let guard = AbortOnDrop::new(client, upload.clone());
         let counter = &counter;
         let upload_ref = &upload;

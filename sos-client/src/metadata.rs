@@ -173,6 +173,25 @@ impl Metadata {
     }
 }
 
+/// The metadata headers of a response as they came (standard ones and `x-amz-meta-*`),
+/// bytes untouched: what a copy gives its multipart upload, so that values other clients
+/// stored raw (UTF-8, which [`Metadata`] refuses to send) are carried as they are.
+pub(crate) fn raw_metadata_headers(headers: &HeaderMap) -> HeaderMap {
+    let standard = [
+        CONTENT_TYPE,
+        CONTENT_ENCODING,
+        CONTENT_DISPOSITION,
+        CONTENT_LANGUAGE,
+        CACHE_CONTROL,
+        EXPIRES,
+    ];
+    headers
+        .iter()
+        .filter(|(name, _)| standard.contains(name) || name.as_str().starts_with(META_PREFIX))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect()
+}
+
 fn text(value: Option<&HeaderValue>) -> Option<String> {
     value.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
 }

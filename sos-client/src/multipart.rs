@@ -79,12 +79,27 @@ impl Client {
         metadata: &Metadata,
         acl: Option<CannedAcl>,
     ) -> Result<MultipartUpload> {
+        let mut headers = http::HeaderMap::new();
+        metadata.apply(&mut headers)?;
+        self.create_multipart_upload_with(bucket, key, headers, acl)
+            .await
+    }
+
+    /// [`create_multipart_upload`](Self::create_multipart_upload) with the object's
+    /// metadata as headers.
+    pub(crate) async fn create_multipart_upload_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        metadata: http::HeaderMap,
+        acl: Option<CannedAcl>,
+    ) -> Result<MultipartUpload> {
         crate::object::check_new_key(key)?;
         let mut op = Operation::new("CreateMultipartUpload", Method::POST)
             .bucket(bucket)
             .key(key)
             .sub_resource("uploads");
-        metadata.apply(&mut op.headers)?;
+        op.headers = metadata;
         if let Some(acl) = acl {
             op.headers.insert(X_AMZ_ACL, acl.header_value());
         }
