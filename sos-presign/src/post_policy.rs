@@ -5,12 +5,22 @@
 //! the signature and every condition. See
 //! [the S3 documentation](https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html).
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use sos_auth::AmzDate;
 
+use crate::key::check_new_key;
 use crate::{Error, Presigner, Result, SignatureVersion};
+
+/// What the server replaces with the browser's file name in the `key` field.
+const FILENAME: &str = "${filename}";
+
+/// User metadata fields start with this.
+const META_PREFIX: &str = "x-amz-meta-";
+
+/// 9999-12-31T23:59:59Z: the last expiration a four-digit year can state.
+const LAST_EXPIRATION: u64 = 253_402_300_799;
 
 /// Which object keys the form may create.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,35 +71,61 @@ pub struct PostPolicy {
     key: KeyCondition,
     expires_in: Duration,
     content_length: Option<(u64, u64)>,
-    acl: Option<String>,
     success: Option<SuccessAction>,
-    content_type: Option<KeyCondition>,
-    metadata: Vec<(String, String)>,
+    /// The other fields (`acl`, `Content-Type`, `x-amz-meta-*`, ...), one per name (names
+    /// compare case-insensitively, as the servers compare them), in the order first set.
+    fields: Vec<(String, KeyCondition)>,
 }
+
+/// The largest `content-length-range` bound written, 2^63 − 2: the RADOS Gateway refuses the
+/// policy (400 `InvalidArgument`, "Bad content-length-range param") from 2^63 − 1 on, and no
+/// S3 object comes near (5 TiB at most).
+const MAX_CONTENT_LENGTH_BOUND: u64 = i64::MAX as u64 - 1;
+
+/// Form fields the pre-signer writes itself (compared case-insensitively).
+const RESERVED_FIELDS: [&str; 13] = [
+    "key",
+    "bucket",
+    "file",
+    "policy",
+    "success_action_status",
+    "success_action_redirect",
+    "x-amz-algorithm",
+    "x-amz-credential",
+    "x-amz-date",
+    "x-amz-signature",
+    "x-amz-security-token",
+    "awsaccesskeyid",
+    "signature",
+];
 
 impl PostPolicy {
     /// A policy for uploads to `bucket` under `key`, valid one hour.
+    ///
+    /// `key` is matched after the server has put the browser's file name in place of
+    /// `${filename}`, so only [`KeyCondition::StartsWith`] can use it (it adds it itself):
+    /// an exact key or a prefix containing `${filename}` is refused when the form is made.
     pub fn new(bucket: impl Into<String>, key: KeyCondition) -> Self {
         Self {
             bucket: bucket.into(),
             key,
             expires_in: Duration::from_secs(3600),
             content_length: None,
-            acl: None,
             success: None,
-            content_type: None,
-            metadata: Vec::new(),
+            fields: Vec::new(),
         }
     }
 
-    /// How long the form may be used.
+    /// How long the form may be used, in whole seconds (at least one). Garage also refuses
+    /// a V4 form whose `x-amz-date` (the signing time) is more than a day old.
     #[must_use]
     pub fn expires_in(mut self, duration: Duration) -> Self {
         self.expires_in = duration;
         self
     }
 
-    /// The file must be `min ..= max` bytes.
+    /// The file must be `min ..= max` bytes. Bounds above 2^63 − 2 are written as 2^63 − 2
+    /// (no object is that big; the RADOS Gateway refuses larger numbers).
     #[must_use]
     pub fn content_length_range(mut self, min: u64, max: u64) -> Self {
         self.content_length = Some((min, max));
@@ -98,9 +134,8 @@ impl PostPolicy {
 
     /// The object gets this canned ACL.
     #[must_use]
-    pub fn acl(mut self, acl: impl Into<String>) -> Self {
-        self.acl = Some(acl.into());
-        self
+    pub fn acl(self, acl: impl Into<String>) -> Self {
+        self.set("acl".to_owned(), KeyCondition::Exact(acl.into()))
     }
 
     /// Answer a successful upload with this status (200, 201 or 204).
@@ -110,7 +145,10 @@ impl PostPolicy {
         self
     }
 
-    /// Redirect the browser here after a successful upload.
+    /// Redirect the browser here after a successful upload: an absolute `http` or `https`
+    /// URL (S3 ignores one it cannot read; the RADOS Gateway redirects to it anyway). The
+    /// server appends `bucket`, `key` and `etag` as query parameters; the RADOS Gateway
+    /// appends them after a `?` even when the URL already has a query.
     #[must_use]
     pub fn success_action_redirect(mut self, url: impl Into<String>) -> Self {
         self.success = Some(SuccessAction::Redirect(url.into()));
@@ -119,26 +157,66 @@ impl PostPolicy {
 
     /// The `Content-Type` field must be exactly this.
     #[must_use]
-    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
-        self.content_type = Some(KeyCondition::Exact(content_type.into()));
-        self
+    pub fn content_type(self, content_type: impl Into<String>) -> Self {
+        self.set(
+            "Content-Type".to_owned(),
+            KeyCondition::Exact(content_type.into()),
+        )
     }
 
-    /// The `Content-Type` field must start with this (`image/`). The server stores that
-    /// field as the object's type, so the page sets it from the file (`file.type` in
-    /// JavaScript): the form lists it in [`PostForm::fill_in`], not in its fields, and
-    /// [`PostForm::html`] sets it when a file is chosen.
+    /// The `Content-Type` field must start with this (`image/`; empty: any type). The server
+    /// stores that field as the object's type, so the page sets it from the file
+    /// (`file.type` in JavaScript): the form lists it in [`PostForm::fill_in`], not in its
+    /// fields, and [`PostForm::html`] sets it when a file is chosen.
     #[must_use]
-    pub fn content_type_starts_with(mut self, prefix: impl Into<String>) -> Self {
-        self.content_type = Some(KeyCondition::StartsWith(prefix.into()));
-        self
+    pub fn content_type_starts_with(self, prefix: impl Into<String>) -> Self {
+        self.set(
+            "Content-Type".to_owned(),
+            KeyCondition::StartsWith(prefix.into()),
+        )
     }
 
-    /// The object gets this user metadata (`x-amz-meta-{name}`).
+    /// The object gets this user metadata (`x-amz-meta-{name}`; any UTF-8 value). A name
+    /// given again replaces the earlier value.
     #[must_use]
-    pub fn metadata(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.metadata
-            .push((format!("x-amz-meta-{}", name.into()), value.into()));
+    pub fn metadata(self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.set(
+            format!("{META_PREFIX}{}", name.into()),
+            KeyCondition::Exact(value.into()),
+        )
+    }
+
+    /// Any other field the form sends with exactly this value, under an exact condition:
+    /// `Cache-Control`, `Content-Disposition`, `Content-Encoding`, `Expires`,
+    /// `x-amz-storage-class`, `x-ignore-*`, ... A name given again (in any case) replaces
+    /// the earlier value, also one set by [`acl`](Self::acl), [`content_type`](Self::content_type)
+    /// or [`metadata`](Self::metadata). An `x-amz-meta-` prefix is written in lower case (the
+    /// RADOS Gateway drops metadata named otherwise). Names the pre-signer writes itself
+    /// (`key`, `policy`, the signature's fields, `success_action_*`) are refused when the form
+    /// is made.
+    #[must_use]
+    pub fn field(self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.set(name.into(), KeyCondition::Exact(value.into()))
+    }
+
+    fn set(mut self, mut name: String, condition: KeyCondition) -> Self {
+        // The RADOS Gateway (Ceph 16) stores a field as metadata only when its name starts
+        // with `x-amz-meta-` in lower case (it drops `X-Amz-Meta-*` silently); S3 compares
+        // names case-insensitively.
+        if name
+            .get(..META_PREFIX.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(META_PREFIX))
+        {
+            name.replace_range(..META_PREFIX.len(), META_PREFIX);
+        }
+        match self
+            .fields
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+        {
+            Some(entry) => *entry = (name, condition),
+            None => self.fields.push((name, condition)),
+        }
         self
     }
 }
@@ -157,7 +235,7 @@ pub struct PostForm {
     pub fill_in: Vec<(String, String)>,
     /// The policy document (JSON) that was signed.
     pub policy: String,
-    /// When the form stops working.
+    /// When the form stops working: the policy's `expiration`, in whole seconds.
     pub expires_at: SystemTime,
 }
 
@@ -170,10 +248,13 @@ impl PostForm {
             .map(|(_, v)| v.as_str())
     }
 
-    /// An HTML `<form>` with the fields hidden, a file input and a submit button.
+    /// An HTML `<form>` with the fields hidden, a file input and a submit button (without a
+    /// name: the server refuses fields the policy does not mention). The browser sends the
+    /// fields in UTF-8 (`accept-charset`), as the policy is written, whatever the page's own
+    /// encoding.
     pub fn html(&self) -> String {
         let mut out = format!(
-            "<form action=\"{}\" method=\"post\" enctype=\"multipart/form-data\">\n",
+            "<form action=\"{}\" method=\"post\" enctype=\"multipart/form-data\" accept-charset=\"UTF-8\">\n",
             escape_html(&self.url)
         );
         for (name, value) in self.fields.iter().chain(&self.fill_in) {
@@ -299,6 +380,58 @@ fn iso8601(time: SystemTime) -> String {
     )
 }
 
+/// Refuses conditions that no upload can meet or that a server reads otherwise.
+fn check_condition(name: &str, condition: &KeyCondition) -> Result<()> {
+    let refuse = |reason: &str| Err(Error::InvalidPolicy(format!("{name}: {reason}")));
+    match condition {
+        KeyCondition::Exact(v) | KeyCondition::StartsWith(v)
+            if name == "key" && v.contains(FILENAME) =>
+        {
+            // The server puts the file name in place of `${filename}` before it checks.
+            refuse(
+                "`${filename}` in an exact key or a prefix never matches (use StartsWith with the part before it)",
+            )
+        }
+        KeyCondition::StartsWith(p) if p.starts_with('$') => refuse(
+            "a starts-with prefix beginning with `$` is read as a field reference by the RADOS Gateway, which then accepts any value",
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// A field name must be an HTTP token (it is a header name on the server's side, and a
+/// quote or line break would break the form's part headers), not one the pre-signer writes,
+/// and a metadata name must not be empty.
+fn check_field_name(name: &str) -> Result<()> {
+    let refuse = |reason: &str| Err(Error::InvalidPolicy(format!("field `{name}`: {reason}")));
+    let is_tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(is_tchar) {
+        return refuse("a field name is letters, digits and !#$%&'*+-.^_`|~ only");
+    }
+    if RESERVED_FIELDS.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+        return refuse("the pre-signer writes this field itself");
+    }
+    if name.eq_ignore_ascii_case(META_PREFIX) {
+        return refuse("a metadata name cannot be empty");
+    }
+    Ok(())
+}
+
+/// `http://host...` or `https://host...` (scheme in any case).
+fn is_absolute_http_url(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        &url[8..]
+    } else if lower.starts_with("http://") {
+        &url[7..]
+    } else {
+        return false;
+    };
+    rest.chars()
+        .next()
+        .is_some_and(|c| !matches!(c, '/' | '?' | '#') && !c.is_whitespace())
+}
+
 impl Presigner {
     /// [`post_form_at`](Self::post_form_at) with the system clock.
     ///
@@ -308,35 +441,70 @@ impl Presigner {
         self.post_form_at(policy, SystemTime::now())
     }
 
-    /// Builds and signs the policy (V4 or V2, as this pre-signer signs) as of `time`.
+    /// Builds and signs the policy (V4 or V2, as this pre-signer signs) as of `time`. The
+    /// policy expires `expires_in` whole seconds after the whole second of `time`, which is
+    /// [`PostForm::expires_at`].
     ///
     /// # Errors
-    /// [`Error::InvalidPolicy`] for an empty range (`min > max`), a zero expiry or a success
-    /// status other than 200, 201, 204; [`Error::InvalidBucket`].
+    /// [`Error::InvalidPolicy`] for a policy no upload can satisfy or that a server would read
+    /// otherwise: an empty range (`min > max`), an expiry under one second or past the year
+    /// 9999, a success status other than 200, 201, 204, a redirect that is not an absolute
+    /// `http(s)` URL, `${filename}` in an exact key or a key prefix, a `starts-with` prefix
+    /// beginning with `$` (the RADOS Gateway reads it as a field reference and lets any value
+    /// through), a field name that is not an HTTP token or that the pre-signer writes itself;
+    /// [`Error::InvalidKey`] for an empty exact key, an exact key over 1024 bytes or a prefix
+    /// of 1024 bytes or more;
+    /// [`Error::InvalidBucket`].
     pub fn post_form_at(&self, policy: &PostPolicy, time: SystemTime) -> Result<PostForm> {
-        if policy.expires_in.is_zero() {
-            return Err(Error::InvalidPolicy(
-                "the expiry must be at least one second".to_owned(),
-            ));
+        let invalid = |reason: String| Err(Error::InvalidPolicy(reason));
+        if policy.expires_in.as_secs() == 0 {
+            return invalid("the expiry must be at least one second".to_owned());
         }
+        // Whole seconds, as the policy's `expiration` and `x-amz-date` say.
+        let signed_at = UNIX_EPOCH
+            + Duration::from_secs(time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()));
+        let expires_at = match signed_at
+            .checked_add(Duration::from_secs(policy.expires_in.as_secs()))
+            .filter(|t| *t <= UNIX_EPOCH + Duration::from_secs(LAST_EXPIRATION))
+        {
+            Some(t) => t,
+            None => return invalid("the expiry must end before the year 10000".to_owned()),
+        };
         if let Some((min, max)) = policy.content_length
             && min > max
         {
-            return Err(Error::InvalidPolicy(format!(
-                "content-length-range {min} > {max}"
-            )));
+            return invalid(format!("content-length-range {min} > {max}"));
         }
-        if let Some(SuccessAction::Status(s)) = policy.success
-            && ![200, 201, 204].contains(&s)
-        {
-            return Err(Error::InvalidPolicy(format!(
-                "success_action_status must be 200, 201 or 204, not {s}"
-            )));
+        match &policy.success {
+            Some(SuccessAction::Status(s)) if ![200, 201, 204].contains(s) => {
+                return invalid(format!(
+                    "success_action_status must be 200, 201 or 204, not {s}"
+                ));
+            }
+            Some(SuccessAction::Redirect(u)) if !is_absolute_http_url(u) => {
+                return invalid(format!(
+                    "success_action_redirect must be an absolute http or https URL, not `{u}`"
+                ));
+            }
+            _ => {}
+        }
+        match &policy.key {
+            KeyCondition::Exact(k) => check_new_key(k)?,
+            KeyCondition::StartsWith(p) if p.len() >= 1024 => {
+                return Err(Error::InvalidKey(
+                    "a prefix of 1024 bytes or more leaves no room for the file name",
+                ));
+            }
+            KeyCondition::StartsWith(_) => {}
+        }
+        check_condition("key", &policy.key)?;
+        for (name, condition) in &policy.fields {
+            check_field_name(name)?;
+            check_condition(name, condition)?;
         }
         let url = self.endpoint().object_url(&policy.bucket, "")?;
         // Virtual-host URLs end in `/`; the form posts to the bucket itself either way.
         let url = url.strip_suffix('/').unwrap_or(&url).to_owned();
-        let expires_at = time + policy.expires_in;
 
         let mut fields: Vec<(String, String)> = Vec::new();
         let mut fill_in: Vec<(String, String)> = Vec::new();
@@ -348,13 +516,9 @@ impl Presigner {
                 conditions.eq("key", k);
             }
             KeyCondition::StartsWith(p) => {
-                fields.push(("key".into(), format!("{p}${{filename}}")));
+                fields.push(("key".into(), format!("{p}{FILENAME}")));
                 conditions.starts_with("$key", p);
             }
-        }
-        if let Some(acl) = &policy.acl {
-            fields.push(("acl".into(), acl.clone()));
-            conditions.eq("acl", acl);
         }
         match &policy.success {
             Some(SuccessAction::Status(s)) => {
@@ -367,23 +531,24 @@ impl Presigner {
             }
             None => {}
         }
-        match &policy.content_type {
-            Some(KeyCondition::Exact(t)) => {
-                fields.push(("Content-Type".into(), t.clone()));
-                conditions.eq("Content-Type", t);
+        for (name, condition) in &policy.fields {
+            match condition {
+                KeyCondition::Exact(v) => {
+                    fields.push((name.clone(), v.clone()));
+                    conditions.eq(name, v);
+                }
+                KeyCondition::StartsWith(p) => {
+                    fill_in.push((name.clone(), p.clone()));
+                    conditions.starts_with(&format!("${name}"), p);
+                }
             }
-            Some(KeyCondition::StartsWith(p)) => {
-                fill_in.push(("Content-Type".into(), p.clone()));
-                conditions.starts_with("$Content-Type", p);
-            }
-            None => {}
-        }
-        for (name, value) in &policy.metadata {
-            fields.push((name.clone(), value.clone()));
-            conditions.eq(name, value);
         }
         if let Some((min, max)) = policy.content_length {
-            conditions.range("content-length-range", min, max);
+            conditions.range(
+                "content-length-range",
+                min.min(MAX_CONTENT_LENGTH_BOUND),
+                max.min(MAX_CONTENT_LENGTH_BOUND),
+            );
         }
         let token = self
             .v4_signer()
@@ -394,8 +559,8 @@ impl Presigner {
         let b64 = base64::engine::general_purpose::STANDARD;
         match self.signature_version() {
             SignatureVersion::V4 => {
-                let credential = self.v4_signer().credential_at(time);
-                let date = AmzDate::new(time).to_string();
+                let credential = self.v4_signer().credential_at(signed_at);
+                let date = AmzDate::new(signed_at).to_string();
                 let mut signing_fields = vec![
                     ("x-amz-algorithm".to_owned(), "AWS4-HMAC-SHA256".to_owned()),
                     ("x-amz-credential".to_owned(), credential),
@@ -409,7 +574,9 @@ impl Presigner {
                 }
                 let document = conditions.document(expires_at);
                 let encoded = b64.encode(document.as_bytes());
-                let signature = self.v4_signer().sign_string_at(encoded.as_bytes(), time);
+                let signature = self
+                    .v4_signer()
+                    .sign_string_at(encoded.as_bytes(), signed_at);
                 fields.extend(signing_fields);
                 fields.push(("policy".into(), encoded));
                 fields.push(("x-amz-signature".into(), signature));
