@@ -443,7 +443,7 @@ fn file_syntax_follows_configparser() {
     for header in [
         "[profile 'my name']",
         "[profile \"my name\"]",
-        "[profile  my name]",
+        "[profile  'my name' ]",
     ] {
         let env = home().with_file(
             &conf,
@@ -479,6 +479,15 @@ proptest::proptest! {
                 .with_file(format!("{HOME}/.s3cfg"), t.clone());
             let _ = CredentialsChain::new().resolve(&env);
             let _ = S3cfg::parse(PathBuf::from("x"), &t);
+            // The text as file paths (`$NAME`, `${NAME}`, `~` expansion) and as a value of
+            // the variables `$NAME` references in `.s3cfg`.
+            let paths = home()
+                .with_var("AWS_SHARED_CREDENTIALS_FILE", t.clone())
+                .with_var("AWS_CONFIG_FILE", format!("~{t}"))
+                .with_var("A", t.clone())
+                .with_var("HOME", t.clone());
+            let _ = AwsProfiles::load(&paths).map(|p| p.profile("default"));
+            let _ = S3cfg::parse_in(PathBuf::from("x"), &format!("[default]\naccess_key = $A\nuse_https = ${t}\n"), &paths);
         }
     }
 }
@@ -507,4 +516,298 @@ fn s3cfg_values_in_file_order() {
             other => panic!("{text:?}: {other:?}"),
         }
     }
+}
+
+/// The cases of `vectors/credential_files.json` (written by `vectors/gen_credential_files.py`):
+/// files, variables and a profile, each read by botocore or s3cmd, and what sos-auth must
+/// yield — the reference's result, or where sos-auth follows another rule on purpose, the
+/// result the case's `why` explains.
+#[test]
+fn credential_files_as_botocore_and_s3cmd_read_them() {
+    use std::collections::BTreeMap;
+
+    use serde_json::{Value, json};
+
+    #[derive(serde::Deserialize)]
+    struct Vectors {
+        cases: Vec<Case>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Case {
+        name: String,
+        #[serde(default)]
+        files: BTreeMap<String, String>,
+        #[serde(default)]
+        env: BTreeMap<String, String>,
+        profile: Option<String>,
+        expect: Value,
+    }
+    let error = |e: &Error| match e {
+        Error::ConfigFile { path, line, .. } => json!({
+            "error": "ConfigFile",
+            "file": path.display().to_string().replacen(HOME, "~", 1),
+            "line": line,
+        }),
+        Error::CredentialsNotFound { .. } => Value::Null,
+        Error::IncompleteCredentials { .. } => json!({"error": "IncompleteCredentials"}),
+        Error::ProfileNotFound { .. } => json!({"error": "ProfileNotFound"}),
+        other => json!({ "error": format!("{other:?}") }),
+    };
+    let no_settings = json!({"region": null, "endpoint_url": null, "addressing_style": null});
+    let vectors: Vectors =
+        serde_json::from_str(include_str!("vectors/credential_files.json")).unwrap();
+    assert!(vectors.cases.len() >= 200, "expected the full case set");
+    let mut failures = Vec::new();
+    for case in &vectors.cases {
+        let mut env = home();
+        for (path, text) in &case.files {
+            env = env.with_file(path.replacen('~', HOME, 1), text.as_str());
+        }
+        for (name, value) in &case.env {
+            env = env.with_var(name, value.replace("{HOME}", HOME));
+        }
+        let got = if case.expect.get("s3cfg").is_some() {
+            let s3cfg = match S3cfg::load(&env) {
+                Ok(Some(c)) => {
+                    let creds = c.credentials.as_ref();
+                    json!({
+                        "access_key": creds.map(|c| c.access_key()),
+                        "secret_key": creds.map(|c| c.secret_key().expose_secret()),
+                        "access_token": creds.and_then(|c| c.session_token()).map(|t| t.expose_secret()),
+                        "host_base": c.host_base,
+                        "host_bucket": c.host_bucket,
+                        "signature_v2": c.signature_v2,
+                        "use_https": c.use_https,
+                        "bucket_location": c.bucket_location,
+                    })
+                }
+                Ok(None) => json!("no file"),
+                Err(e) => error(&e),
+            };
+            json!({ "s3cfg": s3cfg })
+        } else {
+            let mut chain = CredentialsChain::new();
+            if let Some(p) = &case.profile {
+                chain = chain.with_profile(p);
+            }
+            let credentials = match chain.resolve(&env) {
+                Ok(r) => {
+                    let source = match &r.source {
+                        CredentialSource::AwsEnvironment => "env",
+                        CredentialSource::ExoscaleEnvironment => "exoscale",
+                        CredentialSource::AwsProfile { file, .. }
+                            if AwsProfiles::load(&env).unwrap().files().first() == Some(file) =>
+                        {
+                            "credentials"
+                        }
+                        CredentialSource::AwsProfile { .. } => "config",
+                        other => panic!("{}: source {other:?}", case.name),
+                    };
+                    json!({
+                        "access_key": r.credentials.access_key(),
+                        "secret_key": r.credentials.secret_key().expose_secret(),
+                        "session_token": r.credentials.session_token().map(|t| t.expose_secret()),
+                        "source": source,
+                    })
+                }
+                Err(e) => error(&e),
+            };
+            let name = case
+                .profile
+                .clone()
+                .unwrap_or_else(|| AwsProfiles::default_name(&env));
+            let settings = match AwsProfiles::load(&env).and_then(|p| p.profile(&name)) {
+                Ok(Some(p)) => json!({
+                    "region": p.region,
+                    "endpoint_url": p.endpoint_url,
+                    "addressing_style": p.addressing_style,
+                }),
+                Ok(None) => no_settings.clone(),
+                Err(e) => error(&e),
+            };
+            json!({ "credentials": credentials, "settings": settings })
+        };
+        if got != case.expect {
+            failures.push(format!(
+                "{}:\n  expected {}\n  got      {got}",
+                case.name, case.expect
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// From the differential run: a `#` or `;` after a blank ends a value in the AWS files, as
+/// in the AWS SDKs (botocore keeps it, and would sign with `SK # note` as the secret).
+#[test]
+fn aws_values_end_at_a_comment() {
+    let env = home()
+        .with_file(
+            format!("{HOME}/.aws/credentials"),
+            "[default]\naws_access_key_id = AK\t# key\naws_secret_access_key = S#K ; note\naws_session_token = # none\n",
+        )
+        .with_file(
+            format!("{HOME}/.aws/config"),
+            "[default]\nregion = ch-gva-2 # Geneva\ns3 = # nested below\n  addressing_style = path # not a comment here\n",
+        );
+    let r = CredentialsChain::new().resolve(&env).unwrap();
+    assert_eq!(r.credentials.access_key(), "AK");
+    assert_eq!(r.credentials.secret_key().expose_secret(), "S#K");
+    assert!(r.credentials.session_token().is_none());
+    let p = AwsProfiles::load(&env)
+        .unwrap()
+        .profile("default")
+        .unwrap()
+        .unwrap();
+    assert_eq!(p.region.as_deref(), Some("ch-gva-2"));
+    // Nested and continuation lines keep their text, as in both references.
+    assert_eq!(
+        p.addressing_style.as_deref(),
+        Some("path # not a comment here")
+    );
+}
+
+/// From the differential run: `[profile NAME]` in the config file is one shell word, as the
+/// AWS CLI writes (`shlex.quote`) and reads (`shlex.split`) it.
+#[test]
+fn config_profile_names_are_shell_words() {
+    let conf = format!("{HOME}/.aws/config");
+    let access_key = |header: &str, profile: &str| {
+        let env = home().with_file(
+            &conf,
+            format!("{header}\naws_access_key_id = AK\naws_secret_access_key = S\n"),
+        );
+        CredentialsChain::new()
+            .with_profile(profile)
+            .resolve(&env)
+            .map(|r| r.credentials.access_key().to_owned())
+    };
+    for (header, profile) in [
+        ("[profile 'it'\"'\"'s']", "it's"),
+        ("[profile my\\ name]", "my name"),
+        ("[profile a\"b\"c]", "abc"),
+        ("[profile\tx]", "x"),
+    ] {
+        assert_eq!(access_key(header, profile).unwrap(), "AK", "{header}");
+    }
+    for (header, profile) in [
+        ("[profile my name]", "my name"),
+        ("[profile \"x]", "\"x"),
+        ("[profilex y]", "y"),
+        ("[profile x # comment]", "x"),
+    ] {
+        assert!(
+            matches!(
+                access_key(header, profile),
+                Err(Error::ProfileNotFound { .. })
+            ),
+            "{header}"
+        );
+    }
+}
+
+/// From the differential run: a profile's `services = NAME` gives the S3 endpoint of its
+/// `[services NAME]` section, before the profile's own `endpoint_url` (botocore's order).
+#[test]
+fn services_section_gives_the_endpoint() {
+    let conf = format!("{HOME}/.aws/config");
+    let endpoint = |text: &str| {
+        let env = home().with_file(&conf, text);
+        AwsProfiles::load(&env)
+            .unwrap()
+            .profile("default")
+            .map(|p| p.unwrap().endpoint_url)
+    };
+    let text = "[default]\nendpoint_url = https://global.example\nservices = exo\n\n[services exo]\ns3 =\n  endpoint_url = https://sos-ch-gva-2.exo.io\n";
+    assert_eq!(
+        endpoint(text).unwrap().as_deref(),
+        Some("https://sos-ch-gva-2.exo.io")
+    );
+    // Another service's endpoint is not S3's.
+    let text = "[default]\nendpoint_url = https://global.example\nservices = exo\n[services exo]\nsqs =\n  endpoint_url = https://sqs.example\n";
+    assert_eq!(
+        endpoint(text).unwrap().as_deref(),
+        Some("https://global.example")
+    );
+    // A section that does not exist is an error at the `services =` line.
+    match endpoint("[default]\nregion = r\nservices = nope\n") {
+        Err(Error::ConfigFile { path, line, .. }) => {
+            assert_eq!((path, line), (PathBuf::from(&conf), 3));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// From the differential run: `AWS_SHARED_CREDENTIALS_FILE` and `AWS_CONFIG_FILE` expand any
+/// `$NAME`/`${NAME}` and a leading `~`, as botocore does (`expandvars`, `expanduser`).
+#[test]
+fn file_paths_expand_variables() {
+    let creds = "[default]\naws_access_key_id = AK_alt\naws_secret_access_key = S\n";
+    for (value, vars) in [
+        (
+            "$XDG_CONFIG_HOME/aws/credentials",
+            &[("XDG_CONFIG_HOME", "/cfg")][..],
+        ),
+        ("/${A}/aws/${B}", &[("A", "cfg"), ("B", "credentials")][..]),
+    ] {
+        let mut env = home()
+            .with_var("AWS_SHARED_CREDENTIALS_FILE", value)
+            .with_file("/cfg/aws/credentials", creds);
+        for (k, v) in vars {
+            env = env.with_var(*k, *v);
+        }
+        let r = CredentialsChain::new().resolve(&env).unwrap();
+        assert_eq!(r.credentials.access_key(), "AK_alt", "{value}");
+    }
+    // An unset variable stays as written (no file there).
+    let env = home().with_var("AWS_SHARED_CREDENTIALS_FILE", "$UNSET/credentials");
+    assert_eq!(
+        AwsProfiles::load(&env).unwrap().files()[0],
+        PathBuf::from("$UNSET/credentials")
+    );
+}
+
+/// From the differential run: `.s3cfg` read as s3cmd reads it — quotes, `$NAME` references,
+/// every line on its own, settings before a header, an empty boolean refused.
+#[test]
+fn s3cfg_as_s3cmd_reads_it() {
+    let env = StaticEnvironment::new()
+        .with_var("EXO_KEY", "EXOenv")
+        .with_var("EXO_SECRET", "$EXO_SECRET2")
+        .with_var("EXO_SECRET2", "secret-from-env");
+    let parse = |text: &str| S3cfg::parse_in(PathBuf::from("/h/.s3cfg"), text, &env);
+    let cfg = parse(
+        "access_key = $EXO_KEY\n[default]\nsecret_key = \"$EXO_SECRET\"\nhost_base = \" sos.exo.io \"\n    use_https = \"no\"\nhost_bucket = $UNSET\n",
+    )
+    .unwrap();
+    let creds = cfg.credentials.unwrap();
+    assert_eq!(creds.access_key(), "EXOenv");
+    assert_eq!(creds.secret_key().expose_secret(), "secret-from-env");
+    assert_eq!(cfg.host_base.as_deref(), Some("sos.exo.io"));
+    assert!(!cfg.use_https);
+    assert_eq!(cfg.host_bucket, None);
+    // An indented line is a setting of its own, not a continuation.
+    let cfg = parse("[default]\naccess_key = K\n    secret_key = S\n").unwrap();
+    assert_eq!(cfg.credentials.unwrap().secret_key().expose_secret(), "S");
+    // An empty boolean is refused (s3cmd: "must be Yes or No, not ''"), at its line.
+    for text in [
+        "[default]\nuse_https =\n",
+        "[default]\nsignature_v2 = $EMPTY\n",
+    ] {
+        let env = env.clone().with_var("EMPTY", "");
+        match S3cfg::parse_in(PathBuf::from("/h/.s3cfg"), text, &env) {
+            Err(Error::ConfigFile { line: 2, .. }) => {}
+            other => panic!("{text:?}: {other:?}"),
+        }
+    }
+    // A reference loop is cut with an error, not followed forever.
+    let looping = env.clone().with_var("LOOP", "$LOOP");
+    assert!(matches!(
+        S3cfg::parse_in(
+            PathBuf::from("/h/.s3cfg"),
+            "[default]\naccess_key = $LOOP\n",
+            &looping
+        ),
+        Err(Error::ConfigFile { line: 2, .. })
+    ));
 }

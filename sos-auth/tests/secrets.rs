@@ -92,7 +92,7 @@ fn sources_and_errors_are_redacted() {
     // Error paths, with the secret sitting on the offending line.
     for bad in [
         format!("[default]\n{SECRET}\n"),
-        format!("{SECRET} = x\n"),
+        format!("{SECRET}\n"),
         format!("[default]\nsecret_key = {SECRET}\n"),
         format!("[default]\naccess_key = A\nsecret_key = {SECRET}\nsignature_v2 = {SECRET}\n"),
         format!("[{SECRET}\n"),

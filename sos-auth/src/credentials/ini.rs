@@ -1,12 +1,19 @@
-//! The INI dialect shared by `~/.aws/credentials`, `~/.aws/config` and `~/.s3cfg`.
+//! The INI dialects of `~/.aws/credentials`, `~/.aws/config` and `~/.s3cfg`.
 //!
-//! `[section]` headers (a `#` or `;` comment may follow); `key = value` or `key: value`
-//! (keys lower-cased, values trimmed); `#` and `;` comment lines; a line indented deeper than
-//! the key line above continues it, as in Python's configparser (the AWS config uses that for
-//! nested settings such as `s3 =` / `  addressing_style = path`, kept as
-//! `s3.addressing_style`). A byte-order mark, CRLF and lone CR line ends are accepted.
-//! Sections of the same name are merged, later keys winning (s3cmd merges them; configparser
-//! refuses them). Anything else is an error naming the file and line.
+//! Common to both: `[section]` headers (a `#` or `;` comment may follow); `key = value` or
+//! `key: value` (keys lower-cased, values trimmed); `#` and `;` comment lines; a byte-order
+//! mark, CRLF and lone CR line ends. Sections of the same name are merged, later keys winning
+//! (as the AWS SDKs' profile-file rules and s3cmd do; botocore's configparser refuses both).
+//! Anything else is an error naming the file and line.
+//!
+//! The AWS files ([`Dialect::Aws`]) add, as the AWS CLI (Python's configparser) reads them:
+//! a line indented deeper than the key line above continues its value, or, under a key with
+//! an empty value, is a nested setting (`s3 =` / `  addressing_style = path`, kept as
+//! `s3.addressing_style`). And as the AWS SDKs read them (botocore keeps it in the value): a
+//! `#` or `;` after a blank ends a key line's value.
+//!
+//! s3cmd ([`Dialect::S3cmd`]) reads each line on its own (no continuation lines), and takes
+//! settings before any header too (into a section named `""`).
 
 use std::path::Path;
 
@@ -40,12 +47,31 @@ impl Section {
     }
 }
 
+/// Which program's reading of the text to follow (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    /// `~/.aws/credentials` and `~/.aws/config`.
+    Aws,
+    /// `~/.s3cfg`.
+    S3cmd,
+}
+
+/// A value without its trailing comment: a `#` or `;` after a space or tab starts one (the
+/// AWS SDKs' profile-file rule: "Comments adjacent to values are included in the value").
+fn strip_inline_comment(value: &str) -> &str {
+    let bytes = value.as_bytes();
+    let end = (1..bytes.len())
+        .find(|&i| matches!(bytes[i], b'#' | b';') && matches!(bytes[i - 1], b' ' | b'\t'))
+        .unwrap_or(bytes.len());
+    &value[..end]
+}
+
 /// The width of a line's leading blanks.
 fn indent(line: &str) -> usize {
     line.len() - line.trim_start_matches([' ', '\t']).len()
 }
 
-pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<Section>> {
+pub(crate) fn parse(path: &Path, text: &str, dialect: Dialect) -> Result<Vec<Section>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut sections: Vec<Section> = Vec::new();
     // The section being filled (an index: a repeated name goes back to its first one).
@@ -76,7 +102,8 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<Section>> {
             continue;
         }
         let depth = indent(raw);
-        let deeper = last_key.as_ref().is_some_and(|(d, _, _)| depth > *d);
+        let deeper =
+            dialect == Dialect::Aws && last_key.as_ref().is_some_and(|(d, _, _)| depth > *d);
         if trimmed.starts_with('[') && !deeper {
             let Some(close) = trimmed.find(']') else {
                 return Err(error("section header without closing `]`"));
@@ -101,6 +128,11 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<Section>> {
             });
             last_key = None;
             continue;
+        }
+        if current.is_none() && dialect == Dialect::S3cmd {
+            // s3cmd reads settings before any header as well.
+            sections.push(Section::default());
+            current = Some(sections.len() - 1);
         }
         let Some(section) = current.map(|i| &mut sections[i]) else {
             return Err(error("setting before any `[section]` header"));
@@ -132,7 +164,11 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<Section>> {
             return Err(error("expected `key = value`"));
         };
         let key = trimmed[..split].trim().to_ascii_lowercase();
-        let value = trimmed[split + 1..].trim().to_owned();
+        let value = match dialect {
+            Dialect::Aws => strip_inline_comment(&trimmed[split..]),
+            Dialect::S3cmd => &trimmed[split..],
+        };
+        let value = value[1..].trim().to_owned();
         if key.is_empty() {
             return Err(error("empty key before `=`"));
         }
@@ -142,21 +178,72 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Vec<Section>> {
     Ok(sections)
 }
 
-/// The profile name of a config-file section header (`profile NAME`, `profile 'my name'`,
-/// `profile "my name"`: the AWS CLI quotes names with spaces), or `None` for another section.
-pub(crate) fn config_profile_name(section: &str) -> Option<&str> {
+/// The profile name of a config-file section header, or `None` for another section.
+///
+/// `[default]` is the default profile; `[profile NAME]` names one, NAME split as a shell word
+/// (the AWS CLI writes a name with blanks with `shlex.quote`, `[profile 'my name']`, and
+/// botocore reads it with `shlex.split`): a header that is not `profile` and one word is not
+/// a profile.
+pub(crate) fn config_profile_name(section: &str) -> Option<String> {
     if section == "default" {
-        return Some("default");
+        return Some("default".to_owned());
     }
-    let rest = section.strip_prefix("profile")?;
+    typed_section_name(section, "profile")
+}
+
+/// NAME in a config-file header `[KIND NAME]` (`profile`, `services`), NAME one shell word
+/// as botocore reads it.
+pub(crate) fn typed_section_name(section: &str, kind: &str) -> Option<String> {
+    let rest = section.strip_prefix(kind)?;
     if !rest.starts_with([' ', '\t']) {
         return None;
     }
-    let name = rest.trim();
-    let unquoted = ['\'', '"']
-        .into_iter()
-        .find_map(|q| name.strip_prefix(q).and_then(|n| n.strip_suffix(q)));
-    Some(unquoted.unwrap_or(name))
+    let [name] = <[String; 1]>::try_from(shell_words(rest)?).ok()?;
+    Some(name)
+}
+
+/// Splits `text` into words as a POSIX shell (Python's `shlex.split`) does: blanks separate
+/// words; `'...'` is literal; in `"..."` a backslash escapes only `"` and `\\`; outside
+/// quotes a backslash escapes any character. `None` for an unclosed quote or a final
+/// backslash.
+fn shell_words(text: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut word: Option<String> = None;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' | '\r' | '\n' => words.extend(word.take()),
+            '\\' => word.get_or_insert_default().push(chars.next()?),
+            '\'' => {
+                let w = word.get_or_insert_default();
+                loop {
+                    match chars.next()? {
+                        '\'' => break,
+                        c => w.push(c),
+                    }
+                }
+            }
+            '"' => {
+                let w = word.get_or_insert_default();
+                loop {
+                    match chars.next()? {
+                        '"' => break,
+                        '\\' => match chars.next()? {
+                            c @ ('"' | '\\') => w.push(c),
+                            c => {
+                                w.push('\\');
+                                w.push(c);
+                            }
+                        },
+                        c => w.push(c),
+                    }
+                }
+            }
+            c => word.get_or_insert_default().push(c),
+        }
+    }
+    words.extend(word);
+    Some(words)
 }
 
 #[cfg(test)]
@@ -166,7 +253,7 @@ mod tests {
     #[test]
     fn parses_aws_and_s3cmd_styles() {
         let text = "# comment\n[default]\nAWS_Access_Key_Id = A\n; other\nkey: v:with:colons\n\n[profile x]\ns3 =\n  addressing_style = path\nregion=ch-gva-2\n";
-        let s = parse(Path::new("f"), text).unwrap();
+        let s = parse(Path::new("f"), text, Dialect::Aws).unwrap();
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].get("aws_access_key_id"), Some("A"));
         assert_eq!(s[0].get("key"), Some("v:with:colons"));
@@ -184,7 +271,7 @@ mod tests {
             ("[]\n", 1),
             ("[a]\n = v\n", 2),
         ] {
-            match parse(Path::new("/x/credentials"), text) {
+            match parse(Path::new("/x/credentials"), text, Dialect::Aws) {
                 Err(Error::ConfigFile { line: l, path, .. }) => {
                     assert_eq!(l, line, "{text:?}");
                     assert_eq!(path, Path::new("/x/credentials"));

@@ -1,6 +1,6 @@
 //! `~/.aws/credentials` and `~/.aws/config` profiles.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::ini::{self, Section};
 use super::{Credentials, Environment};
@@ -15,7 +15,9 @@ pub struct AwsProfile {
     pub credentials: Option<Credentials>,
     /// `region`, if set.
     pub region: Option<String>,
-    /// `endpoint_url`, if set (as in recent AWS CLIs).
+    /// The S3 endpoint URL, if set: as botocore looks for it in the files, the `s3 =` nested
+    /// `endpoint_url` of the `[services NAME]` section that the profile names with
+    /// `services = NAME`, else the profile's `endpoint_url`.
     pub endpoint_url: Option<String>,
     /// `s3.addressing_style` (`path`, `virtual` or `auto`), if set.
     pub addressing_style: Option<String>,
@@ -27,8 +29,9 @@ pub struct AwsProfile {
 /// The two AWS files, read through an [`Environment`].
 ///
 /// Paths follow the AWS CLI: `AWS_SHARED_CREDENTIALS_FILE` or `~/.aws/credentials`, and
-/// `AWS_CONFIG_FILE` or `~/.aws/config` (where sections are `[profile NAME]`, except
-/// `[default]`).
+/// `AWS_CONFIG_FILE` or `~/.aws/config` (where sections are `[profile NAME]`, NAME one shell
+/// word such as `'my name'`, except `[default]`); `$NAME`, `${NAME}` and a leading `~` in the
+/// variables are expanded.
 #[derive(Debug, Clone)]
 pub struct AwsProfiles {
     credentials_path: Option<PathBuf>,
@@ -44,20 +47,10 @@ impl AwsProfiles {
     /// A file that exists but cannot be read or parsed.
     pub fn load(env: &dyn Environment) -> Result<Self> {
         let home = env.home_dir();
-        // `~/`, `$HOME/` and `${HOME}/` are expanded, as botocore does (a quoted `.env` line
-        // or a systemd unit passes them through the shell unexpanded).
-        let expand = |value: String| -> PathBuf {
-            for prefix in ["~/", "$HOME/", "${HOME}/"] {
-                if let (Some(rest), Some(h)) = (value.strip_prefix(prefix), &home) {
-                    return h.join(rest);
-                }
-            }
-            PathBuf::from(value)
-        };
         let path = |var: &str, default: &str| {
             env.var(var)
                 .filter(|v| !v.is_empty())
-                .map(expand)
+                .map(|v| expand_path(&v, env, home.as_deref()))
                 .or_else(|| home.as_ref().map(|h| h.join(".aws").join(default)))
         };
         let credentials_path = path("AWS_SHARED_CREDENTIALS_FILE", "credentials");
@@ -65,7 +58,7 @@ impl AwsProfiles {
         let read = |p: &Option<PathBuf>| -> Result<Vec<Section>> {
             let Some(p) = p else { return Ok(Vec::new()) };
             match env.read_file(p) {
-                Ok(Some(text)) => ini::parse(p, &text),
+                Ok(Some(text)) => ini::parse(p, &text, ini::Dialect::Aws),
                 Ok(None) => Ok(Vec::new()),
                 Err(source) => Err(Error::Io {
                     path: p.clone(),
@@ -117,10 +110,13 @@ impl AwsProfiles {
     /// endpoint can still be read); the chain reports it when it needs the credentials.
     pub fn profile(&self, name: &str) -> Result<Option<AwsProfile>> {
         let in_credentials = self.credentials.iter().rev().find(|s| s.name == name);
-        let in_config = self.config.iter().rev().find(|s| {
-            ini::config_profile_name(&s.name) == Some(name)
-                || (name == "default" && s.name == "profile default")
-        });
+        // `[default]` and `[profile default]` both name the default profile: the later wins
+        // whole, as in botocore.
+        let in_config = self
+            .config
+            .iter()
+            .rev()
+            .find(|s| ini::config_profile_name(&s.name).as_deref() == Some(name));
         if in_credentials.is_none() && in_config.is_none() {
             return Ok(None);
         }
@@ -174,16 +170,118 @@ impl AwsProfiles {
                 .clone()
                 .unwrap_or_default(),
         };
+        let endpoint_url = match self.services_endpoint(in_credentials, in_config)? {
+            Some(url) => Some(url),
+            None => get("endpoint_url").map(str::to_owned),
+        };
         Ok(Some(AwsProfile {
             name: name.to_owned(),
             credentials,
             region: get("region").map(str::to_owned),
-            endpoint_url: get("endpoint_url").map(str::to_owned),
+            endpoint_url,
             addressing_style: get("s3.addressing_style").map(str::to_owned),
             source,
             credentials_problem,
         }))
     }
+
+    /// The S3 `endpoint_url` of the `[services NAME]` section (config file) that the profile
+    /// names with `services = NAME` (botocore's "config_service" endpoint, which comes before
+    /// the profile's own `endpoint_url`).
+    ///
+    /// # Errors
+    /// The named section does not exist (botocore's `InvalidConfigError`), at the line of
+    /// `services =`.
+    fn services_endpoint(
+        &self,
+        in_credentials: Option<&Section>,
+        in_config: Option<&Section>,
+    ) -> Result<Option<String>> {
+        let named = [
+            (in_credentials, &self.credentials_path),
+            (in_config, &self.config_path),
+        ]
+        .into_iter()
+        .find_map(|(section, path)| {
+            let (value, line) = section?.last("services")?;
+            (!value.is_empty()).then_some((value, line, path))
+        });
+        let Some((services, line, path)) = named else {
+            return Ok(None);
+        };
+        let section =
+            self.config.iter().rev().find(|s| {
+                ini::typed_section_name(&s.name, "services").as_deref() == Some(services)
+            });
+        match section {
+            Some(s) => Ok(s
+                .get("s3.endpoint_url")
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)),
+            None => Err(Error::ConfigFile {
+                path: path.clone().unwrap_or_default(),
+                line,
+                message: format!(
+                    "`services = {services}` names no `[services {services}]` section in {}",
+                    self.config_path
+                        .as_deref()
+                        .map_or_else(|| "the config file".to_owned(), |p| p.display().to_string())
+                ),
+            }),
+        }
+    }
+}
+
+/// A file path from the environment, expanded as botocore does (`os.path.expandvars`, then
+/// `os.path.expanduser`): `$NAME` and `${NAME}` of a set variable are replaced (`HOME`
+/// falling back to the home directory), others kept; then a leading `~` is the home
+/// directory (a quoted `.env` line or a systemd unit passes them through the shell
+/// unexpanded).
+fn expand_path(value: &str, env: &dyn Environment, home: Option<&Path>) -> PathBuf {
+    let var = |name: &str| {
+        env.var(name).or_else(|| {
+            (name == "HOME")
+                .then(|| home.map(|h| h.to_string_lossy().into_owned()))
+                .flatten()
+        })
+    };
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(dollar) = rest.find('$') {
+        out.push_str(&rest[..dollar]);
+        let after = &rest[dollar + 1..];
+        // The variable's name and how much text `$...` takes after the `$`.
+        let (name, len) = match after.strip_prefix('{') {
+            Some(braced) => braced
+                .find('}')
+                .map_or(("", 0), |end| (&braced[..end], end + 2)),
+            None => {
+                let end = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                (&after[..end], end)
+            }
+        };
+        match Some(name).filter(|n| !n.is_empty()).and_then(var) {
+            Some(v) => out.push_str(&v),
+            None => out.push_str(&rest[dollar..=dollar + len]),
+        }
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    if let Some(after) = out.strip_prefix('~')
+        && (after.is_empty() || after.starts_with('/'))
+        && let Some(home) = home
+    {
+        let home = home.to_string_lossy();
+        let joined = format!("{}{after}", home.trim_end_matches('/'));
+        return PathBuf::from(if joined.is_empty() {
+            "/".to_owned()
+        } else {
+            joined
+        });
+    }
+    PathBuf::from(out)
 }
 
 /// Why a profile has no credentials although it names some.

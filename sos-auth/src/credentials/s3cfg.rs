@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::ini;
-use super::{Credentials, Environment, Secret};
+use super::{Credentials, Environment, Secret, SystemEnvironment};
 use crate::{Error, Result};
 
 /// The settings of one s3cmd configuration section (`[default]` unless told otherwise).
@@ -46,6 +46,14 @@ pub struct S3cfg {
     pub bucket_location: Option<String>,
 }
 
+/// A value in double quotes without them, as s3cmd reads `key = "value"` (then trimmed).
+fn unquote(value: &str) -> &str {
+    value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .map_or(value, str::trim)
+}
+
 impl S3cfg {
     /// Reads `$S3CMD_CONFIG` or `~/.s3cfg`; `Ok(None)` when there is no such file.
     ///
@@ -63,52 +71,91 @@ impl S3cfg {
             Ok(None) => return Ok(None),
             Err(source) => return Err(Error::Io { path, source }),
         };
-        Self::parse(path, &text).map(Some)
+        Self::parse_in(path, &text, env).map(Some)
     }
 
-    /// Parses the text of an s3cmd configuration file (its `[default]` section, or as s3cmd
-    /// does, every section, later values winning).
+    /// Parses the text of an s3cmd configuration file, `$NAME` references read from the
+    /// process environment (see [`parse_in`](Self::parse_in)).
     ///
     /// # Errors
-    /// Malformed lines, or a boolean that is not one.
+    /// As [`parse_in`](Self::parse_in).
     pub fn parse(path: PathBuf, text: &str) -> Result<Self> {
-        let sections = ini::parse(&path, text)?;
-        // s3cmd reads its settings from every section, later values winning (one
-        // `[default]` in the files it writes); an empty file has none.
+        Self::parse_in(path, text, &SystemEnvironment)
+    }
+
+    /// Parses the text of an s3cmd configuration file as s3cmd reads it: every section (one
+    /// `[default]` in the files it writes), and settings before any header, later values
+    /// winning; each line on its own (no continuation lines); a value in double quotes
+    /// (`secret_key = "..."`) unquoted; a value `$NAME` replaced by the variable `NAME` of
+    /// `env` (s3cmd's environment references; an unset one is as if the setting were
+    /// absent).
+    ///
+    /// # Errors
+    /// Malformed lines; a boolean that is not one (empty included, as in s3cmd); `access_key`
+    /// without `secret_key` or the reverse.
+    pub fn parse_in(path: PathBuf, text: &str, env: &dyn Environment) -> Result<Self> {
+        let sections = ini::parse(&path, text, ini::Dialect::S3cmd)?;
         let mut entries: Vec<_> = sections.into_iter().flat_map(|s| s.entries).collect();
         entries.sort_by_key(|(_, _, line)| *line); // file order, across repeated sections
         let section = ini::Section {
             name: "default".to_owned(),
             entries,
         };
-        let get = |k: &str| section.get(k).filter(|v| !v.is_empty()).map(str::to_owned);
+        // The value of `key` as s3cmd takes it, and its line; `None` when absent or an
+        // unset `$NAME`.
+        let value = |key: &str| -> Result<Option<(String, usize)>> {
+            let Some((raw, line)) = section.last(key) else {
+                return Ok(None);
+            };
+            let mut value = unquote(raw).to_owned();
+            // A variable may hold another reference (s3cmd follows them; a loop is cut).
+            for _ in 0..8 {
+                let Some(name) = value.strip_prefix('$') else {
+                    return Ok(Some((value, line)));
+                };
+                match env.var(name) {
+                    Some(v) => value = v,
+                    None => return Ok(None),
+                }
+            }
+            Err(Error::ConfigFile {
+                path: path.clone(),
+                line,
+                message: format!("`{key}`: too many nested `$NAME` references"),
+            })
+        };
+        let get = |k: &str| -> Result<Option<String>> {
+            Ok(value(k)?.map(|(v, _)| v).filter(|v| !v.is_empty()))
+        };
         // s3cmd takes `host_base = https://sos.exo.io` as the host alone.
-        let host = |k: &str| {
-            get(k).map(|v| {
+        let host = |k: &str| -> Result<Option<String>> {
+            Ok(get(k)?.map(|v| {
                 let v = v
                     .strip_prefix("https://")
                     .or_else(|| v.strip_prefix("http://"))
                     .unwrap_or(&v);
                 v.trim_end_matches('/').to_owned()
-            })
+            }))
         };
         let boolean = |key: &str, default: bool| -> Result<bool> {
-            match section.get(key).map(str::to_ascii_lowercase).as_deref() {
-                None | Some("") => Ok(default),
-                Some("true" | "yes" | "on" | "1") => Ok(true),
-                Some("false" | "no" | "off" | "0") => Ok(false),
+            let Some((v, line)) = value(key)? else {
+                return Ok(default);
+            };
+            match v.to_lowercase().as_str() {
+                "true" | "yes" | "on" | "1" => Ok(true),
+                "false" | "no" | "off" | "0" => Ok(false),
                 // The value is not shown: a misplaced secret must not reach a log.
-                Some(_) => Err(Error::ConfigFile {
+                _ => Err(Error::ConfigFile {
                     path: path.clone(),
-                    line: section.last(key).map_or(1, |(_, line)| line),
+                    line,
                     message: format!("`{key}` must be True or False (or yes/no, on/off, 1/0)"),
                 }),
             }
         };
-        let credentials = match (get("access_key"), get("secret_key")) {
+        let credentials = match (get("access_key")?, get("secret_key")?) {
             (Some(ak), Some(sk)) => {
                 let c = Credentials::new(ak, Secret::from(sk));
-                Some(match get("access_token") {
+                Some(match get("access_token")? {
                     Some(t) => c.with_session_token(t),
                     None => c,
                 })
@@ -129,11 +176,11 @@ impl S3cfg {
         };
         Ok(Self {
             credentials,
-            host_base: host("host_base"),
-            host_bucket: host("host_bucket"),
+            host_base: host("host_base")?,
+            host_bucket: host("host_bucket")?,
             signature_v2: boolean("signature_v2", false)?,
             use_https: boolean("use_https", true)?,
-            bucket_location: get("bucket_location"),
+            bucket_location: get("bucket_location")?,
             path,
         })
     }
