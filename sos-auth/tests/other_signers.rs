@@ -441,7 +441,7 @@ fn payload_of(c: &Case, req: &Request<()>) -> PayloadHash {
 }
 
 fn verifier(c: &Case) -> Verifier {
-    let v = Verifier::from_credentials([credentials(c)]);
+    let v = Verifier::from_credentials([credentials(c)]).with_service(service(c));
     match &c.host_base {
         Some(base) => v.with_host_base(base.clone()),
         None => v,

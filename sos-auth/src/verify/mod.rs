@@ -106,6 +106,7 @@ pub struct Verifier {
     max_skew: Duration,
     host_base: Option<String>,
     region: Option<String>,
+    service: String,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -114,6 +115,7 @@ impl std::fmt::Debug for Verifier {
             .field("max_skew", &self.max_skew)
             .field("host_base", &self.host_base)
             .field("region", &self.region)
+            .field("service", &self.service)
             .finish_non_exhaustive()
     }
 }
@@ -126,6 +128,7 @@ impl Verifier {
             max_skew: Duration::from_secs(15 * 60),
             host_base: None,
             region: None,
+            service: "s3".to_owned(),
         }
     }
 
@@ -159,6 +162,15 @@ impl Verifier {
         self
     }
 
+    /// Accept V4 signatures scoped to this service (`s3` by default). S3 refuses a
+    /// credential scope naming another service: a signing key is derived per service, so
+    /// that one given out for another service cannot sign S3 requests.
+    #[must_use]
+    pub fn with_service(mut self, service: impl Into<String>) -> Self {
+        self.service = service.into();
+        self
+    }
+
     /// [`verify_at`](Self::verify_at) with the system clock.
     ///
     /// # Errors
@@ -169,6 +181,10 @@ impl Verifier {
 
     /// Verifies `request` as of `now`.
     ///
+    /// A request carries one signature: one `Authorization` header, or a pre-signed query
+    /// (as S3, which answers "Only one auth mechanism allowed" to a request with both), and
+    /// each parameter of a pre-signed query once.
+    ///
     /// # Errors
     /// [`Error::MissingSignature`], [`Error::MalformedSignature`],
     /// [`Error::UnsupportedAlgorithm`], [`Error::UnknownAccessKey`], [`Error::InvalidScope`],
@@ -176,7 +192,24 @@ impl Verifier {
     /// (V4: an `x-amz-*` header the signature does not cover) or
     /// [`Error::SignatureMismatch`].
     pub fn verify_at<B>(&self, request: &Request<B>, now: SystemTime) -> Result<VerifiedRequest> {
-        if let Some(auth) = request.headers().get(http::header::AUTHORIZATION) {
+        let query = request.uri().query().unwrap_or("");
+        let mut auths = request
+            .headers()
+            .get_all(http::header::AUTHORIZATION)
+            .iter();
+        if let Some(auth) = auths.next() {
+            if auths.next().is_some() {
+                return Err(Error::MalformedSignature(
+                    "more than one Authorization header".to_owned(),
+                ));
+            }
+            if query_has(query, "X-Amz-Algorithm") || query_has(query, "Signature") {
+                return Err(Error::MalformedSignature(
+                    "an Authorization header and a pre-signed query (X-Amz-Algorithm or \
+                     Signature): only one may be given"
+                        .to_owned(),
+                ));
+            }
             let auth = auth
                 .to_str()
                 .map_err(|_| Error::MalformedSignature("Authorization is not ASCII".to_owned()))?;
@@ -188,14 +221,14 @@ impl Verifier {
                 )),
             };
         }
-        let params = query_params(request.uri().query().unwrap_or(""));
-        if let Some(algorithm) = params.get("X-Amz-Algorithm") {
+        let params = QueryParams::parse(query);
+        if let Some(algorithm) = params.single("X-Amz-Algorithm")? {
             if algorithm != ALGORITHM {
-                return Err(Error::UnsupportedAlgorithm(algorithm.clone()));
+                return Err(Error::UnsupportedAlgorithm(algorithm.to_owned()));
             }
             return self.verify_v4_query(request, &params, now);
         }
-        if params.contains_key("Signature") && params.contains_key("AWSAccessKeyId") {
+        if params.contains("Signature") && params.contains("AWSAccessKeyId") {
             return self.verify_v2_query(request, &params, now);
         }
         Err(Error::MissingSignature)
@@ -234,6 +267,12 @@ impl Verifier {
                 scope.terminator
             )));
         }
+        if scope.service != self.service {
+            return Err(Error::InvalidScope(format!(
+                "service `{}` is not `{}`",
+                scope.service, self.service
+            )));
+        }
         if let Some(region) = &self.region
             && scope.region != region
         {
@@ -256,11 +295,16 @@ impl Verifier {
             let (k, v) = part.trim().split_once('=').ok_or_else(|| {
                 Error::MalformedSignature(format!("`{}` is not key=value", part.trim()))
             })?;
-            match k {
-                "Credential" => credential = Some(v),
-                "SignedHeaders" => signed_headers = Some(v),
-                "Signature" => sig = Some(v),
-                _ => {}
+            let slot = match k {
+                "Credential" => &mut credential,
+                "SignedHeaders" => &mut signed_headers,
+                "Signature" => &mut sig,
+                _ => continue,
+            };
+            if slot.replace(v).is_some() {
+                return Err(Error::MalformedSignature(format!(
+                    "Authorization has {k} more than once"
+                )));
             }
         }
         let missing =
@@ -328,15 +372,16 @@ impl Verifier {
     fn verify_v4_query<B>(
         &self,
         request: &Request<B>,
-        params: &HashMap<String, String>,
+        params: &QueryParams,
         now: SystemTime,
     ) -> Result<VerifiedRequest> {
         let get = |name: &str| {
             params
-                .get(name)
-                .map(String::as_str)
+                .single(name)?
                 .ok_or_else(|| Error::MalformedSignature(format!("pre-signed URL has no {name}")))
         };
+        // Signed as any other parameter, but said once like the others.
+        params.single("X-Amz-Security-Token")?;
         let scope = Scope::parse(get("X-Amz-Credential")?)?;
         let date_text = get("X-Amz-Date")?;
         let date = AmzDate::parse(date_text).ok_or_else(|| {
@@ -345,9 +390,11 @@ impl Verifier {
         let expires: u64 = get("X-Amz-Expires")?
             .parse()
             .map_err(|_| Error::MalformedSignature("X-Amz-Expires is not a number".to_owned()))?;
-        if expires > MAX_PRESIGN_EXPIRY.as_secs() {
+        // S3: "The minimum value you can set is 1, and the maximum is 604800 (seven days)".
+        if expires == 0 || expires > MAX_PRESIGN_EXPIRY.as_secs() {
             return Err(Error::MalformedSignature(format!(
-                "X-Amz-Expires {expires} is over 7 days"
+                "X-Amz-Expires {expires} is not between 1 and {}",
+                MAX_PRESIGN_EXPIRY.as_secs()
             )));
         }
         self.check_scope(&scope, &date)?;
@@ -396,6 +443,18 @@ impl Verifier {
         query: bool,
     ) -> Result<SigningKey> {
         let names: Vec<&str> = signed_headers.split(';').collect();
+        // As S3 defines it, and as the canonical request writes it: lower-case names, sorted,
+        // each once. A list in another order or with repeats is refused rather than
+        // reordered: S3 and the RADOS Gateway sign the list as sent, so they refuse it too.
+        let well_formed = names
+            .iter()
+            .all(|n| !n.is_empty() && !n.bytes().any(|b| b.is_ascii_uppercase() || b == b' '))
+            && names.windows(2).all(|w| w[0] < w[1]);
+        if !well_formed {
+            return Err(Error::MalformedSignature(format!(
+                "SignedHeaders `{signed_headers}` is not a sorted list of distinct lower-case names"
+            )));
+        }
         for name in &names {
             let present = request.headers().contains_key(*name)
                 || (*name == "host" && request.uri().authority().is_some());
@@ -469,7 +528,8 @@ impl Verifier {
         rest: &str,
         now: SystemTime,
     ) -> Result<VerifiedRequest> {
-        let (access_key, sig) = rest.trim().rsplit_once(':').ok_or_else(|| {
+        // `AWS AKID:signature`, one space: the gateway reads `AWS  AKID` as the key ` AKID`.
+        let (access_key, sig) = rest.trim_end().rsplit_once(':').ok_or_else(|| {
             Error::MalformedSignature("V2 Authorization is not `AWS access:signature`".to_owned())
         })?;
         let headers = request.headers();
@@ -526,13 +586,12 @@ impl Verifier {
     fn verify_v2_query<B>(
         &self,
         request: &Request<B>,
-        params: &HashMap<String, String>,
+        params: &QueryParams,
         now: SystemTime,
     ) -> Result<VerifiedRequest> {
         let get = |name: &str| {
             params
-                .get(name)
-                .map(String::as_str)
+                .single(name)?
                 .ok_or_else(|| Error::MalformedSignature(format!("pre-signed URL has no {name}")))
         };
         let expires_text = get("Expires")?;
@@ -545,10 +604,11 @@ impl Verifier {
                 expired_at: expires_text.to_owned(),
             });
         }
-        let token = params
-            .get("x-amz-security-token")
-            .map(|t| ("x-amz-security-token", t.as_bytes()));
-        let overrides: Vec<(&str, &[u8])> = token.into_iter().collect();
+        let amz = params.amz_headers(request.headers())?;
+        let overrides: Vec<(&str, &[u8])> = amz
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_bytes()))
+            .collect();
         let access_key = get("AWSAccessKeyId")?;
         let sig = get("Signature")?;
         self.attempt_v2(request, |uri| {
@@ -667,28 +727,103 @@ impl<'a> Scope<'a> {
 }
 
 /// An HTTP date; also the RFC 2822 `+0000` zone that older clients (and the AWS examples)
-/// write instead of `GMT`.
+/// write instead of `GMT`, and SigV4's `YYYYMMDDTHHMMSSZ`, which the RADOS Gateway and s3s
+/// take in a V2 `x-amz-date`.
 fn parse_http_date(text: &str) -> Option<SystemTime> {
-    httpdate::parse_http_date(text).ok().or_else(|| {
-        let gmt = text.strip_suffix("+0000")?;
-        httpdate::parse_http_date(&format!("{gmt}GMT")).ok()
-    })
+    httpdate::parse_http_date(text)
+        .ok()
+        .or_else(|| {
+            let gmt = text.strip_suffix("+0000")?;
+            httpdate::parse_http_date(&format!("{gmt}GMT")).ok()
+        })
+        .or_else(|| AmzDate::parse(text).map(|d| d.system_time()))
 }
 
 fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn query_params(query: &str) -> HashMap<String, String> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (
-                String::from_utf8_lossy(&percent_decode(k, Component::Query)).into_owned(),
-                String::from_utf8_lossy(&percent_decode(v, Component::Query)).into_owned(),
-            )
-        })
-        .collect()
+/// Whether the query has a parameter named `name` (decoded), without decoding the others.
+fn query_has(query: &str, name: &str) -> bool {
+    query.split('&').any(|pair| {
+        let k = pair.split_once('=').map_or(pair, |(k, _)| k);
+        if k.bytes().any(|b| b == b'%' || b == b'+') {
+            percent_decode(k, Component::Query) == name.as_bytes()
+        } else {
+            k == name
+        }
+    })
+}
+
+/// The decoded parameters of a query, in the order sent.
+struct QueryParams(Vec<(String, String)>);
+
+impl QueryParams {
+    fn parse(query: &str) -> Self {
+        let decode =
+            |s: &str| String::from_utf8_lossy(&percent_decode(s, Component::Query)).into_owned();
+        Self(
+            query
+                .split('&')
+                .filter(|p| !p.is_empty())
+                .map(|pair| {
+                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                    (decode(k), decode(v))
+                })
+                .collect(),
+        )
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+
+    /// The value of a parameter that says how to verify: it must be given at most once (S3
+    /// compatible stores refuse a repeated `X-Amz-Signature`; which of two values a server
+    /// would use is anyone's guess).
+    fn single(&self, name: &str) -> Result<Option<&str>> {
+        let mut values = self.0.iter().filter(|(k, _)| k == name);
+        let first = values.next().map(|(_, v)| v.as_str());
+        if values.next().is_some() {
+            return Err(Error::MalformedSignature(format!(
+                "query parameter {name} is given more than once"
+            )));
+        }
+        Ok(first)
+    }
+
+    /// The `x-amz-*` values of a V2 pre-signed URL: its `x-amz-*` query parameters count as
+    /// headers of that name (botocore moves the headers it signed there, and the RADOS
+    /// Gateway signs `x-amz-meta-*` and `x-amz-security-token` from the query). A name both
+    /// sent as a header and in the query has both values, header first, so that a signature
+    /// over one of them does not cover the other. A control character (which no header
+    /// value holds) is refused: a decoded line break would write lines of its own into the
+    /// string to sign.
+    fn amz_headers(&self, headers: &HeaderMap) -> Result<Vec<(String, String)>> {
+        let mut amz: Vec<(String, String)> = Vec::new();
+        for (k, v) in &self.0 {
+            let name = k.to_ascii_lowercase();
+            if !name.starts_with("x-amz-") {
+                continue;
+            }
+            if name.chars().chain(v.chars()).any(char::is_control) {
+                return Err(Error::MalformedSignature(format!(
+                    "query parameter {name} holds a control character"
+                )));
+            }
+            if let Some((_, value)) = amz.iter_mut().find(|(n, _)| *n == name) {
+                value.push(',');
+                value.push_str(v.trim());
+                continue;
+            }
+            let mut value = String::new();
+            for h in headers.get_all(name.as_str()) {
+                value.push_str(String::from_utf8_lossy(h.as_bytes()).trim());
+                value.push(',');
+            }
+            value.push_str(v.trim());
+            amz.push((name, value));
+        }
+        Ok(amz)
+    }
 }
