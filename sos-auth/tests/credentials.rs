@@ -617,6 +617,9 @@ fn credential_files_as_botocore_and_s3cmd_read_them() {
                 .clone()
                 .unwrap_or_else(|| AwsProfiles::default_name(&env));
             let settings = match AwsProfiles::load(&env).and_then(|p| p.profile(&name)) {
+                Ok(Some(p)) if p.endpoint_problem().is_some() => {
+                    error(&p.endpoint_problem().unwrap())
+                }
                 Ok(Some(p)) => json!({
                     "region": p.region,
                     "endpoint_url": p.endpoint_url,
@@ -729,9 +732,21 @@ fn services_section_gives_the_endpoint() {
         endpoint(text).unwrap().as_deref(),
         Some("https://global.example")
     );
-    // A section that does not exist is an error at the `services =` line.
-    match endpoint("[default]\nregion = r\nservices = nope\n") {
-        Err(Error::ConfigFile { path, line, .. }) => {
+    // A section that does not exist spoils the endpoint only, reported at the `services =`
+    // line when it is needed (as botocore, which fails when it builds a client): the keys
+    // and the region are still read.
+    let env = home().with_file(&conf, "[default]\nregion = r\nservices = nope\n");
+    let profile = AwsProfiles::load(&env)
+        .unwrap()
+        .profile("default")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (profile.region.as_deref(), profile.endpoint_url.as_deref()),
+        (Some("r"), None)
+    );
+    match profile.endpoint_problem() {
+        Some(Error::ConfigFile { path, line, .. }) => {
             assert_eq!((path, line), (PathBuf::from(&conf), 3));
         }
         other => panic!("{other:?}"),

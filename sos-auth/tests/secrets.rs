@@ -106,6 +106,25 @@ fn sources_and_errors_are_redacted() {
         assert_clean("error", &format!("{err} {err:?}"));
     }
 
+    // `$NAME` values of an s3cfg whose variable holds the secret, where reading them fails:
+    // a boolean that is not one, a loop, a half key pair.
+    for bad in [
+        "[default]\naccess_key = A\nsecret_key = S\nsignature_v2 = $SOME_SECRET\n",
+        "[default]\naccess_key = A\nsecret_key = S\nuse_https = $SOME_SECRET\n",
+        "[default]\naccess_key = $LOOP\nsecret_key = $SOME_SECRET\n",
+        "[default]\nsecret_key = $SOME_SECRET\n",
+    ] {
+        let env = StaticEnvironment::new()
+            .with_home("/h")
+            .with_var("SOME_SECRET", SECRET)
+            .with_var("LOOP", "$LOOP")
+            .with_file("/h/.s3cfg", bad);
+        let err = CredentialsChain::new().resolve(&env).unwrap_err();
+        assert_clean("error", &format!("{err} {err:?}"));
+        let err = S3cfg::load(&env).unwrap_err();
+        assert_clean("error", &format!("{err} {err:?}"));
+    }
+
     let verifier = Verifier::from_credentials([Credentials::new("AKID", SECRET)]);
     let mut req = http::Request::get("http://127.0.0.1/b/k").body(()).unwrap();
     SigV4Signer::new(Credentials::new("AKID", "wrong"), "r")

@@ -487,7 +487,7 @@ impl Client {
             .map_err(Error::transport)?;
         let status = response.status();
         if status == StatusCode::OK && op.may_fail_after_ok {
-            return checked_after_ok(response).await;
+            return checked_after_ok(op, response).await;
         }
         if status.is_success() {
             return Ok(response);
@@ -499,48 +499,14 @@ impl Client {
     async fn service_error(&self, op: &Operation<'_>, response: reqwest::Response) -> Error {
         let status = response.status();
         let headers = response.headers().clone();
-        let header = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
+        let body = if op.method == Method::HEAD {
+            Vec::new()
+        } else {
+            read_bounded(response).await.unwrap_or_default()
         };
-        let mut body = Vec::new();
-        if op.method != Method::HEAD {
-            let mut stream = response.bytes_stream();
-            while let Some(Ok(chunk)) = stream.next().await {
-                body.extend_from_slice(&chunk);
-                if body.len() > 1 << 20 {
-                    break;
-                }
-            }
-        }
         let document = Element::parse(&body).ok().filter(|e| e.name == "Error");
-        let object = op.key.is_some();
-        let mut error = ServiceError {
-            status,
-            code: ErrorCode::from_status(status, object),
-            message: String::new(),
-            request_id: header("x-amz-request-id"),
-            host_id: header("x-amz-id-2"),
-            resource: None,
-        };
-        if let Some(doc) = document {
-            if let Some(code) = doc.text_of("Code").filter(|c| !c.is_empty()) {
-                error.code = ErrorCode::parse(code);
-            }
-            error.message = doc.text_of("Message").unwrap_or_default().to_owned();
-            if let Some(id) = doc.text_of("RequestId").filter(|c| !c.is_empty()) {
-                error.request_id = Some(id.to_owned());
-            }
-            if let Some(id) = doc.text_of("HostId").filter(|c| !c.is_empty()) {
-                error.host_id = Some(id.to_owned());
-            }
-            error.resource = ["Resource", "Key", "BucketName"]
-                .iter()
-                .find_map(|n| doc.text_of(n).filter(|t| !t.is_empty()))
-                .map(str::to_owned);
-        }
+        let fallback = ErrorCode::from_status(status, op.key.is_some());
+        let error = service_error_of(status, &headers, document.as_ref(), fallback);
         if error.code == ErrorCode::RequestTimeTooSkewed {
             self.learn_clock(&headers, &body);
         }
@@ -585,26 +551,74 @@ impl Client {
         let doc = Element::parse(&body)?;
         if doc.name == "Error" {
             // An error after a 200 from an operation not marked `may_fail_after_ok`.
-            return Err(error_document(&doc, status));
+            return Err(Error::from(service_error_of(
+                status,
+                &headers,
+                Some(&doc),
+                ErrorCode::InternalError,
+            )));
         }
         Ok((headers, doc))
     }
 }
 
+/// At most this much of an answer read into memory to look for an error (error documents
+/// and the answers of copies and completions are a few hundred bytes).
+const MAX_CHECKED_BODY: usize = 1 << 20;
+
+/// The body of `response`, up to [`MAX_CHECKED_BODY`] bytes; `None` when it breaks off or is
+/// longer.
+async fn read_bounded(response: reqwest::Response) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        body.extend_from_slice(&chunk.ok()?);
+        if body.len() > MAX_CHECKED_BODY {
+            return None;
+        }
+    }
+    Some(body)
+}
+
 /// Reads a `200 OK` answer whole: an `<Error>` document in it is the operation's failure
-/// (S3 sends the status line before a copy or a completion is done); anything else comes
-/// back as the response, its body in memory.
-async fn checked_after_ok(response: reqwest::Response) -> Result<reqwest::Response> {
+/// (S3 sends the status line before a copy or a completion is done), and so is a document
+/// that never closes or a copy result without an ETag (the RADOS Gateway leaves the result
+/// open when a copy fails after its first progress bytes): both are `InternalError`s, tried
+/// again like any other. Anything else comes back as the response, its body in memory.
+async fn checked_after_ok(
+    op: &Operation<'_>,
+    response: reqwest::Response,
+) -> Result<reqwest::Response> {
     let status = response.status();
     let version = response.version();
     let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(Error::transport)?;
-    if let Ok(doc) = Element::parse(&body)
-        && doc.name == "Error"
-    {
-        return Err(error_document(&doc, status));
+    let failed = |what: &str| {
+        let mut error = service_error_of(status, &headers, None, ErrorCode::InternalError);
+        error.message = format!("{} answered 200 OK, then {what}", op.name);
+        Error::from(error)
+    };
+    let Some(body) = read_bounded(response).await else {
+        return Err(failed("its answer broke off or was too long"));
+    };
+    match Element::parse(&body) {
+        Ok(doc) if doc.name == "Error" => {
+            return Err(Error::from(service_error_of(
+                status,
+                &headers,
+                Some(&doc),
+                ErrorCode::InternalError,
+            )));
+        }
+        Ok(doc)
+            if matches!(op.name, "CopyObject" | "UploadPartCopy")
+                && doc.text_of("ETag").is_none_or(|e| e.trim().is_empty()) =>
+        {
+            return Err(failed("its result has no ETag"));
+        }
+        Ok(_) => {}
+        Err(_) => return Err(failed("its answer is not a whole XML document")),
     }
-    let mut rebuilt = http::Response::new(body);
+    let mut rebuilt = http::Response::new(bytes::Bytes::from(body));
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
@@ -614,16 +628,58 @@ async fn checked_after_ok(response: reqwest::Response) -> Result<reqwest::Respon
 /// An `<Error>` document received with `status`. A `200 OK` is kept as it came: whether the
 /// failure is worth another try follows from its code (`InternalError`, `SlowDown`...), not
 /// from a status it was not sent with (botocore makes every such answer a 500, and retries
-/// an `AccessDenied` too).
+/// an `AccessDenied` too). (The client builds these with the answer's headers; tests use
+/// this.)
+#[cfg(test)]
 pub(crate) fn error_document(doc: &Element, status: StatusCode) -> Error {
-    Error::from(ServiceError {
+    Error::from(service_error_of(
         status,
-        code: ErrorCode::parse(doc.text_of("Code").unwrap_or("InternalError")),
-        message: doc.text_of("Message").unwrap_or_default().to_owned(),
-        request_id: doc.text_of("RequestId").map(str::to_owned),
-        host_id: doc.text_of("HostId").map(str::to_owned),
-        resource: doc.text_of("Key").map(str::to_owned),
-    })
+        &HeaderMap::new(),
+        Some(doc),
+        ErrorCode::InternalError,
+    ))
+}
+
+/// The [`ServiceError`] of an answer: its status, the request ids of its headers, and what
+/// its `<Error>` document says (code, message, ids, the resource named); `fallback` is the
+/// code when the document names none.
+fn service_error_of(
+    status: StatusCode,
+    headers: &HeaderMap,
+    doc: Option<&Element>,
+    fallback: ErrorCode,
+) -> ServiceError {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let mut error = ServiceError {
+        status,
+        code: fallback,
+        message: String::new(),
+        request_id: header("x-amz-request-id"),
+        host_id: header("x-amz-id-2"),
+        resource: None,
+    };
+    if let Some(doc) = doc {
+        if let Some(code) = doc.text_of("Code").filter(|c| !c.is_empty()) {
+            error.code = ErrorCode::parse(code);
+        }
+        error.message = doc.text_of("Message").unwrap_or_default().to_owned();
+        if let Some(id) = doc.text_of("RequestId").filter(|c| !c.is_empty()) {
+            error.request_id = Some(id.to_owned());
+        }
+        if let Some(id) = doc.text_of("HostId").filter(|c| !c.is_empty()) {
+            error.host_id = Some(id.to_owned());
+        }
+        error.resource = ["Resource", "Key", "BucketName"]
+            .iter()
+            .find_map(|n| doc.text_of(n).filter(|t| !t.is_empty()))
+            .map(str::to_owned);
+    }
+    error
 }
 
 fn into_reqwest_body(

@@ -99,8 +99,9 @@ impl ClientBuilder {
     /// - credentials: the [`CredentialsChain`] (environment, the AWS profile `profile` or
     ///   `AWS_DEFAULT_PROFILE`/`AWS_PROFILE`, `~/.s3cfg`); a `profile` given here switches
     ///   the environment's keys off, as `--profile` does in the AWS CLI;
-    /// - endpoint: `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`, else the profile's
-    ///   `endpoint_url`, else `~/.s3cfg`'s `host_base` (with its `use_https`, `host_bucket`
+    /// - endpoint: `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`, else the profile's S3
+    ///   endpoint (the `endpoint_url` of its `[services NAME]` section's `s3` block, else its
+    ///   own `endpoint_url`), else `~/.s3cfg`'s `host_base` (with its `use_https`, `host_bucket`
     ///   for virtual-host addressing and `signature_v2`); an SOS zone URL gives its region;
     /// - region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`, s3cfg's
     ///   `bucket_location` (`US` and `EU`, S3's old names, are `us-east-1` and `eu-west-1`).
@@ -134,9 +135,21 @@ impl ClientBuilder {
         let mut region = env_var("AWS_REGION")
             .or_else(|| env_var("AWS_DEFAULT_REGION"))
             .or_else(|| aws_profile.as_ref().and_then(|p| p.region.clone()));
-        let endpoint_url = env_var("AWS_ENDPOINT_URL_S3")
-            .or_else(|| env_var("AWS_ENDPOINT_URL"))
-            .or_else(|| aws_profile.as_ref().and_then(|p| p.endpoint_url.clone()));
+        let endpoint_url =
+            match env_var("AWS_ENDPOINT_URL_S3").or_else(|| env_var("AWS_ENDPOINT_URL")) {
+                Some(url) => Some(url),
+                None => match &aws_profile {
+                    // The profile's endpoint is needed and its files cannot give it.
+                    Some(p) if p.endpoint_problem().is_some() => {
+                        return Err(p.endpoint_problem().map_or_else(
+                            || Error::Config("the profile's endpoint".to_owned()),
+                            Error::from,
+                        ));
+                    }
+                    Some(p) => p.endpoint_url.clone(),
+                    None => None,
+                },
+            };
         if let Some(url) = endpoint_url {
             builder.endpoint = Some(Endpoint::parse(&url)?);
             if let Some(style) = aws_profile
@@ -409,6 +422,23 @@ mod tests {
             .with_var("AWS_ACCESS_KEY_ID", "AK")
             .with_var("AWS_SECRET_ACCESS_KEY", "SK");
         assert!(ClientBuilder::from_environment_in(&env, None).is_ok());
+    }
+
+    /// A `services = NAME` without its section spoils only the endpoint from the files (as
+    /// in botocore): an endpoint from the environment makes it moot.
+    #[test]
+    fn missing_services_section_fails_only_without_another_endpoint() {
+        let env = StaticEnvironment::new().with_home("/h").with_file(
+            "/h/.aws/config",
+            "[default]\naws_access_key_id = AK\naws_secret_access_key = SK\nservices = nope\n",
+        );
+        match ClientBuilder::from_environment_in(&env, None) {
+            Err(Error::Auth(sos_auth::Error::ConfigFile { line, .. })) => assert_eq!(line, 4),
+            other => panic!("{other:?}"),
+        }
+        let env = env.with_var("AWS_ENDPOINT_URL", "http://127.0.0.1:7480");
+        let b = ClientBuilder::from_environment_in(&env, None).unwrap();
+        assert_eq!(b.endpoint.unwrap().host(), "127.0.0.1:7480");
     }
 
     #[test]

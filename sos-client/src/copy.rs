@@ -15,7 +15,7 @@ use crate::client::{Client, Operation};
 use crate::metadata::{Metadata, ObjectInfo, raw_metadata_headers};
 use crate::multipart::{CompletedPart, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, MultipartUpload};
 use crate::object::{PutObjectOutput, check_key, check_new_key, quote};
-use crate::transfer::{AbortOnDrop, Counter, ProgressFn, finish};
+use crate::transfer::{AbortOnDrop, Counter, ProgressFn, finish, part_size_for};
 use crate::{Error, Progress, Result};
 
 /// The largest object one `CopyObject` request copies (S3's limit): 5 GiB.
@@ -216,8 +216,8 @@ impl<'a> CopyObject<'a> {
             op.headers.insert(X_AMZ_ACL, acl.header_value());
         }
         let (headers, doc) = self.client.send_xml_with_headers(op).await?;
-        // The RADOS Gateway ends a copy that failed after its first progress bytes with a
-        // result that has no ETag.
+        // A result without an ETag was already retried within the attempt (see
+        // `may_fail_after_ok`); a server that never sends one fails here.
         let etag = doc
             .text_of("ETag")
             .map(|e| e.trim().trim_matches('"').to_owned())
@@ -242,7 +242,8 @@ impl<'a> CopyObject<'a> {
 /// user metadata, ...) goes to the copy unless replaced. On any error, and when the future
 /// is dropped, the multipart upload is aborted: the copy appears whole or not at all.
 /// Source keys the RADOS Gateway misreads in part copies are copied in one request (see
-/// [`part_size`](Self::part_size)).
+/// [`part_size`](Self::part_size)). A copy in parts does not carry the source's tags or
+/// `x-amz-website-redirect-location` (one `CopyObject` does).
 ///
 /// ```no_run
 /// # async fn f(client: sos_client::Client) -> sos_client::Result<()> {
@@ -354,7 +355,8 @@ impl<'a> CopyTransfer<'a> {
         }
         let head = client.send(head).await?.headers().clone();
         let info = ObjectInfo::from_headers(&head);
-        if let Some(expected) = self.source.if_match
+        // (`*` matches any ETag: nothing to check here.)
+        if let Some(expected) = self.source.if_match.filter(|e| *e != "*")
             && info.etag.as_deref() != Some(expected.trim_matches('"'))
         {
             return Err(source_changed(
@@ -393,17 +395,7 @@ impl<'a> CopyTransfer<'a> {
             counter.add(size);
             return Ok(out);
         }
-        // Keep within 10 000 parts.
-        let min_for_count = size.div_ceil(u64::from(MAX_PARTS));
-        if self.part_size < min_for_count {
-            self.part_size = min_for_count.div_ceil(1 << 20) << 20;
-        }
-        if self.part_size > MAX_PART_SIZE {
-            return Err(Error::InvalidInput(format!(
-                "{size} bytes need parts over 5 GiB (S3 allows 10 000 parts of up to 5 GiB)"
-            )));
-        }
-        let part_size = self.part_size;
+        let part_size = part_size_for(size, self.part_size)?;
         // A multipart upload starts with no metadata: the source's is given to it, as
         // stored (values other clients stored raw included).
         let upload = match self.replacement.take() {

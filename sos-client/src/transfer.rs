@@ -253,11 +253,7 @@ impl<'a> Upload<'a> {
             counter.add(size);
             return Ok(out);
         }
-        // Keep within 10 000 parts.
-        let min_for_count = size.div_ceil(u64::from(MAX_PARTS));
-        if self.tuning.part_size < min_for_count {
-            self.tuning.part_size = min_for_count.div_ceil(1 << 20) << 20;
-        }
+        self.tuning.part_size = part_size_for(size, self.tuning.part_size)?;
         let part_size = self.tuning.part_size;
         let parts = size.div_ceil(part_size);
         let counter = Arc::new(Counter::new(Some(size), self.tuning.progress.clone()));
@@ -383,6 +379,23 @@ impl<'a> Upload<'a> {
             .await?;
         Ok(AbortOnDrop::new(self.client, upload))
     }
+}
+
+/// The part size for `size` bytes: `requested`, or the next whole MiB that keeps the parts
+/// within S3's 10 000; an error when that would be more than 5 GiB a part.
+pub(crate) fn part_size_for(size: u64, requested: u64) -> Result<u64> {
+    let min_for_count = size.div_ceil(u64::from(MAX_PARTS));
+    let part_size = if requested < min_for_count {
+        min_for_count.div_ceil(1 << 20) << 20
+    } else {
+        requested
+    };
+    if part_size > MAX_PART_SIZE {
+        return Err(Error::InvalidInput(format!(
+            "{size} bytes need parts over 5 GiB (S3 allows 10 000 parts of up to 5 GiB)"
+        )));
+    }
+    Ok(part_size)
 }
 
 /// Completes the upload, or aborts it (and waits) on error.

@@ -374,6 +374,23 @@ async fn retries_through_faults(target: &Target) {
             .unwrap()
             == big
     );
+    // A copy whose result never closes (the gateway's answer to a copy that failed after
+    // its first progress bytes) is tried again too.
+    proxy.push_fault(Fault::UnfinishedAfterOk);
+    client
+        .copy_object(&bucket, "a", &bucket, "a-copy-2")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: copy after an unfinished answer: {e}"));
+    assert_eq!(proxy.pending_faults(), 0);
+    assert_eq!(
+        direct
+            .get_object(&bucket, "a-copy-2")
+            .bytes()
+            .await
+            .unwrap(),
+        body
+    );
     remove_bucket(&direct, &bucket).await;
 }
 

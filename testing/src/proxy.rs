@@ -82,6 +82,9 @@ pub enum Fault {
     /// (`CopyObject`, `UploadPartCopy`) or a `CompleteMultipartUpload` fails after the
     /// status line went out.
     InternalErrorAfterOk,
+    /// Answer `200 OK` with a `<CopyObjectResult>` that never closes: what the RADOS Gateway
+    /// sends when a copy fails after its first progress bytes went out.
+    UnfinishedAfterOk,
     /// Read the whole request without forwarding it and answer `403 Forbidden` with the S3
     /// XML error `RequestTimeTooSkewed` and a `Date` header this far ahead of the local
     /// clock: a server whose clock differs from the client's.
@@ -322,6 +325,10 @@ impl Connection {
                 Some(Fault::InternalErrorAfterOk) => {
                     self.answer(&request, &INTERNAL_ERROR_AFTER_OK, "").await?
                 }
+                Some(Fault::UnfinishedAfterOk) => {
+                    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyObjectResult>\n";
+                    self.answer_with(&request, "200 OK", body, "").await?
+                }
                 Some(Fault::ClockAhead(ahead)) => {
                     let date = httpdate::fmt_http_date(std::time::SystemTime::now() + ahead);
                     let date = format!("Date: {date}\r\n");
@@ -434,12 +441,22 @@ impl Connection {
         canned: &Canned,
         extra_headers: &str,
     ) -> io::Result<bool> {
+        self.answer_with(request, canned.status, &canned.body(), extra_headers)
+            .await
+    }
+
+    /// Answers `status` with the XML `body`, without forwarding.
+    async fn answer_with(
+        &mut self,
+        request: &Request,
+        status: &str,
+        body: &str,
+        extra_headers: &str,
+    ) -> io::Result<bool> {
         self.discard_body(request).await?;
-        let body = canned.body();
         let mut out = format!(
-            "HTTP/1.1 {}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\
+            "HTTP/1.1 {status}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\
              x-amz-request-id: {FAULT_REQUEST_ID}\r\nServer: sos-fault-proxy\r\n{extra_headers}",
-            canned.status,
             body.len()
         );
         if request.close {
@@ -447,7 +464,7 @@ impl Connection {
         }
         out.push_str("\r\n");
         if !request.is_head_method {
-            out.push_str(&body);
+            out.push_str(body);
         }
         self.client_w.write_all(out.as_bytes()).await?;
         Ok(!request.close)
@@ -1494,6 +1511,14 @@ mod tests {
         assert_eq!(reply.status, 200);
         assert_eq!(reply.s3_error_code().as_deref(), Some("InternalError"));
         assert_eq!(proxy.faults_injected(), 1);
+        proxy.push_fault(Fault::UnfinishedAfterOk);
+        let reply = raw_send(raw_get(&proxy, "/bytes/4")).await.unwrap();
+        assert_eq!(reply.status, 200);
+        assert!(
+            reply.text().ends_with("<CopyObjectResult>\n"),
+            "{}",
+            reply.text()
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,6 +24,7 @@ pub struct AwsProfile {
     /// The file that provided the credentials.
     pub source: PathBuf,
     credentials_problem: Option<IncompleteProfile>,
+    endpoint_problem: Option<FileProblem>,
 }
 
 /// The two AWS files, read through an [`Environment`].
@@ -108,6 +109,7 @@ impl AwsProfiles {
     /// None today for a half key pair: the profile is returned without credentials and
     /// [`AwsProfile::credentials_problem`] says what is missing (so that its region and
     /// endpoint can still be read); the chain reports it when it needs the credentials.
+    /// Likewise a `services = NAME` without its section: [`AwsProfile::endpoint_problem`].
     pub fn profile(&self, name: &str) -> Result<Option<AwsProfile>> {
         let in_credentials = self.credentials.iter().rev().find(|s| s.name == name);
         // `[default]` and `[profile default]` both name the default profile: the later wins
@@ -170,10 +172,15 @@ impl AwsProfiles {
                 .clone()
                 .unwrap_or_default(),
         };
-        let endpoint_url = match self.services_endpoint(in_credentials, in_config)? {
-            Some(url) => Some(url),
-            None => get("endpoint_url").map(str::to_owned),
-        };
+        // A `services = NAME` without its section spoils only the endpoint (botocore fails
+        // when it builds a client, not when it reads keys or the region; an endpoint from the
+        // environment makes it moot): kept for `endpoint_problem`.
+        let (endpoint_url, endpoint_problem) =
+            match self.services_endpoint(in_credentials, in_config) {
+                Ok(Some(url)) => (Some(url), None),
+                Ok(None) => (get("endpoint_url").map(str::to_owned), None),
+                Err(problem) => (None, Some(problem)),
+            };
         Ok(Some(AwsProfile {
             name: name.to_owned(),
             credentials,
@@ -182,6 +189,7 @@ impl AwsProfiles {
             addressing_style: get("s3.addressing_style").map(str::to_owned),
             source,
             credentials_problem,
+            endpoint_problem,
         }))
     }
 
@@ -196,7 +204,7 @@ impl AwsProfiles {
         &self,
         in_credentials: Option<&Section>,
         in_config: Option<&Section>,
-    ) -> Result<Option<String>> {
+    ) -> std::result::Result<Option<String>, FileProblem> {
         let named = [
             (in_credentials, &self.credentials_path),
             (in_config, &self.config_path),
@@ -218,7 +226,7 @@ impl AwsProfiles {
                 .get("s3.endpoint_url")
                 .filter(|v| !v.is_empty())
                 .map(str::to_owned)),
-            None => Err(Error::ConfigFile {
+            None => Err(FileProblem {
                 path: path.clone().unwrap_or_default(),
                 line,
                 message: format!(
@@ -284,6 +292,15 @@ fn expand_path(value: &str, env: &dyn Environment, home: Option<&Path>) -> PathB
     PathBuf::from(out)
 }
 
+/// A line of a file that spoils one setting of a profile, reported when that setting is
+/// needed (an [`Error::ConfigFile`]).
+#[derive(Clone, Debug)]
+struct FileProblem {
+    path: PathBuf,
+    line: usize,
+    message: String,
+}
+
 /// Why a profile has no credentials although it names some.
 #[derive(Clone, Debug)]
 pub(crate) struct IncompleteProfile {
@@ -292,6 +309,18 @@ pub(crate) struct IncompleteProfile {
 }
 
 impl AwsProfile {
+    /// When the profile's `services = NAME` names no `[services NAME]` section: the error
+    /// (file and line of `services =`), for whoever needs the endpoint from the files
+    /// ([`endpoint_url`](Self::endpoint_url) is then `None`). Keys and region are not
+    /// affected, as in botocore.
+    pub fn endpoint_problem(&self) -> Option<Error> {
+        self.endpoint_problem.as_ref().map(|p| Error::ConfigFile {
+            path: p.path.clone(),
+            line: p.line,
+            message: p.message.clone(),
+        })
+    }
+
     /// When the profile names a key but not a complete pair: what is missing, as the error
     /// the chain gives for it.
     pub fn credentials_problem(&self) -> Option<Error> {

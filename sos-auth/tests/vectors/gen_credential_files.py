@@ -358,9 +358,9 @@ DEVIATIONS = {
     "conf-profilex-y": ({"credentials": error("ProfileNotFound"), "settings": NO_SETTINGS},
                         "`[profilex y]` is not a profile: the header must be `profile` and one name (botocore only checks "
                         "that it starts with `profile` and splits in two; the AWS SDKs ignore it)"),
-    "conf-services-missing": ({"credentials": error("ConfigFile", CONF, 4), "settings": error("ConfigFile", CONF, 4)},
-                              "a missing `[services NAME]` section is an error at the `services =` line when the profile is read "
-                              "(botocore raises InvalidConfigError only when it creates a client)"),
+    "conf-services-missing": ({"settings": error("ConfigFile", CONF, 4)},
+                              "a missing `[services NAME]` section spoils the endpoint only, reported at the `services =` "
+                              "line when the endpoint is needed (botocore raises InvalidConfigError when it creates a client)"),
     "env-profile-empty": ({"credentials": creds("AK", "SK"), "settings": NO_SETTINGS}, EMPTY_VAR),
     "env-default-profile-empty": ({"credentials": creds("AK", "SK"), "settings": NO_SETTINGS}, EMPTY_VAR),
     "path-empty": ({"credentials": creds("AK", "SK")}, EMPTY_VAR + ", so the default file is read"),

@@ -171,8 +171,8 @@ async fn copy_with(
         Some(_) => None,
         None => Some(get_acl(client, from).await?),
     };
-    // Objects up to 5 GiB in one CopyObject, as s3cmd; larger ones in parts copied on the
-    // server (one CopyObject cannot).
+    // Objects up to 5 GiB in one CopyObject (s3cmd copies in 1 GiB parts from 1 GiB on);
+    // larger ones in parts copied on the server (one CopyObject cannot).
     let mut request = client
         .copy(&from.bucket, &from.key, &to.bucket, &to.key)
         .part_size(MAX_COPY_OBJECT_SIZE);
