@@ -257,4 +257,28 @@ mod tests {
             .map(|d| d.as_str().to_owned());
         assert_eq!(other.ok().as_deref(), Some("20130524T000001Z"));
     }
+
+    proptest::proptest! {
+        /// Any text: a date only when it is one, written back as it came; never a panic.
+        #[test]
+        fn parses_only_dates(
+            text in proptest::prop_oneof![
+                "[0-9]{8}T[0-9]{6}Z",
+                "[0-9+ -]{8}T[0-9+ ]{6}Z",
+                "[0-9TZ+ -]{14,18}",
+                "\\PC{0,20}",
+            ]
+        ) {
+            if let Some(date) = AmzDate::parse(&text) {
+                proptest::prop_assert_eq!(date.as_str(), text.as_str());
+                let (year, month, day) = civil_from_unix_days(date.unix_seconds() / 86_400);
+                proptest::prop_assert!((1970..=9999).contains(&year));
+                proptest::prop_assert!((1..=days_in_month(year, month)).contains(&day));
+                proptest::prop_assert_eq!(
+                    httpdate::parse_http_date(&http_date(date.system_time())).ok(),
+                    Some(date.system_time())
+                );
+            }
+        }
+    }
 }

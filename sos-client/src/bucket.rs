@@ -7,6 +7,7 @@ use sos_acl::{AccessControlPolicy, CannedAcl, CorsConfiguration, X_AMZ_ACL};
 
 use crate::client::{Client, Operation};
 use crate::object::parse_iso8601;
+use crate::xml::Element;
 use crate::{Error, ErrorCode, Result};
 
 /// A bucket in a listing.
@@ -129,18 +130,7 @@ impl Client {
         let doc = self
             .send_xml(Operation::new("ListBuckets", Method::GET))
             .await?;
-        let Some(buckets) = doc.child("Buckets") else {
-            return Ok(Vec::new());
-        };
-        buckets
-            .children("Bucket")
-            .map(|b| {
-                Ok(BucketSummary {
-                    name: b.required("Name")?.to_owned(),
-                    creation_date: b.text_of("CreationDate").and_then(parse_iso8601),
-                })
-            })
-            .collect()
+        parse_buckets(&doc)
     }
 
     /// The bucket's location constraint (`None` for the default region).
@@ -155,8 +145,7 @@ impl Client {
                     .sub_resource("location"),
             )
             .await?;
-        let text = doc.text.trim();
-        Ok((!text.is_empty()).then(|| text.to_owned()))
+        Ok(parse_location(&doc))
     }
 
     /// The ACL of a bucket.
@@ -247,4 +236,27 @@ impl Client {
         self.send(op).await?;
         Ok(())
     }
+}
+
+/// The buckets of a `ListAllMyBucketsResult`.
+pub(crate) fn parse_buckets(doc: &Element) -> Result<Vec<BucketSummary>> {
+    let Some(buckets) = doc.child("Buckets") else {
+        return Ok(Vec::new());
+    };
+    buckets
+        .children("Bucket")
+        .map(|b| {
+            Ok(BucketSummary {
+                name: b.required("Name")?.to_owned(),
+                creation_date: b.text_of("CreationDate").and_then(parse_iso8601),
+            })
+        })
+        .collect()
+}
+
+/// The region of a `LocationConstraint` answer (`None`: the default region, an empty
+/// element).
+pub(crate) fn parse_location(doc: &Element) -> Option<String> {
+    let text = doc.text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
 }

@@ -1,5 +1,6 @@
 //! Listings: ListObjectsV2 (or V1) pages, as a stream that paginates.
 
+use std::collections::HashSet;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::SystemTime;
@@ -232,7 +233,7 @@ pub(crate) trait Paged: Send + Sync + 'static {
     /// One page.
     type Page: Send + 'static;
     /// Where a page starts.
-    type Marker: Clone + PartialEq + Send + Sync + 'static;
+    type Marker: Clone + Eq + std::hash::Hash + Send + Sync + 'static;
     /// For the error of a server that repeats itself.
     const MARKER_NAME: &'static str;
     /// The most pages to fetch.
@@ -246,24 +247,27 @@ pub(crate) trait Paged: Send + Sync + 'static {
     fn next_of(page: &Self::Page) -> Option<Self::Marker>;
 }
 
-/// Every page of `list`, fetched one after the other as the stream is polled; a server that
-/// answers the same marker twice is an error rather than an endless loop.
+/// Every page of `list`, fetched one after the other as the stream is polled. Markers only
+/// move forward: a server that answers one it gave before (the same page again, or `A`, `B`,
+/// `A`...) is an error rather than an endless loop.
 pub(crate) fn paginate<L: Paged>(list: L) -> BoxStream<'static, Result<L::Page>> {
-    let state = (list, None::<L::Marker>, false, 0u64);
-    futures_util::stream::try_unfold(state, |(list, next, done, n)| async move {
+    let state = (list, None::<L::Marker>, false, 0u64, HashSet::new());
+    futures_util::stream::try_unfold(state, |(list, next, done, n, mut seen)| async move {
         if done || list.limit().is_some_and(|l| n >= l) {
             return Ok(None);
         }
         let page = list.fetch(next.as_ref()).await?;
         let following = L::next_of(&page);
-        if following.is_some() && following == next {
+        if let Some(marker) = &following
+            && !seen.insert(marker.clone())
+        {
             return Err(Error::InvalidResponse(format!(
                 "the server returned the same {} twice",
                 L::MARKER_NAME
             )));
         }
         let done = following.is_none();
-        Ok(Some((page, (list, following, done, n + 1))))
+        Ok(Some((page, (list, following, done, n + 1, seen))))
     })
     .boxed()
 }
@@ -330,8 +334,10 @@ fn url_decode(text: &str) -> Result<String> {
     while i < bytes.len() {
         match bytes[i] {
             b'%' => {
+                // Two hex digits (`from_str_radix` alone would take `%+5`).
                 let hex = bytes
                     .get(i + 1..i + 3)
+                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
                     .and_then(|h| std::str::from_utf8(h).ok())
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
                     .ok_or_else(|| {
@@ -354,13 +360,17 @@ fn url_decode(text: &str) -> Result<String> {
         .map_err(|_| Error::InvalidResponse(format!("listed key `{text}` is not UTF-8")))
 }
 
-/// A key or prefix of a listing page, decoded when the page says it is URL-encoded (servers
-/// that ignore `encoding-type` do not echo it).
-pub(crate) fn decode_listed(doc: &Element, text: &str) -> Result<String> {
-    if doc
-        .text_of("EncodingType")
+/// Whether a listing page says its keys are URL-encoded (servers that ignore
+/// `encoding-type` do not echo it). Read once per page: a lookup per key would cost the
+/// square of the page's length.
+pub(crate) fn url_encoded(doc: &Element) -> bool {
+    doc.text_of("EncodingType")
         .is_some_and(|e| e.eq_ignore_ascii_case("url"))
-    {
+}
+
+/// A key or prefix of a listing page, decoded when the page is URL-encoded.
+pub(crate) fn decode_listed(encoded: bool, text: &str) -> Result<String> {
+    if encoded {
         url_decode(text)
     } else {
         Ok(text.to_owned())
@@ -375,17 +385,8 @@ pub(crate) fn parse_page(doc: &Element, version: ListVersion) -> Result<ListPage
             doc.name
         )));
     }
-    // Servers that ignore `encoding-type` do not echo it: decode only when they say so.
-    let encoded = doc
-        .text_of("EncodingType")
-        .is_some_and(|e| e.eq_ignore_ascii_case("url"));
-    let decode = |text: &str| -> Result<String> {
-        if encoded {
-            url_decode(text)
-        } else {
-            Ok(text.to_owned())
-        }
-    };
+    let encoded = url_encoded(doc);
+    let decode = |text: &str| decode_listed(encoded, text);
     let mut page = ListPage::default();
     for contents in doc.children("Contents") {
         page.objects.push(ObjectSummary {
@@ -402,18 +403,30 @@ pub(crate) fn parse_page(doc: &Element, version: ListVersion) -> Result<ListPage
         page.common_prefixes
             .push(decode(prefix.required("Prefix")?)?);
     }
-    if doc.flag("IsTruncated") {
+    if doc.flag("IsTruncated")? {
         page.next = match version {
-            ListVersion::V2 => Some(doc.required("NextContinuationToken")?.to_owned()),
+            // An empty token would ask for the first page again.
+            ListVersion::V2 => match doc.text_of("NextContinuationToken") {
+                Some(token) if !token.is_empty() => Some(token.to_owned()),
+                _ => {
+                    return Err(Error::InvalidResponse(
+                        "a truncated page without <NextContinuationToken>".to_owned(),
+                    ));
+                }
+            },
             // V1: NextMarker is only sent with a delimiter; else the last key is the marker.
             ListVersion::V1 => match doc.text_of("NextMarker").filter(|m| !m.is_empty()) {
                 Some(marker) => Some(decode(marker)?),
                 None => {
                     let last_object = page.objects.last().map(|o| o.key.as_str());
                     let last_prefix = page.common_prefixes.last().map(String::as_str);
-                    let last = last_object.max(last_prefix).ok_or_else(|| {
-                        Error::InvalidResponse("a truncated page with no keys".to_owned())
-                    })?;
+                    // An empty marker would ask for the first page again.
+                    let last = last_object
+                        .max(last_prefix)
+                        .filter(|k| !k.is_empty())
+                        .ok_or_else(|| {
+                            Error::InvalidResponse("a truncated page with no keys".to_owned())
+                        })?;
                     Some(last.to_owned())
                 }
             },
@@ -470,10 +483,119 @@ mod tests {
     }
 
     #[test]
+    fn truncated_pages_must_say_where_the_next_starts() {
+        let page = |body: &str, version| {
+            let xml = format!("<ListBucketResult>{body}</ListBucketResult>");
+            parse_page(&Element::parse(xml.as_bytes()).unwrap(), version)
+        };
+        let contents = "<Contents><Key>a</Key><Size>1</Size></Contents>";
+        // Truncated without a token, or with an empty one (which asks for the first page
+        // again): an error, never a listing that ends early or starts over.
+        for token in ["", "<NextContinuationToken></NextContinuationToken>"] {
+            let body = format!("<IsTruncated>true</IsTruncated>{token}{contents}");
+            assert!(
+                matches!(page(&body, ListVersion::V2), Err(Error::InvalidResponse(_))),
+                "{body}"
+            );
+        }
+        // V1 without NextMarker goes on from the last key; an empty one is no marker.
+        let body = "<IsTruncated>true</IsTruncated><Contents><Key></Key></Contents>";
+        assert!(matches!(
+            page(body, ListVersion::V1),
+            Err(Error::InvalidResponse(_))
+        ));
+        // `1` is true in XML Schema; anything but a boolean is an error, not `false`.
+        let body = format!(
+            "<IsTruncated> 1 </IsTruncated><NextContinuationToken>t</NextContinuationToken>{contents}"
+        );
+        assert_eq!(
+            page(&body, ListVersion::V2).unwrap().next.as_deref(),
+            Some("t")
+        );
+        let body = format!("<IsTruncated>yes</IsTruncated>{contents}");
+        assert!(matches!(
+            page(&body, ListVersion::V2),
+            Err(Error::InvalidResponse(_))
+        ));
+    }
+
+    #[test]
+    fn numbers_are_checked_and_counts_not_trusted() {
+        let page = |size: &str| {
+            let xml = format!(
+                "<ListBucketResult><KeyCount>1000</KeyCount><IsTruncated>false</IsTruncated>\
+                 <Contents><Key>a</Key><Size>{size}</Size></Contents></ListBucketResult>"
+            );
+            parse_page(&Element::parse(xml.as_bytes()).unwrap(), ListVersion::V2)
+        };
+        // A `KeyCount` that lies changes nothing: the objects are the ones listed.
+        assert_eq!(page("18446744073709551615").unwrap().objects.len(), 1);
+        assert_eq!(page(" +7 ").unwrap().objects[0].size, 7);
+        for bad in ["18446744073709551616", "-1", "0x10", "1e3", ""] {
+            assert!(matches!(page(bad), Err(Error::InvalidResponse(_))), "{bad}");
+        }
+    }
+
+    /// A listing whose pages name these next markers, one after the other.
+    struct Scripted(Vec<Option<&'static str>>, std::sync::atomic::AtomicUsize);
+
+    impl Paged for Scripted {
+        type Page = Option<String>;
+        type Marker = String;
+        const MARKER_NAME: &'static str = "continuation";
+        fn limit(&self) -> Option<u64> {
+            Some(100)
+        }
+        async fn fetch(&self, _: Option<&String>) -> Result<Option<String>> {
+            let i = self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Ok(self.0.get(i).copied().flatten().map(str::to_owned))
+        }
+        fn next_of(page: &Option<String>) -> Option<String> {
+            page.clone()
+        }
+    }
+
+    async fn run(script: Vec<Option<&'static str>>) -> (usize, Option<Error>) {
+        let mut pages = paginate(Scripted(script, 0.into()));
+        let mut n = 0;
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok(_) => n += 1,
+                Err(e) => return (n, Some(e)),
+            }
+        }
+        (n, None)
+    }
+
+    #[tokio::test]
+    async fn a_marker_given_before_is_a_loop() {
+        assert!(matches!(
+            run(vec![Some("a"), Some("b"), None]).await,
+            (3, None)
+        ));
+        // The same page again, or pages in a circle: an error at the first repeat, not an
+        // endless listing (only the same marker twice in a row was caught).
+        for (script, before) in [
+            (vec![Some("a"), Some("a")], 1),
+            (vec![Some("a"), Some("b"), Some("a"), Some("b")], 2),
+        ] {
+            let (pages, err) = run(script.clone()).await;
+            assert_eq!(pages, before, "{script:?}");
+            assert!(matches!(err, Some(Error::InvalidResponse(_))), "{script:?}");
+        }
+        // A server that never stops stops at the limit.
+        let endless: Vec<_> = (0..200).map(|i| Some(&*format!("{i}").leak())).collect();
+        assert!(matches!(run(endless).await, (100, None)));
+    }
+
+    #[test]
     fn bad_escapes_are_errors() {
         assert!(url_decode("%zz").is_err());
         assert!(url_decode("%").is_err());
         assert!(url_decode("%FF").is_err());
+        // A sign is not a hex digit, though `u8::from_str_radix` takes one.
+        assert!(url_decode("%+5").is_err());
+        assert!(url_decode("%-0").is_err());
         assert_eq!(url_decode("a%20b+c").unwrap(), "a b c");
     }
 }

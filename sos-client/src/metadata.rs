@@ -320,4 +320,47 @@ mod tests {
             }
         }
     }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a server answers in the headers, reading them gives a value: numbers out
+        /// of range, non-ASCII and non-UTF-8 bytes, dates that are not dates.
+        #[test]
+        fn any_headers_are_read(
+            values in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "content-length", "etag", "last-modified", "x-amz-version-id",
+                        "x-amz-storage-class", "content-type", "expires", "x-amz-meta-a",
+                        "x-amz-meta-", "x-amz-meta-b-c",
+                    ]),
+                    proptest::prop_oneof![
+                        proptest::collection::vec(any::<u8>(), 0..40),
+                        proptest::sample::select(vec![
+                            "18446744073709551616", "-1", "+5", " 7", "\"\"", "\"",
+                            "Thu, 01 Jan 1970 00:00:00 GMT", "Sun, 31 Feb 2026 25:61:61 GMT",
+                            "Fri, 31 Dec 9999 23:59:59 GMT",
+                        ]).prop_map(|s| s.as_bytes().to_vec()),
+                    ],
+                ),
+                0..12,
+            )
+        ) {
+            let mut headers = HeaderMap::new();
+            for (name, value) in &values {
+                if let Ok(value) = HeaderValue::from_bytes(value) {
+                    headers.append(*name, value);
+                }
+            }
+            let info = ObjectInfo::from_headers(&headers);
+            let length = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok());
+            proptest::prop_assert_eq!(info.content_length, length.unwrap_or(0));
+            for name in info.metadata.user_metadata().keys() {
+                let header = format!("{META_PREFIX}{name}");
+                proptest::prop_assert!(headers.contains_key(header.as_str()));
+            }
+            let _ = raw_metadata_headers(&headers);
+        }
+    }
 }

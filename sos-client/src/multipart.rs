@@ -184,11 +184,7 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         Ok(PutObjectOutput {
-            // The RADOS Gateway (16.2) sends an empty <ETag>.
-            etag: doc
-                .text_of("ETag")
-                .map(|e| e.trim().trim_matches('"').to_owned())
-                .filter(|e| !e.is_empty()),
+            etag: completed_etag(&doc),
             version_id,
         })
     }
@@ -228,13 +224,7 @@ impl Client {
                 op = op.param("part-number-marker", m.to_string());
             }
             let doc = self.send_xml(op).await?;
-            for part in doc.children("Part") {
-                parts.push(PartSummary {
-                    part_number: part.number("PartNumber")?.unwrap_or(0),
-                    etag: part.required("ETag")?.trim_matches('"').to_owned(),
-                    size: part.number("Size")?.unwrap_or(0),
-                });
-            }
+            parts.extend(parse_parts(&doc)?);
             match next_part_marker(&doc, marker)? {
                 None => return Ok(parts),
                 next => marker = next,
@@ -269,13 +259,7 @@ impl Client {
                     .param("upload-id-marker", id.clone());
             }
             let doc = self.send_xml(op).await?;
-            for upload in doc.children("Upload") {
-                uploads.push(UploadSummary {
-                    key: upload.required("Key")?.to_owned(),
-                    upload_id: upload.required("UploadId")?.to_owned(),
-                    initiated: upload.text_of("Initiated").and_then(parse_iso8601),
-                });
-            }
+            uploads.extend(parse_uploads(&doc)?);
             match next_upload_markers(&doc, markers.as_ref())? {
                 None => return Ok(uploads),
                 next => markers = next,
@@ -287,11 +271,45 @@ impl Client {
     }
 }
 
+/// The parts of a `ListPartsResult` page.
+pub(crate) fn parse_parts(doc: &Element) -> Result<Vec<PartSummary>> {
+    doc.children("Part")
+        .map(|part| {
+            Ok(PartSummary {
+                part_number: part.number("PartNumber")?.unwrap_or(0),
+                etag: part.required("ETag")?.trim_matches('"').to_owned(),
+                size: part.number("Size")?.unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
+/// The uploads of a `ListMultipartUploadsResult` page.
+pub(crate) fn parse_uploads(doc: &Element) -> Result<Vec<UploadSummary>> {
+    doc.children("Upload")
+        .map(|upload| {
+            Ok(UploadSummary {
+                key: upload.required("Key")?.to_owned(),
+                upload_id: upload.required("UploadId")?.to_owned(),
+                initiated: upload.text_of("Initiated").and_then(parse_iso8601),
+            })
+        })
+        .collect()
+}
+
+/// The ETag of a `CompleteMultipartUploadResult`, quotes removed; `None` when missing or
+/// empty (the RADOS Gateway 16.2 sends an empty `<ETag>`).
+pub(crate) fn completed_etag(doc: &Element) -> Option<String> {
+    doc.text_of("ETag")
+        .map(|e| e.trim().trim_matches('"').to_owned())
+        .filter(|e| !e.is_empty())
+}
+
 /// Where the next page of a `ListParts` starts (`None`: this was the last page). A truncated
 /// page must name a marker beyond the one before (so the listing ends: markers grow and stay
 /// below [`MAX_PARTS`]); anything else is an error, never a partial list.
-fn next_part_marker(doc: &Element, previous: Option<u32>) -> Result<Option<u32>> {
-    if !doc.flag("IsTruncated") {
+pub(crate) fn next_part_marker(doc: &Element, previous: Option<u32>) -> Result<Option<u32>> {
+    if !doc.flag("IsTruncated")? {
         return Ok(None);
     }
     let next: u32 = doc.number("NextPartNumberMarker")?.ok_or_else(|| {
@@ -308,11 +326,11 @@ fn next_part_marker(doc: &Element, previous: Option<u32>) -> Result<Option<u32>>
 /// Where the next page of a `ListMultipartUploads` starts (`None`: this was the last page).
 /// A truncated page must name both markers, different from the page before's; anything else
 /// is an error, never a partial list.
-fn next_upload_markers(
+pub(crate) fn next_upload_markers(
     doc: &Element,
     previous: Option<&(String, String)>,
 ) -> Result<Option<(String, String)>> {
-    if !doc.flag("IsTruncated") {
+    if !doc.flag("IsTruncated")? {
         return Ok(None);
     }
     let next = match (

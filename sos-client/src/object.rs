@@ -50,43 +50,88 @@ fn header(name: &'static str, value: &str) -> Result<(HeaderName, HeaderValue)> 
     Ok((HeaderName::from_static(name), value))
 }
 
-/// Parses `2026-01-02T03:04:05.000Z` (S3's listing dates).
+/// Parses `2026-01-02T03:04:05.000Z` (S3's listing dates): an RFC 3339 date-time, its
+/// offset `Z`, `±HH:MM` or left out (UTC). Anything else, a day past the end of its month
+/// (`2026-02-30`) included, is `None`.
 pub(crate) fn parse_iso8601(text: &str) -> Option<SystemTime> {
     let t = text.trim().as_bytes();
-    if t.len() < 19 || t[4] != b'-' || t[7] != b'-' || t[10] != b'T' {
+    // Fixed-width fields of ASCII digits (`str::parse` would take a sign).
+    let num = |range: std::ops::Range<usize>| -> Option<i64> {
+        t.get(range)?.iter().try_fold(0i64, |acc, &b| {
+            b.is_ascii_digit().then(|| acc * 10 + i64::from(b - b'0'))
+        })
+    };
+    if t.len() < 19
+        || t[4] != b'-'
+        || t[7] != b'-'
+        || t[10] != b'T'
+        || t[13] != b':'
+        || t[16] != b':'
+    {
         return None;
     }
-    let num = |range: std::ops::Range<usize>| -> Option<u64> {
-        std::str::from_utf8(t.get(range)?).ok()?.parse().ok()
-    };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
+    if !(1..=month_days).contains(&day) || hour > 23 || min > 59 || sec > 60 {
         return None;
     }
-    let mut millis = 0;
-    if t.get(19) == Some(&b'.') {
-        let digits: Vec<u8> = t[20..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .copied()
-            .collect();
-        let first3 = digits
-            .iter()
-            .take(3)
-            .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
-        millis = first3 * 10u64.pow(3 - digits.len().min(3) as u32);
+    let mut rest = &t[19..];
+    let mut nanos = 0u32;
+    if let Some(fraction) = rest.strip_prefix(b".") {
+        let digits = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 {
+            return None;
+        }
+        // Nanoseconds: the first nine digits, padded.
+        nanos = (0..9).fold(0, |acc, i| {
+            acc * 10
+                + fraction
+                    .get(i)
+                    .filter(|_| i < digits)
+                    .map_or(0, |d| u32::from(d - b'0'))
+        });
+        rest = &fraction[digits..];
     }
-    // Days from civil (Howard Hinnant's algorithm).
+    let offset = match rest {
+        b"" | b"Z" | b"z" => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let two = |a: u8, b: u8| {
+                (a.is_ascii_digit() && b.is_ascii_digit())
+                    .then(|| i64::from(a - b'0') * 10 + i64::from(b - b'0'))
+            };
+            let (h, m) = (two(*h1, *h2)?, two(*m1, *m2)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let minutes = h * 60 + m;
+            if *sign == b'+' { minutes } else { -minutes }
+        }
+        _ => return None,
+    };
+    // Days from civil (Howard Hinnant's algorithm), in signed arithmetic: year 0 is valid.
     let y = if month <= 2 { year - 1 } else { year };
-    let era = y / 400;
-    let yoe = y - era * 400;
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
     let mp = (month + 9) % 12;
     let doy = (153 * mp + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = (era * 146_097 + doe).checked_sub(719_468)?;
-    let secs = days * 86_400 + hour * 3600 + min * 60 + sec;
-    Some(UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis))
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hour * 3600 + min * 60 + sec - offset * 60;
+    let whole = Duration::from_secs(secs.unsigned_abs());
+    let time = if secs >= 0 {
+        UNIX_EPOCH.checked_add(whole)?
+    } else {
+        UNIX_EPOCH.checked_sub(whole)?
+    };
+    time.checked_add(Duration::from_nanos(u64::from(nanos)))
 }
 
 /// The answer to a successful upload.
@@ -722,6 +767,48 @@ mod tests {
         assert_eq!(parse_iso8601("1970-01-01T00:00:00Z"), Some(UNIX_EPOCH));
         assert!(parse_iso8601("2026-13-02T03:04:05Z").is_none());
         assert!(parse_iso8601("garbage").is_none());
+        let secs = |text| {
+            parse_iso8601(text).map(|t| match t.duration_since(UNIX_EPOCH) {
+                Ok(d) => i128::try_from(d.as_nanos()).unwrap(),
+                Err(e) => -i128::try_from(e.duration().as_nanos()).unwrap(),
+            })
+        };
+        // Year 0 is a date (January and February of it underflowed, and panicked).
+        assert_eq!(
+            secs("0000-01-01T00:00:00Z"),
+            Some(-62_167_219_200_000_000_000)
+        );
+        assert_eq!(
+            secs("0000-02-29T00:00:00Z"),
+            Some(-62_162_121_600_000_000_000)
+        );
+        assert_eq!(
+            secs("9999-12-31T23:59:59.999999999Z"),
+            Some(253_402_300_799_999_999_999)
+        );
+        // Offsets are applied; no offset is UTC.
+        assert_eq!(
+            secs("2026-01-02T04:04:05.678+01:00"),
+            secs("2026-01-02T03:04:05.678Z")
+        );
+        assert_eq!(secs("2026-01-02T03:04:05"), secs("2026-01-02T03:04:05Z"));
+        for bad in [
+            "2026-02-30T25:61:61Z",
+            "2026-02-30T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "2026-00-10T00:00:00Z",
+            "2026-01-00T00:00:00Z",
+            "+026-01-01T00:00:00Z",
+            "2026-+1-01T00:00:00Z",
+            "2026-01-01T00:00:00.Z",
+            "2026-01-01T00:00:00Zjunk",
+            "2026-01-01T00:00:00+24:00",
+            "2026-01-01T00-00-00Z",
+        ] {
+            assert_eq!(parse_iso8601(bad), None, "{bad}");
+        }
+        assert!(parse_iso8601("2024-02-29T00:00:00Z").is_some());
     }
 
     #[test]

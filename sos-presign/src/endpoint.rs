@@ -147,8 +147,17 @@ impl Endpoint {
                 "must be scheme://host[:port] with no path, query or user",
             ));
         }
-        host.parse::<http::uri::Authority>()
+        let authority = host
+            .parse::<http::uri::Authority>()
             .map_err(|_| invalid("host is not a valid authority"))?;
+        // RFC 9110: an http(s) URI with an empty host is invalid (`http://:9000`); between
+        // brackets is an IPv6 address (`http://[]` is none).
+        let name = authority.host();
+        let bracketed = name.strip_prefix('[').and_then(|n| n.strip_suffix(']'));
+        if name.is_empty() || bracketed.is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_err())
+        {
+            return Err(invalid("has no host name"));
+        }
         // The scheme's default port is what clients leave out (and sign without).
         let host = host
             .strip_suffix(if https { ":443" } else { ":80" })
@@ -299,5 +308,103 @@ impl FromStr for Endpoint {
             Ok(zone) => Ok(Endpoint::zone(zone)),
             Err(_) => Endpoint::parse(s),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// What an endpoint URL is put together from, valid and not.
+    fn url() -> impl Strategy<Value = String> {
+        let scheme =
+            prop::sample::select(&["https://", "http://", "HTTP://", "ftp://", "//", ""][..]);
+        let host = prop_oneof![
+            prop::sample::select(
+                &[
+                    "sos-ch-gva-2.exo.io",
+                    "SOS-CH-GVA-2.EXO.IO",
+                    "127.0.0.1",
+                    "[::1]",
+                    "[::1",
+                    "::1",
+                    "localhost",
+                    "",
+                    "a b",
+                    "é.example",
+                    "user@host",
+                    "h%41st",
+                    "-",
+                    ".",
+                ][..]
+            )
+            .prop_map(str::to_owned),
+            "[a-z0-9.-]{1,20}",
+            "\\PC{0,10}",
+        ];
+        let port = prop::sample::select(
+            &[
+                "",
+                ":",
+                ":80",
+                ":443",
+                ":9000",
+                ":0",
+                ":65535",
+                ":65536",
+                ":99999999999999999999",
+                ":+80",
+                ":-1",
+                ":8o",
+            ][..],
+        );
+        let tail = prop::sample::select(&["", "/", "//", "/b", "?q", "#f", " "][..]);
+        (scheme, host, port, tail).prop_map(|(s, h, p, t)| format!("{s}{h}{p}{t}"))
+    }
+
+    proptest! {
+        /// Any text is an endpoint or an error, never a panic; an endpoint is a host that
+        /// reads back as itself, and makes object URLs that parse.
+        #[test]
+        fn any_url_is_an_endpoint_or_an_error(
+            url in url(),
+            bucket in prop::sample::select(&["b-1", "B_1", "a.b", "..", "", "a/b", "x"][..]),
+            key in "\\PC{0,12}",
+            virtual_host in any::<bool>(),
+        ) {
+            let Ok(endpoint) = Endpoint::parse(&url) else { return Ok(()) };
+            let host = endpoint.host();
+            prop_assert!(!host.is_empty() && !host.starts_with(':'), "{}", host);
+            prop_assert!(!host.contains(['/', '?', '#', '@', ' ']), "{}", host);
+            prop_assert_eq!(host.to_ascii_lowercase(), host);
+            let again = Endpoint::parse(&format!("{}://{host}", endpoint.scheme()));
+            prop_assert_eq!(again.as_ref().ok(), Some(&endpoint));
+            let addressing = if virtual_host { Addressing::VirtualHost } else { Addressing::Path };
+            let endpoint = endpoint.with_addressing(addressing);
+            if let Ok(object) = endpoint.object_url(bucket, &key) {
+                prop_assert!(object.parse::<http::Uri>().is_ok(), "{}", object);
+            }
+        }
+    }
+
+    #[test]
+    fn an_endpoint_has_a_host() {
+        // `http://:80` is an authority (an empty host and a port): no host once the default
+        // port is taken off.
+        for url in [
+            "http://:80",
+            "https://:443",
+            "http://:9000",
+            "http://[]",
+            "https:///",
+        ] {
+            assert!(Endpoint::parse(url).is_err(), "{url}");
+        }
+        for url in ["http://[::1]:9000", "http://h:80", "https://[2001:db8::1]"] {
+            assert!(Endpoint::parse(url).is_ok(), "{url}");
+        }
+        assert_eq!(Endpoint::parse("http://[::1]:80").unwrap().host(), "[::1]");
     }
 }

@@ -279,4 +279,44 @@ mod tests {
         }
         assert_eq!(n, 6 + 36 + 216 + 1296 + 7776 + 46_656);
     }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any key is written in unreserved characters, `/` and `%XX` escapes, and reads back
+        /// as itself; `.` and `..` segments are escaped (a URL parser would resolve them).
+        #[test]
+        fn any_key_is_encoded_and_decodes_back(
+            key in prop_oneof![
+                "\\PC{0,20}".boxed(),
+                "[./a%]{0,12}".boxed(),
+                prop::collection::vec(any::<char>(), 0..8).prop_map(String::from_iter).boxed(),
+            ]
+        ) {
+            let encoded = encode_key(&key);
+            prop_assert!(encoded.bytes().all(|b| is_unreserved(b) || b == b'/' || b == b'%'));
+            prop_assert!(!encoded.split('/').any(|s| s == "." || s == ".."), "{}", encoded);
+            let mut decoded = Vec::new();
+            let mut bytes = encoded.bytes();
+            while let Some(b) = bytes.next() {
+                if b == b'%' {
+                    let hex = [bytes.next().unwrap_or(0), bytes.next().unwrap_or(0)];
+                    let hex = std::str::from_utf8(&hex).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    decoded.push(u8::from_str_radix(hex, 16).map_err(|e| TestCaseError::fail(e.to_string()))?);
+                } else {
+                    decoded.push(b);
+                }
+            }
+            prop_assert_eq!(decoded, key.as_bytes());
+        }
+
+        /// A name valid for a new bucket is valid as an existing one and as a host label.
+        #[test]
+        fn bucket_rules_nest(name in prop_oneof!["[a-z0-9.-]{0,70}", "\\PC{0,10}"]) {
+            if check_bucket_name(&name).is_ok() {
+                prop_assert!(check_existing_bucket(&name).is_ok());
+                prop_assert!(is_host_label(&name));
+            }
+        }
+    }
 }

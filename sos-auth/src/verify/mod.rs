@@ -464,7 +464,10 @@ impl Verifier {
                 )));
             }
         }
-        if !names.contains(&"host") {
+        // Sorted (checked above): looked up by bisection, so that a request with thousands of
+        // signed headers costs no more than sorting them (a scan per header was quadratic).
+        let signed = |name: &str| names.binary_search(&name).is_ok();
+        if !signed("host") {
             return Err(Error::MalformedSignature(
                 "host must be a signed header".to_owned(),
             ));
@@ -475,9 +478,7 @@ impl Verifier {
             .headers()
             .keys()
             .map(http::HeaderName::as_str)
-            .filter(|n| {
-                n.starts_with("x-amz-") && *n != "x-amz-content-sha256" && !names.contains(n)
-            })
+            .filter(|n| n.starts_with("x-amz-") && *n != "x-amz-content-sha256" && !signed(n))
             .collect();
         if !unsigned.is_empty() {
             unsigned.dedup();
@@ -489,7 +490,7 @@ impl Verifier {
             UriParts::of(request.uri()),
             request.headers(),
             &[],
-            |n| names.contains(&n),
+            signed,
             payload_text.as_bytes(),
         )?;
         let canonical = if query {
@@ -598,7 +599,11 @@ impl Verifier {
         let expires: u64 = expires_text
             .parse()
             .map_err(|_| Error::MalformedSignature("Expires is not a number".to_owned()))?;
-        let expires_at = UNIX_EPOCH + Duration::from_secs(expires);
+        // Seconds since 1970, any number of them in S3; past what the clock can hold
+        // (`u64::MAX`) is no time at all (adding it panicked).
+        let expires_at = UNIX_EPOCH
+            .checked_add(Duration::from_secs(expires))
+            .ok_or_else(|| Error::MalformedSignature("Expires is not a time".to_owned()))?;
         if now > expires_at {
             return Err(Error::Expired {
                 expired_at: expires_text.to_owned(),
@@ -825,5 +830,434 @@ impl QueryParams {
             amz.push((name, value));
         }
         Ok(amz)
+    }
+}
+
+/// Hostile requests: `Authorization` headers, pre-signed queries, dates and `aws-chunked`
+/// bodies put together from their parts with hostile values, and valid ones damaged.
+#[cfg(test)]
+mod hostile {
+    use proptest::prelude::*;
+    use proptest::sample::Index;
+
+    use super::*;
+    use crate::{SigV4Signer, TrailingChecksum};
+
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_767_323_045) // 20260102T030405Z
+    }
+
+    fn creds() -> Credentials {
+        Credentials::new("AKID", "secret")
+    }
+
+    fn verifier() -> Verifier {
+        Verifier::from_credentials([creds()]).with_host_base("s3.localhost")
+    }
+
+    const DATES: &[&str] = &[
+        "20260102T030405Z",
+        "20260102T030406Z",
+        "20260230T000000Z",
+        "20261301T000000Z",
+        "20260102T250000Z",
+        "20260102T235960Z",
+        "00000101T000000Z",
+        "99991231T235959Z",
+        "19691231T235959Z",
+        "2026010T030405Z",
+        "+0260102T030405Z",
+        "20260102 030405Z",
+        "Fri, 02 Jan 2026 03:04:05 GMT",
+        "Fri, 02 Jan 2026 03:04:05 +0000",
+        "Sun, 31 Feb 2026 25:61:61 GMT",
+        "",
+    ];
+
+    const NUMBERS: &[&str] = &[
+        "0",
+        "1",
+        "604800",
+        "604801",
+        "1767323045",
+        "1767326645",
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-1",
+        "+5",
+        "%2B5",
+        " 5",
+        "",
+    ];
+
+    fn scope() -> impl Strategy<Value = String> {
+        let part = |options: &'static [&'static str]| prop::sample::select(options);
+        (
+            part(&["AKID", "", "AK/ID", "UNKNOWN"]),
+            part(&["20260102", "20260103", "2026010", "2026O102", ""]),
+            part(&["us-east-1", "", "ch-gva-2"]),
+            part(&["s3", "iam", ""]),
+            part(&["aws4_request", "aws4_request/", ""]),
+            0usize..5,
+        )
+            .prop_map(|(ak, date, region, service, end, keep)| {
+                [ak, date, region, service, end][..=keep].join("/")
+            })
+    }
+
+    fn signed_headers() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop::sample::select(
+                &[
+                    "host",
+                    "x-amz-date",
+                    "x-amz-content-sha256",
+                    "x-amz-meta-a",
+                    "content-type",
+                    "Host",
+                    "",
+                    "a b",
+                    "x-amz-missing",
+                ][..],
+            ),
+            0..6,
+        )
+        .prop_map(|names| names.join(";"))
+    }
+
+    /// `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`, its parts
+    /// repeated, left out, reordered, with stray commas; or a V2 `AWS AK:SIG`.
+    fn authorization() -> impl Strategy<Value = String> {
+        let part = prop_oneof![
+            scope().prop_map(|s| format!("Credential={s}")),
+            signed_headers().prop_map(|s| format!("SignedHeaders={s}")),
+            "[0-9a-f]{0,70}".prop_map(|s| format!("Signature={s}")),
+            prop::sample::select(&["Other=x", "novalue", "=", "Signature", ""][..])
+                .prop_map(str::to_owned),
+        ];
+        let v4 = (
+            prop::sample::select(
+                &["AWS4-HMAC-SHA256 ", "AWS4-HMAC-SHA256  ", "AWS4-HMAC-SHA1 "][..],
+            ),
+            prop::collection::vec(part, 0..6),
+            prop::sample::select(&[",", ", ", " ,", ",,"][..]),
+        )
+            .prop_map(|(algorithm, parts, sep)| format!("{algorithm}{}", parts.join(sep)));
+        let v2 = (
+            prop::sample::select(&["AWS ", "AWS  ", "AWS"][..]),
+            "[A-Z:]{0,6}",
+            "[A-Za-z0-9+/=:]{0,30}",
+        )
+            .prop_map(|(a, ak, sig)| format!("{a}{ak}:{sig}"));
+        prop_oneof![3 => v4, 1 => v2, 1 => "[ -~]{0,60}"]
+    }
+
+    /// A pre-signed query: complete V4 or V2 ones with hostile values, or any parameters,
+    /// repeated, left out, in any order.
+    fn query() -> impl Strategy<Value = String> {
+        let algorithm = prop::sample::select(&["AWS4-HMAC-SHA256", "AWS4-HMAC-SHA1", ""][..])
+            .prop_map(|v| format!("X-Amz-Algorithm={v}"));
+        let credential = scope()
+            .prop_map(|s| format!("X-Amz-Credential={}", s.replace('/', "%2F")))
+            .boxed();
+        let date = prop::sample::select(DATES)
+            .prop_map(|d| format!("X-Amz-Date={}", d.replace(' ', "%20")));
+        let expires = prop::sample::select(NUMBERS)
+            .prop_map(|n| format!("X-Amz-Expires={}", n.replace(' ', "%20")));
+        let signed = signed_headers()
+            .prop_map(|s| format!("X-Amz-SignedHeaders={}", s.replace(' ', "%20")))
+            .boxed();
+        let signature = "[0-9a-f]{0,64}".prop_map(|s| format!("X-Amz-Signature={s}"));
+        let v2_expires = prop::sample::select(NUMBERS)
+            .prop_map(|n| format!("Expires={}", n.replace(' ', "%20")));
+        let v2_signature = "[A-Za-z0-9%+]{0,30}".prop_map(|s| format!("Signature={s}"));
+        let other = prop::sample::select(
+            &[
+                "X-Amz-Security-Token=t",
+                "AWSAccessKeyId=AKID",
+                "AWSAccessKeyId=",
+                "x-amz-meta-a=%0A",
+                "x-amz-acl=private",
+                "acl",
+                "%",
+                "%zz=%",
+                "&&",
+            ][..],
+        )
+        .prop_map(str::to_owned);
+        let v4 = (
+            algorithm.clone(),
+            credential.clone(),
+            date.clone(),
+            expires.clone(),
+            signed.clone(),
+            signature.clone(),
+        )
+            .prop_map(|p| [p.0, p.1, p.2, p.3, p.4, p.5].join("&"));
+        let v2 = (
+            v2_expires.clone(),
+            v2_signature.clone(),
+            prop::option::of(other.clone()),
+        )
+            .prop_map(|(e, s, o)| {
+                let mut params = vec!["AWSAccessKeyId=AKID".to_owned(), e, s];
+                params.extend(o);
+                params.join("&")
+            });
+        let param = prop_oneof![
+            algorithm,
+            credential,
+            date,
+            expires,
+            signed,
+            signature,
+            v2_expires,
+            v2_signature,
+            other,
+        ];
+        let any = prop::collection::vec(param, 0..9).prop_map(|params| params.join("&"));
+        prop_oneof![v4, v2, any]
+    }
+
+    proptest! {
+        /// Whatever the request says, the verifier answers with a value or an error; a made up
+        /// signature is never a valid one.
+        #[test]
+        fn hostile_requests_get_an_answer(
+            auth in prop::option::of(authorization()),
+            query in query(),
+            amz_date in prop::option::of(prop::sample::select(DATES)),
+            date in prop::option::of(prop::sample::select(DATES)),
+            payload in prop::option::of(prop::sample::select(&[
+                "UNSIGNED-PAYLOAD",
+                "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+                "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+                "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                "E3B0",
+                "",
+            ][..])),
+            host in prop::sample::select(&["b.s3.localhost", "s3.localhost", "127.0.0.1:9000", ""][..]),
+        ) {
+            let uri = format!("http://{}/b/k?{query}", if host.is_empty() { "h" } else { host });
+            let Ok(uri) = uri.parse::<Uri>() else { return Ok(()) };
+            let mut builder = Request::get(uri);
+            let headers = [
+                ("authorization", auth.as_deref()),
+                ("x-amz-date", amz_date),
+                ("date", date),
+                ("x-amz-content-sha256", payload),
+                ("host", Some(host).filter(|h| !h.is_empty())),
+                ("x-amz-decoded-content-length", Some("5")),
+            ];
+            for (name, value) in headers {
+                if let Some(value) = value.and_then(|v| http::HeaderValue::from_str(v).ok()) {
+                    builder = builder.header(name, value);
+                }
+            }
+            let request = builder.body(()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let verified = verifier().verify_at(&request, now());
+            prop_assert!(verified.is_err(), "{:?}", verified.map(|v| v.access_key));
+        }
+    }
+
+    /// A signed streaming upload: the request, and its body framed in chunks.
+    fn streaming(trailer: bool) -> (Request<()>, Vec<u8>) {
+        let mut request = Request::put("http://127.0.0.1:9000/b/k").body(()).unwrap();
+        let signer = SigV4Signer::new(creds(), "us-east-1");
+        let body = if trailer {
+            signer
+                .sign_streaming_with_trailer_at(&mut request, 11, 4, TrailingChecksum::Crc32, now())
+                .unwrap()
+                .encode_body_with_trailer(b"hello world", "DUoRhQ==")
+                .unwrap()
+        } else {
+            signer
+                .sign_streaming_at(&mut request, 11, 4, now())
+                .unwrap()
+                .encode_body(b"hello world")
+        };
+        (request, body)
+    }
+
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Cut(Index),
+        Delete(Index, usize),
+        Insert(Index, &'static str),
+        Repeat(Index, Index),
+        Byte(Index, u8),
+    }
+
+    const PIECES: &[&str] = &[
+        "\r\n",
+        ";chunk-signature=",
+        "10000000000000000",
+        "FFFFFFFFFFFFFFFF",
+        "7FFFFFFFFFFFFFFF",
+        "+5",
+        " 5",
+        "-1",
+        "0x5",
+        "0",
+        "g",
+        "x-amz-trailer-signature:",
+        "x-amz-checksum-crc32:",
+        ":",
+        "\r",
+        "\n",
+    ];
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        prop_oneof![
+            1 => any::<Index>().prop_map(Edit::Cut),
+            1 => (any::<Index>(), 1usize..20).prop_map(|(i, n)| Edit::Delete(i, n)),
+            3 => (any::<Index>(), prop::sample::select(PIECES)).prop_map(|(i, p)| Edit::Insert(i, p)),
+            1 => (any::<Index>(), any::<Index>()).prop_map(|(a, b)| Edit::Repeat(a, b)),
+            1 => (any::<Index>(), any::<u8>()).prop_map(|(i, b)| Edit::Byte(i, b)),
+        ]
+    }
+
+    fn apply(body: &mut Vec<u8>, edit: &Edit) {
+        let len = body.len();
+        match edit {
+            Edit::Cut(i) => body.truncate(i.index(len + 1)),
+            Edit::Delete(i, n) => {
+                let at = i.index(len + 1);
+                body.drain(at..(at + n).min(len));
+            }
+            Edit::Insert(i, piece) => {
+                let at = i.index(len + 1);
+                body.splice(at..at, piece.bytes());
+            }
+            Edit::Repeat(a, b) => {
+                let (a, b) = (a.index(len + 1), b.index(len + 1));
+                let copy = body[a.min(b)..a.max(b)].to_vec();
+                body.splice(a.max(b)..a.max(b), copy);
+            }
+            Edit::Byte(i, b) if len > 0 => body[i.index(len)] = *b,
+            Edit::Byte(..) => {}
+        }
+    }
+
+    proptest! {
+        /// A damaged `aws-chunked` body is an error, or (an edit that changes nothing that is
+        /// signed, like a leading zero in a size) the same data: never other data, never a
+        /// panic.
+        #[test]
+        fn damaged_chunked_bodies_are_refused(
+            trailer in any::<bool>(),
+            edits in prop::collection::vec(edit(), 1..4),
+        ) {
+            let (request, mut body) = streaming(trailer);
+            for e in &edits {
+                apply(&mut body, e);
+            }
+            let verified = verifier().verify_at(&request, now()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let mut chunks = verified.chunk_verifier().ok_or_else(|| TestCaseError::fail("no chunks"))?;
+            if let Ok(decoded) = chunks.decode_body(&body) {
+                prop_assert_eq!(decoded.data, b"hello world");
+            }
+        }
+    }
+
+    #[test]
+    fn valid_chunked_bodies_decode() {
+        for trailer in [false, true] {
+            let (request, body) = streaming(trailer);
+            let verified = verifier().verify_at(&request, now()).unwrap();
+            let decoded = verified
+                .chunk_verifier()
+                .unwrap()
+                .decode_body(&body)
+                .unwrap();
+            assert_eq!(decoded.data, b"hello world");
+        }
+    }
+
+    #[test]
+    fn an_expires_past_what_the_clock_holds_is_an_error() {
+        // `UNIX_EPOCH + u64::MAX seconds` panicked.
+        for expires in ["18446744073709551615", "9223372036854775808"] {
+            let uri = format!("http://h/b/k?AWSAccessKeyId=AKID&Signature=x&Expires={expires}");
+            let request = Request::get(uri).body(()).unwrap();
+            let err = verifier().verify_at(&request, now()).unwrap_err();
+            assert!(
+                matches!(&err, Error::MalformedSignature(m) if m.contains("Expires")),
+                "{expires}: {err}"
+            );
+        }
+        // Far in the future but a time: on to the signature.
+        let request =
+            Request::get("http://h/b/k?AWSAccessKeyId=AKID&Signature=x&Expires=9223372036")
+                .body(())
+                .unwrap();
+        assert!(matches!(
+            verifier().verify_at(&request, now()),
+            Err(Error::SignatureMismatch)
+        ));
+    }
+
+    #[test]
+    fn huge_headers_are_read_in_linear_time() {
+        let started = std::time::Instant::now();
+        // 20 000 signed headers: every one of them was looked for in the list of names.
+        let mut names: Vec<String> = (0..20_000).map(|i| format!("x-amz-h{i:05}")).collect();
+        names.extend(["host".to_owned(), "x-amz-date".to_owned()]);
+        names.sort();
+        let mut builder = Request::get("http://h/b/k")
+            .header("x-amz-date", "20260102T030405Z")
+            .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
+        for name in names.iter().filter(|n| n.starts_with("x-amz-h")) {
+            builder = builder.header(name.as_str(), "v");
+        }
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential=AKID/20260102/us-east-1/s3/aws4_request, \
+             SignedHeaders={}, Signature=00",
+            names.join(";")
+        );
+        let request = builder.header("authorization", auth).body(()).unwrap();
+        assert!(matches!(
+            verifier().verify_at(&request, now()),
+            Err(Error::SignatureMismatch)
+        ));
+        // 64 KiB of commas, of `a=b` parts, of one value.
+        for auth in [
+            format!("AWS4-HMAC-SHA256 {}", ",".repeat(65_536)),
+            format!("AWS4-HMAC-SHA256 {}", "a=b,".repeat(16_384)),
+            format!("AWS4-HMAC-SHA256 Credential={}", "a/".repeat(32_768)),
+            format!("AWS {}:{}", "A".repeat(32_768), "s".repeat(32_768)),
+        ] {
+            let request = Request::get("http://h/b/k")
+                .header("authorization", auth)
+                .header("x-amz-date", "20260102T030405Z")
+                .body(())
+                .unwrap();
+            assert!(verifier().verify_at(&request, now()).is_err());
+        }
+        // Chunk-size lines of 1 MiB, and sizes past u64.
+        let (request, _) = streaming(false);
+        let mut chunks = verifier()
+            .verify_at(&request, now())
+            .unwrap()
+            .chunk_verifier()
+            .unwrap();
+        for body in [
+            format!("{};chunk-signature=x\r\n", "1".repeat(1 << 20)),
+            format!("5;chunk-signature={}\r\n", "0".repeat(1 << 20)),
+            "10000000000000000;chunk-signature=x\r\n".to_owned(),
+            "FFFFFFFFFFFFFFFF;chunk-signature=x\r\n".to_owned(),
+            "1".repeat(1 << 20),
+        ] {
+            assert!(matches!(
+                chunks.clone().decode_body(body.as_bytes()),
+                Err(Error::MalformedSignature(_) | Error::SignatureMismatch)
+            ));
+        }
+        chunks.decode_body(b"").unwrap_err();
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(5), "{took:?}");
     }
 }
