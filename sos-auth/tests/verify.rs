@@ -761,6 +761,24 @@ fn one_signature_said_once() {
     assert!(malformed(
         v.verify_at(&request(Method::GET, uri, false), t0())
     ));
+
+    // A V4 pre-signed query that also carries V2's parameters (signed with it): S3's "Only
+    // one auth mechanism allowed".
+    let url = SigV4Signer::new(creds(), "ch-gva-2")
+        .presign_at(
+            &Method::GET,
+            &"http://127.0.0.1:9000/bucket/k?AWSAccessKeyId=x&Signature=abc"
+                .parse()
+                .unwrap(),
+            &HeaderMap::new(),
+            Duration::from_secs(60),
+            t0(),
+        )
+        .unwrap();
+    assert!(malformed(v.verify_at(
+        &request(Method::GET, url.parse().unwrap(), false),
+        at
+    )));
 }
 
 /// S3: X-Amz-Expires is "between 1 and 604800": 0 is malformed (it used to be reported as

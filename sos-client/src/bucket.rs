@@ -8,7 +8,7 @@ use sos_acl::{AccessControlPolicy, CannedAcl, CorsConfiguration, X_AMZ_ACL};
 use crate::client::{Client, Operation};
 use crate::object::parse_iso8601;
 use crate::xml::Element;
-use crate::{Error, ErrorCode, Result};
+use crate::{ErrorCode, Result};
 
 /// A bucket in a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,12 +156,7 @@ impl Client {
         let op = Operation::new("GetBucketAcl", Method::GET)
             .bucket(bucket)
             .sub_resource("acl");
-        let body = self
-            .send(op)
-            .await?
-            .bytes()
-            .await
-            .map_err(Error::transport)?;
+        let body = crate::client::read_xml_body(self.send(op).await?).await?;
         Ok(AccessControlPolicy::from_xml(&body)?)
     }
 
@@ -203,7 +198,7 @@ impl Client {
             .sub_resource("cors");
         match self.send(op).await {
             Ok(response) => {
-                let body = response.bytes().await.map_err(Error::transport)?;
+                let body = crate::client::read_xml_body(response).await?;
                 Ok(Some(CorsConfiguration::from_xml(&body)?))
             }
             Err(e) if e.code() == Some(&ErrorCode::NoSuchCORSConfiguration) => Ok(None),

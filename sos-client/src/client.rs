@@ -547,7 +547,7 @@ impl Client {
         let mut response = self.send(op).await?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
-        let body = response.bytes().await.map_err(Error::transport)?;
+        let body = read_xml_body(response).await?;
         let doc = Element::parse(&body)?;
         if doc.name == "Error" {
             // An error after a 200 from an operation not marked `may_fail_after_ok`.
@@ -578,6 +578,35 @@ async fn read_bounded(response: reqwest::Response) -> Option<Vec<u8>> {
         }
     }
     Some(body)
+}
+
+/// The most of an XML answer read (a listing page of 1 000 keys of 1 024 bytes is about
+/// 1.5 MB): a parsed document costs many times its size, so a server cannot make the client
+/// hold an unbounded one.
+const MAX_XML_BODY: usize = 32 << 20;
+
+/// The body of an XML answer, at most [`MAX_XML_BODY`] bytes.
+pub(crate) async fn read_xml_body(response: reqwest::Response) -> Result<Vec<u8>> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_XML_BODY as u64)
+    {
+        return Err(Error::InvalidResponse(format!(
+            "an XML answer of {} bytes (at most {MAX_XML_BODY} read)",
+            response.content_length().unwrap_or(0)
+        )));
+    }
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        body.extend_from_slice(&chunk.map_err(Error::transport)?);
+        if body.len() > MAX_XML_BODY {
+            return Err(Error::InvalidResponse(format!(
+                "an XML answer over {MAX_XML_BODY} bytes"
+            )));
+        }
+    }
+    Ok(body)
 }
 
 /// Reads a `200 OK` answer whole: an `<Error>` document in it is the operation's failure

@@ -13,7 +13,9 @@ use sos_acl::{CannedAcl, X_AMZ_ACL};
 
 use crate::client::{Client, Operation};
 use crate::metadata::{Metadata, ObjectInfo, raw_metadata_headers};
-use crate::multipart::{CompletedPart, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, MultipartUpload};
+use crate::multipart::{
+    CompletedPart, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, MultipartUpload, completed_etag,
+};
 use crate::object::{PutObjectOutput, check_key, check_new_key, quote};
 use crate::transfer::{AbortOnDrop, Counter, ProgressFn, finish, part_size_for};
 use crate::{Error, Progress, Result};
@@ -218,10 +220,7 @@ impl<'a> CopyObject<'a> {
         let (headers, doc) = self.client.send_xml_with_headers(op).await?;
         // A result without an ETag was already retried within the attempt (see
         // `may_fail_after_ok`); a server that never sends one fails here.
-        let etag = doc
-            .text_of("ETag")
-            .map(|e| e.trim().trim_matches('"').to_owned())
-            .filter(|e| !e.is_empty())
+        let etag = completed_etag(&doc)
             .ok_or_else(|| Error::InvalidResponse("a copy answered without an ETag".into()))?;
         Ok(PutObjectOutput {
             etag: Some(etag),
@@ -567,10 +566,7 @@ impl Client {
             );
         }
         let doc = self.send_xml(op).await?;
-        let etag = doc
-            .text_of("ETag")
-            .map(|e| e.trim().trim_matches('"').to_owned())
-            .filter(|e| !e.is_empty())
+        let etag = completed_etag(&doc)
             .ok_or_else(|| Error::InvalidResponse("a copied part came without an ETag".into()))?;
         Ok(CompletedPart { part_number, etag })
     }

@@ -466,12 +466,18 @@ pub(crate) fn quote(etag: &str) -> String {
     }
 }
 
-/// `bytes 0-99/1234`
+/// `bytes 0-99/1234`, only when it can be true: `first <= last < total` (RFC 9110, 14.4).
 fn parse_content_range(value: &str) -> Option<(u64, u64, u64)> {
     let rest = value.strip_prefix("bytes ")?;
     let (range, total) = rest.split_once('/')?;
     let (first, last) = range.split_once('-')?;
-    Some((first.parse().ok()?, last.parse().ok()?, total.parse().ok()?))
+    let digits = |s: &str| -> Option<u64> {
+        s.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    let (first, last, total) = (digits(first)?, digits(last)?, digits(total)?);
+    (first <= last && last < total).then_some((first, last, total))
 }
 
 /// One key of a batch delete that failed.
@@ -708,12 +714,7 @@ impl Client {
             .bucket(bucket)
             .key(key)
             .sub_resource("acl");
-        let body = self
-            .send(op)
-            .await?
-            .bytes()
-            .await
-            .map_err(Error::transport)?;
+        let body = crate::client::read_xml_body(self.send(op).await?).await?;
         Ok(AccessControlPolicy::from_xml(&body)?)
     }
 
@@ -815,6 +816,15 @@ mod tests {
     fn content_range() {
         assert_eq!(parse_content_range("bytes 0-99/1234"), Some((0, 99, 1234)));
         assert_eq!(parse_content_range("bytes */1234"), None);
+        // Ranges that cannot be: a caller computing `last - first + 1` must not underflow.
+        for bad in [
+            "bytes 9-3/10",
+            "bytes 0-10/10",
+            "bytes +1-3/10",
+            "bytes 0-3/+10",
+        ] {
+            assert_eq!(parse_content_range(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -118,6 +118,21 @@ async fn an_error_cut_short_after_a_200_is_an_invalid_response() {
     invalid_response(client.list_parts(&upload).await);
 }
 
+/// An XML answer larger than any S3 document (33 MiB) is refused, not parsed (a parsed
+/// document costs many times its size).
+#[tokio::test]
+async fn oversized_xml_answers_are_refused() {
+    let client = serve(|_| {
+        let mut body = b"<ListAllMyBucketsResult><Owner><ID>".to_vec();
+        body.resize(33 << 20, b'x');
+        body.extend_from_slice(b"</ID></Owner></ListAllMyBucketsResult>");
+        xml(200, body)
+    })
+    .await;
+    let message = invalid_response(client.list_buckets().await);
+    assert!(message.contains("bytes"), "{message}");
+}
+
 /// A listing whose pages name `next` (from the continuation token of the request).
 fn listing(
     next: impl Fn(&str) -> Option<&'static str> + Send + Sync + 'static,

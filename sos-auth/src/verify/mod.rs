@@ -226,6 +226,13 @@ impl Verifier {
             if algorithm != ALGORITHM {
                 return Err(Error::UnsupportedAlgorithm(algorithm.to_owned()));
             }
+            if params.contains("Signature") {
+                return Err(Error::MalformedSignature(
+                    "a V4 pre-signed query (X-Amz-Algorithm) and a V2 one (Signature): only \
+                     one may be given"
+                        .to_owned(),
+                ));
+            }
             return self.verify_v4_query(request, &params, now);
         }
         if params.contains("Signature") && params.contains("AWSAccessKeyId") {
@@ -443,9 +450,10 @@ impl Verifier {
         query: bool,
     ) -> Result<SigningKey> {
         let names: Vec<&str> = signed_headers.split(';').collect();
-        // As S3 defines it, and as the canonical request writes it: lower-case names, sorted,
-        // each once. A list in another order or with repeats is refused rather than
-        // reordered: S3 and the RADOS Gateway sign the list as sent, so they refuse it too.
+        // The SigV4 rule: lower-case names, sorted, each once; anything else is refused, not
+        // reordered. (The RADOS Gateway is laxer: it sorts and de-duplicates the canonical
+        // headers itself and signs the list as sent, so it accepts such a list signed as
+        // sent; Garage refuses it.)
         let well_formed = names
             .iter()
             .all(|n| !n.is_empty() && !n.bytes().any(|b| b.is_ascii_uppercase() || b == b' '))
