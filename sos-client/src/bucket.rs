@@ -47,7 +47,7 @@ impl CreateBucket<'_> {
     /// Sends it.
     ///
     /// # Errors
-    /// [`Error::InvalidBucketName`] before sending; `BucketAlreadyExists`,
+    /// [`Error::InvalidBucketName`](crate::Error::InvalidBucketName) before sending; `BucketAlreadyExists`,
     /// `BucketAlreadyOwnedByYou`, transport.
     pub async fn send(self) -> Result<()> {
         // A new bucket's name follows today's rules; requests to existing buckets, the
