@@ -502,7 +502,10 @@ impl Client {
         let body = if op.method == Method::HEAD {
             Vec::new()
         } else {
-            read_bounded(response).await.unwrap_or_default()
+            // Unreadable or too long: the code then comes from the status.
+            read_at_most(response, MAX_CHECKED_BODY)
+                .await
+                .unwrap_or_default()
         };
         let document = Element::parse(&body).ok().filter(|e| e.name == "Error");
         let fallback = ErrorCode::from_status(status, op.key.is_some());
@@ -566,20 +569,6 @@ impl Client {
 /// and the answers of copies and completions are a few hundred bytes).
 const MAX_CHECKED_BODY: usize = 1 << 20;
 
-/// The body of `response`, up to [`MAX_CHECKED_BODY`] bytes; `None` when it breaks off or is
-/// longer.
-async fn read_bounded(response: reqwest::Response) -> Option<Vec<u8>> {
-    let mut body = Vec::new();
-    let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        body.extend_from_slice(&chunk.ok()?);
-        if body.len() > MAX_CHECKED_BODY {
-            return None;
-        }
-    }
-    Some(body)
-}
-
 /// The most of an XML answer read (a listing page of 1 000 keys of 1 024 bytes is about
 /// 1.5 MB): a parsed document costs many times its size, so a server cannot make the client
 /// hold an unbounded one.
@@ -587,22 +576,24 @@ const MAX_XML_BODY: usize = 32 << 20;
 
 /// The body of an XML answer, at most [`MAX_XML_BODY`] bytes.
 pub(crate) async fn read_xml_body(response: reqwest::Response) -> Result<Vec<u8>> {
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_XML_BODY as u64)
-    {
+    read_at_most(response, MAX_XML_BODY).await
+}
+
+/// The body of `response`: an [`Error::InvalidResponse`] when it is (or announces itself)
+/// longer than `limit` bytes, a transport error when it breaks off.
+async fn read_at_most(response: reqwest::Response, limit: usize) -> Result<Vec<u8>> {
+    if let Some(announced) = response.content_length().filter(|&n| n > limit as u64) {
         return Err(Error::InvalidResponse(format!(
-            "an XML answer of {} bytes (at most {MAX_XML_BODY} read)",
-            response.content_length().unwrap_or(0)
+            "an answer of {announced} bytes (at most {limit} read)"
         )));
     }
     let mut body = Vec::new();
     let mut stream = response.bytes_stream();
     while let Some(chunk) = stream.next().await {
         body.extend_from_slice(&chunk.map_err(Error::transport)?);
-        if body.len() > MAX_XML_BODY {
+        if body.len() > limit {
             return Err(Error::InvalidResponse(format!(
-                "an XML answer over {MAX_XML_BODY} bytes"
+                "an answer over {limit} bytes"
             )));
         }
     }
@@ -626,7 +617,7 @@ async fn checked_after_ok(
         error.message = format!("{} answered 200 OK, then {what}", op.name);
         Error::from(error)
     };
-    let Some(body) = read_bounded(response).await else {
+    let Ok(body) = read_at_most(response, MAX_CHECKED_BODY).await else {
         return Err(failed("its answer broke off or was too long"));
     };
     match Element::parse(&body) {

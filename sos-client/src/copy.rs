@@ -346,13 +346,9 @@ impl<'a> CopyTransfer<'a> {
         }
         check_new_key(self.key)?;
         let client = self.client;
-        let mut head = Operation::new("HeadObject", Method::HEAD)
-            .bucket(self.source.bucket)
-            .key(self.source.key);
-        if let Some(version) = self.source.version_id {
-            head = head.param("versionId", version);
-        }
-        let head = client.send(head).await?.headers().clone();
+        let head = client
+            .head_headers(self.source.bucket, self.source.key, self.source.version_id)
+            .await?;
         let info = ObjectInfo::from_headers(&head);
         // (`*` matches any ETag: nothing to check here.)
         if let Some(expected) = self.source.if_match.filter(|e| *e != "*")

@@ -579,11 +579,27 @@ impl Client {
     /// # Errors
     /// `NoSuchKey` (derived from the 404: HEAD answers have no body), transport.
     pub async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectInfo> {
-        let op = Operation::new("HeadObject", Method::HEAD)
+        let headers = self.head_headers(bucket, key, None).await?;
+        Ok(ObjectInfo::from_headers(&headers))
+    }
+
+    /// The headers of a `HeadObject` of `key` (of one version of it, when given), as they
+    /// came: [`head_object`](Self::head_object) reads them, a copy forwards its metadata
+    /// headers byte for byte.
+    pub(crate) async fn head_headers(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<http::HeaderMap> {
+        let mut op = Operation::new("HeadObject", Method::HEAD)
             .bucket(bucket)
             .key(key);
-        let response = self.send(op).await?;
-        Ok(ObjectInfo::from_headers(response.headers()))
+        if let Some(version) = version_id {
+            op = op.param("versionId", version);
+        }
+        let mut response = self.send(op).await?;
+        Ok(std::mem::take(response.headers_mut()))
     }
 
     /// Whether an object exists (`false` on `NoSuchKey`; other errors are errors).

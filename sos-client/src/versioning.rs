@@ -409,12 +409,8 @@ impl Client {
         key: &str,
         version_id: &str,
     ) -> Result<ObjectInfo> {
-        let op = Operation::new("HeadObject", Method::HEAD)
-            .bucket(bucket)
-            .key(key)
-            .param("versionId", version_id);
-        let response = self.send(op).await?;
-        Ok(ObjectInfo::from_headers(response.headers()))
+        let headers = self.head_headers(bucket, key, Some(version_id)).await?;
+        Ok(ObjectInfo::from_headers(&headers))
     }
 
     /// Deletes one version of an object for good (or a delete marker, which brings the

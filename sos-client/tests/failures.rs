@@ -406,6 +406,13 @@ async fn retries_rados_gateway() {
     }
 }
 
+/// No multipart upload in progress in `bucket`, and no object `key`.
+async fn assert_nothing_left(direct: &Client, bucket: &str, key: &str, name: &str) {
+    let uploads = direct.list_multipart_uploads(bucket, None).await.unwrap();
+    assert!(uploads.is_empty(), "{name}: {uploads:?}");
+    assert!(!direct.object_exists(bucket, key).await.unwrap(), "{name}");
+}
+
 /// Uploads that fail or are dropped half way leave no upload and no object.
 async fn nothing_left_behind(target: &Target) {
     let name = target.name;
@@ -427,12 +434,7 @@ async fn nothing_left_behind(target: &Target) {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::InternalError), "{name}: {err}");
-    let uploads = direct.list_multipart_uploads(&bucket, None).await.unwrap();
-    assert!(uploads.is_empty(), "{name}: {uploads:?}");
-    assert!(
-        !direct.object_exists(&bucket, "failed").await.unwrap(),
-        "{name}"
-    );
+    assert_nothing_left(&direct, &bucket, "failed", name).await;
 
     // A completion that fails after its 200 (never retried: it is a POST): the error
     // comes back and the upload is aborted.
@@ -450,12 +452,7 @@ async fn nothing_left_behind(target: &Target) {
         .unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::InternalError), "{name}: {err}");
     assert_eq!(proxy.pending_faults(), 0);
-    let uploads = direct.list_multipart_uploads(&bucket, None).await.unwrap();
-    assert!(uploads.is_empty(), "{name}: {uploads:?}");
-    assert!(
-        !direct.object_exists(&bucket, "failed").await.unwrap(),
-        "{name}"
-    );
+    assert_nothing_left(&direct, &bucket, "failed", name).await;
 
     // Cancelled: the future is dropped while a part is in flight.
     proxy.push_fault(Fault::Delay(Duration::ZERO)); // create
