@@ -787,6 +787,42 @@ fn config_file_wins_over_the_environment() {
         stderr.contains("(endpoint http://127.0.0.1:9)") && stderr.lines().count() == 1,
         "{stderr}"
     );
+    // Its `$NAME` values read the environment, the AWS_* keys included, though those do not
+    // take part as a credentials source of their own.
+    let gw = sos_testing::rados_gateway().unwrap();
+    home.write(
+        "env.cfg",
+        format!(
+            "[default]\nhost_base = {}\nhost_bucket = {}\naccess_key = $AWS_ACCESS_KEY_ID\n\
+             secret_key = $AWS_SECRET_ACCESS_KEY\nuse_https = False\nsignature_v2 = True\n",
+            gw.authority(),
+            gw.authority()
+        )
+        .as_bytes(),
+    );
+    let real = [
+        ("AWS_ACCESS_KEY_ID", gw.access_key.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", gw.secret_key.as_str()),
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+    ];
+    let out = home.sos_env(&["-c", "env.cfg", "ls"], &real);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The same file with a wrong key in the variable: refused by the gateway.
+    let wrong = [
+        ("AWS_ACCESS_KEY_ID", gw.access_key.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", "wrong-secret"),
+    ];
+    let out = home.sos_env(&["-c", "env.cfg", "ls"], &wrong);
+    assert!(!out.status.success());
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("wrong-secret"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // A malformed file: its line, once, and not the usage hint about credentials.
     home.write(
         "bad.cfg",

@@ -79,6 +79,16 @@ impl Default for ClientBuilder {
     }
 }
 
+/// s3cmd's `bucket_location` as a region to sign for: `US` (what `s3cmd --configure` writes)
+/// and `EU` are S3's old location names for us-east-1 and eu-west-1.
+fn s3cfg_region(cfg: &S3cfg) -> Option<String> {
+    cfg.bucket_location.as_deref().map(|l| match l {
+        l if l.eq_ignore_ascii_case("US") => "us-east-1".to_owned(),
+        l if l.eq_ignore_ascii_case("EU") => "eu-west-1".to_owned(),
+        l => l.to_owned(),
+    })
+}
+
 impl ClientBuilder {
     /// An empty builder: set at least the endpoint and the credentials.
     pub fn new() -> Self {
@@ -102,7 +112,10 @@ impl ClientBuilder {
     /// - endpoint: `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`, else the profile's S3
     ///   endpoint (the `endpoint_url` of its `[services NAME]` section's `s3` block, else its
     ///   own `endpoint_url`), else `~/.s3cfg`'s `host_base` (with its `use_https`, `host_bucket`
-    ///   for virtual-host addressing and `signature_v2`); an SOS zone URL gives its region;
+    ///   for virtual-host addressing and `signature_v2`); an SOS zone URL gives its region.
+    ///   `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` (or the profile's
+    ///   `ignore_configured_endpoint_urls = true`) skips the variables and the profile, as the
+    ///   AWS SDKs do; s3cmd's `host_base` still counts;
     /// - region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`, s3cfg's
     ///   `bucket_location` (`US` and `EU`, S3's old names, are `us-east-1` and `eu-west-1`).
     ///
@@ -135,7 +148,16 @@ impl ClientBuilder {
         let mut region = env_var("AWS_REGION")
             .or_else(|| env_var("AWS_DEFAULT_REGION"))
             .or_else(|| aws_profile.as_ref().and_then(|p| p.region.clone()));
-        let endpoint_url =
+        // As the AWS SDKs: the variable, else the profile's setting; `true` in any case.
+        let ignore_configured_endpoints = match env_var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
+            Some(v) => v.eq_ignore_ascii_case("true"),
+            None => aws_profile
+                .as_ref()
+                .is_some_and(|p| p.ignore_configured_endpoint_urls),
+        };
+        let endpoint_url = if ignore_configured_endpoints {
+            None
+        } else {
             match env_var("AWS_ENDPOINT_URL_S3").or_else(|| env_var("AWS_ENDPOINT_URL")) {
                 Some(url) => Some(url),
                 None => match &aws_profile {
@@ -149,7 +171,8 @@ impl ClientBuilder {
                     Some(p) => p.endpoint_url.clone(),
                     None => None,
                 },
-            };
+            }
+        };
         if let Some(url) = endpoint_url {
             builder.endpoint = Some(Endpoint::parse(&url)?);
             if let Some(style) = aws_profile
@@ -163,42 +186,89 @@ impl ClientBuilder {
                 };
             }
         } else if let Some(cfg) = &s3cfg
-            && let Some(host) = &cfg.host_base
+            && cfg.host_base.is_some()
         {
-            let scheme = if cfg.use_https { "https" } else { "http" };
-            builder.endpoint = Some(Endpoint::parse(&format!("{scheme}://{host}"))?);
-            if cfg.virtual_host() {
-                builder.addressing = Some(Addressing::VirtualHost);
-            }
-            // s3cmd's `US` (what `s3cmd --configure` writes) and `EU` are S3's old location
-            // names, not regions to sign for.
-            region = region.or_else(|| {
-                cfg.bucket_location.as_deref().map(|l| match l {
-                    l if l.eq_ignore_ascii_case("US") => "us-east-1".to_owned(),
-                    l if l.eq_ignore_ascii_case("EU") => "eu-west-1".to_owned(),
-                    l => l.to_owned(),
-                })
-            });
+            builder = builder.s3cfg_endpoint(cfg)?;
+            region = region.or_else(|| s3cfg_region(cfg));
         }
         if let Some(cfg) = &s3cfg
             && cfg.signature_v2
         {
             builder.signature = SignatureVersion::V2;
         }
+        Ok(builder.region_unless_zone(region))
+    }
+
+    /// Credentials, endpoint, addressing, signature and region from one s3cmd
+    /// configuration, and nothing else: what `s3cmd -c FILE` uses. The file's `$NAME`
+    /// values are resolved when it is read ([`S3cfg::parse_in`]), so keys kept in the
+    /// environment (`secret_key = $SOS_SECRET`) work without the environment taking part.
+    ///
+    /// ```
+    /// use sos_auth::{S3cfg, StaticEnvironment};
+    /// use sos_client::ClientBuilder;
+    ///
+    /// let env = StaticEnvironment::new().with_var("SOS_SECRET", "s3cr3t");
+    /// let text = "[default]\naccess_key = EXOabc\nsecret_key = $SOS_SECRET\n\
+    ///             host_base = sos-ch-dk-2.exo.io\nuse_https = True\n";
+    /// let cfg = S3cfg::parse_in("backup.s3cfg".into(), text, &env)?;
+    /// let client = ClientBuilder::from_s3cfg(&cfg)?.build()?;
+    /// assert_eq!(client.endpoint().region(), "ch-dk-2");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the file holds no `access_key` and `secret_key`; a `host_base`
+    /// that is not a host.
+    pub fn from_s3cfg(cfg: &S3cfg) -> Result<Self> {
+        let credentials = cfg.credentials.clone().ok_or_else(|| {
+            Error::Config(format!(
+                "{} holds no access_key and secret_key",
+                cfg.path.display()
+            ))
+        })?;
+        let mut builder = Self::new().credentials(credentials);
+        builder.credential_source = Some(CredentialSource::S3cfg {
+            file: cfg.path.clone(),
+        });
+        if cfg.host_base.is_some() {
+            builder = builder.s3cfg_endpoint(cfg)?;
+        }
+        if cfg.signature_v2 {
+            builder.signature = SignatureVersion::V2;
+        }
+        Ok(builder.region_unless_zone(s3cfg_region(cfg)))
+    }
+
+    /// The endpoint of s3cmd's `host_base` (with `use_https`), virtual-host addressing when
+    /// `host_bucket` asks for it.
+    fn s3cfg_endpoint(mut self, cfg: &S3cfg) -> Result<Self> {
+        if let Some(host) = &cfg.host_base {
+            let scheme = if cfg.use_https { "https" } else { "http" };
+            self.endpoint = Some(Endpoint::parse(&format!("{scheme}://{host}"))?);
+            if cfg.virtual_host() {
+                self.addressing = Some(Addressing::VirtualHost);
+            }
+        }
+        Ok(self)
+    }
+
+    /// The endpoint set so far with `region`, unless it is an SOS zone's: a zone's region is
+    /// the zone, and a stray `AWS_REGION` must not break it.
+    fn region_unless_zone(mut self, region: Option<String>) -> Self {
         if let Some(region) = region
-            && let Some(endpoint) = builder.endpoint.take()
+            && let Some(endpoint) = self.endpoint.take()
         {
-            // An SOS zone's region is the zone; a stray AWS_REGION must not break it.
             let is_zone = sos_presign::Zone::ALL
                 .iter()
                 .any(|z| z.endpoint_host() == endpoint.host());
-            builder.endpoint = Some(if is_zone {
+            self.endpoint = Some(if is_zone {
                 endpoint
             } else {
                 endpoint.with_region(region)
             });
         }
-        Ok(builder)
+        self
     }
 
     /// Where requests go: an SOS zone (`Endpoint::zone(Zone::ChGva2)`) or any URL
@@ -422,6 +492,95 @@ mod tests {
             .with_var("AWS_ACCESS_KEY_ID", "AK")
             .with_var("AWS_SECRET_ACCESS_KEY", "SK");
         assert!(ClientBuilder::from_environment_in(&env, None).is_ok());
+    }
+
+    /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` (or the profile's
+    /// `ignore_configured_endpoint_urls`) drops the endpoints of the variables and the
+    /// profile, as botocore does; the variable wins over the profile either way, and a
+    /// `services` section that is not there no longer matters.
+    #[test]
+    fn ignore_configured_endpoint_urls() {
+        let base = StaticEnvironment::new()
+            .with_home("/h")
+            .with_file(
+                "/h/.aws/config",
+                "[default]\naws_access_key_id = AK\naws_secret_access_key = SK\n\
+                 endpoint_url = http://127.0.0.1:7480\n",
+            )
+            .with_var("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:3900");
+        let endpoint = |env: &StaticEnvironment| {
+            ClientBuilder::from_environment_in(env, None)
+                .unwrap()
+                .endpoint
+                .map(|e| e.host().to_owned())
+        };
+        assert_eq!(endpoint(&base).as_deref(), Some("127.0.0.1:3900"));
+        let ignoring = base
+            .clone()
+            .with_var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "TRUE");
+        assert_eq!(endpoint(&ignoring), None);
+        let not_ignoring = base
+            .clone()
+            .with_var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false");
+        assert_eq!(endpoint(&not_ignoring).as_deref(), Some("127.0.0.1:3900"));
+
+        let profile_ignores = StaticEnvironment::new().with_home("/h").with_file(
+            "/h/.aws/config",
+            "[default]\naws_access_key_id = AK\naws_secret_access_key = SK\n\
+             endpoint_url = http://127.0.0.1:7480\nservices = missing\n\
+             ignore_configured_endpoint_urls = true\n",
+        );
+        assert_eq!(endpoint(&profile_ignores), None);
+        let variable_wins =
+            profile_ignores.with_var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false");
+        assert!(ClientBuilder::from_environment_in(&variable_wins, None).is_err());
+        let variable_wins = variable_wins.with_var("AWS_ENDPOINT_URL", "http://127.0.0.1:9000");
+        assert_eq!(endpoint(&variable_wins).as_deref(), Some("127.0.0.1:9000"));
+    }
+
+    /// `from_s3cfg` reads one file and nothing else: its keys (a `$NAME` value resolved when
+    /// the file was read), host, addressing, signature and region; a file without keys is
+    /// an error naming it.
+    #[test]
+    fn from_s3cfg_uses_the_file_alone() {
+        let env = StaticEnvironment::new().with_var("SECRET", "s3cr3t");
+        let cfg = S3cfg::parse_in(
+            "/etc/backup.s3cfg".into(),
+            "[default]\naccess_key = AK\nsecret_key = $SECRET\nbucket_location = EU\n\
+             host_base = 127.0.0.1:7480\nhost_bucket = %(bucket)s.s3.localhost:7480\n\
+             use_https = False\nsignature_v2 = True\n",
+            &env,
+        )
+        .unwrap();
+        let b = ClientBuilder::from_s3cfg(&cfg).unwrap();
+        let endpoint = b.endpoint.clone().unwrap();
+        assert_eq!(
+            (endpoint.host(), endpoint.region()),
+            ("127.0.0.1:7480", "eu-west-1")
+        );
+        assert_eq!(b.addressing, Some(Addressing::VirtualHost));
+        assert_eq!(b.signature, SignatureVersion::V2);
+        let creds = b.credentials.clone().unwrap();
+        assert_eq!(creds.secret_key().expose_secret(), "s3cr3t");
+        assert!(matches!(
+            &b.credential_source,
+            Some(CredentialSource::S3cfg { file }) if file.ends_with("backup.s3cfg")
+        ));
+        // An SOS zone keeps its region whatever bucket_location says.
+        let cfg = S3cfg::parse(
+            "z.cfg".into(),
+            "[default]\naccess_key = AK\nsecret_key = SK\nhost_base = sos-de-fra-1.exo.io\n\
+             bucket_location = US\n",
+        )
+        .unwrap();
+        let b = ClientBuilder::from_s3cfg(&cfg).unwrap();
+        assert_eq!(b.endpoint.unwrap().region(), "de-fra-1");
+        assert_eq!(b.signature, SignatureVersion::V4);
+        let cfg = S3cfg::parse("/etc/nokeys.cfg".into(), "[default]\nhost_base = h\n").unwrap();
+        match ClientBuilder::from_s3cfg(&cfg) {
+            Err(Error::Config(message)) => assert!(message.contains("nokeys.cfg"), "{message}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     /// A `services = NAME` without its section spoils only the endpoint from the files (as

@@ -21,6 +21,9 @@ pub struct AwsProfile {
     pub endpoint_url: Option<String>,
     /// `s3.addressing_style` (`path`, `virtual` or `auto`), if set.
     pub addressing_style: Option<String>,
+    /// `ignore_configured_endpoint_urls = true`: endpoints configured in the files and the
+    /// environment are not used (`AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`, when set, wins).
+    pub ignore_configured_endpoint_urls: bool,
     /// The file that provided the credentials.
     pub source: PathBuf,
     credentials_problem: Option<IncompleteProfile>,
@@ -187,6 +190,9 @@ impl AwsProfiles {
             region: get("region").map(str::to_owned),
             endpoint_url,
             addressing_style: get("s3.addressing_style").map(str::to_owned),
+            // botocore's boolean: `true` in any case, anything else false.
+            ignore_configured_endpoint_urls: get("ignore_configured_endpoint_urls")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
             source,
             credentials_problem,
             endpoint_problem,

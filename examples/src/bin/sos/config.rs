@@ -8,15 +8,10 @@ use sos_client::{Addressing, Client, ClientBuilder, Endpoint, SignatureVersion, 
 use crate::Failure;
 use crate::args::Global;
 
-/// The system environment, with `--config` standing for `$S3CMD_CONFIG`.
-///
-/// A file given with `--config` is the configuration, as it is for s3cmd: when it holds
-/// keys, the `AWS_*` and `EXOSCALE_*` variables and the `~/.aws` files are not read (they
-/// would otherwise come first in the credentials chain, and a profile's `endpoint_url`
-/// before the file's `host_base`).
+/// The system environment, with `--config` standing for `$S3CMD_CONFIG` (a file without
+/// keys: they come from the environment or `~/.aws`, the host from the file).
 struct CliEnvironment {
     s3cfg: Option<PathBuf>,
-    only_s3cfg: bool,
 }
 
 impl Environment for CliEnvironment {
@@ -26,9 +21,6 @@ impl Environment for CliEnvironment {
         {
             return Some(path.to_string_lossy().into_owned());
         }
-        if self.only_s3cfg && (name.starts_with("AWS_") || name.starts_with("EXOSCALE_")) {
-            return None;
-        }
         SystemEnvironment.var(name)
     }
 
@@ -37,16 +29,12 @@ impl Environment for CliEnvironment {
     }
 
     fn home_dir(&self) -> Option<PathBuf> {
-        if self.only_s3cfg {
-            // No ~/.aws files; the s3cmd file is found through S3CMD_CONFIG.
-            return None;
-        }
         SystemEnvironment.home_dir()
     }
 }
 
 pub(crate) fn client(global: &Global) -> Result<Client, Failure> {
-    let mut only_s3cfg = false;
+    let mut from_file = None;
     if let Some(path) = &global.config {
         if !path.is_file() {
             return Err(Failure::Usage(format!(
@@ -56,14 +44,22 @@ pub(crate) fn client(global: &Global) -> Result<Client, Failure> {
         }
         let text = std::fs::read_to_string(path)
             .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
-        let cfg = S3cfg::parse(path.clone(), &text).map_err(|e| Failure::Usage(e.to_string()))?;
-        only_s3cfg = cfg.credentials.is_some() && global.profile.is_none();
+        // Its `$NAME` values read the environment, as s3cmd's do.
+        let cfg = S3cfg::parse_in(path.clone(), &text, &SystemEnvironment)
+            .map_err(|e| Failure::Usage(e.to_string()))?;
+        // A file given with `--config` that holds keys is the configuration, as it is for
+        // s3cmd: the `AWS_*` and `EXOSCALE_*` keys and the `~/.aws` files would otherwise
+        // come first in the credentials chain, and a profile's `endpoint_url` before the
+        // file's `host_base`.
+        if cfg.credentials.is_some() && global.profile.is_none() {
+            from_file =
+                Some(ClientBuilder::from_s3cfg(&cfg).map_err(|e| Failure::Usage(e.to_string()))?);
+        }
     }
     let env = CliEnvironment {
         s3cfg: global.config.clone(),
-        only_s3cfg,
     };
-    let mut builder =
+    let from_environment = || {
         ClientBuilder::from_environment_in(&env, global.profile.as_deref()).map_err(|e| {
             let hint = match &e {
                 sos_client::Error::Auth(sos_auth::Error::CredentialsNotFound { .. }) => {
@@ -73,7 +69,12 @@ pub(crate) fn client(global: &Global) -> Result<Client, Failure> {
                 _ => "",
             };
             Failure::Usage(format!("{e}{hint}"))
-        })?;
+        })
+    };
+    let mut builder = match from_file {
+        Some(builder) => builder,
+        None => from_environment()?,
+    };
     if let Some(zone) = &global.zone {
         let zone: Zone = zone
             .parse()
