@@ -274,6 +274,65 @@ fn a_missing_bucket_is_reported_before_mounting() {
     assert!(!is_mounted(dir.path()));
 }
 
+/// The kernel's read-ahead of a mount (`/sys/class/bdi/MAJOR:MINOR/read_ahead_kb`), once it
+/// reads `want` or after 3 s.
+fn read_ahead_kb(dir: &Path, want: &str) -> String {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let dir = dir.to_string_lossy();
+    let device = info
+        .lines()
+        .find(|l| l.split(' ').nth(4) == Some(&*dir))
+        .and_then(|l| l.split(' ').nth(2))
+        .unwrap_or_else(|| panic!("{dir} is not in /proc/self/mountinfo"))
+        .to_owned();
+    let path = format!("/sys/class/bdi/{device}/read_ahead_kb");
+    let mut value = String::new();
+    for _ in 0..300 {
+        value = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+            .trim()
+            .to_owned();
+        if value == want {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    value
+}
+
+/// The kernel keeps FUSE's read-ahead at 128 KiB; run as root, sos-mount raises its mount's
+/// to 1 MiB (what one request carries), or to `--read-ahead-kib`; 0 leaves the default.
+#[test]
+fn read_ahead_of_the_mount() {
+    let _serial = one_at_a_time();
+    let Some(server) = sos_testing::rados_gateway() else {
+        return;
+    };
+    let (bucket, aws) = make_bucket(&server);
+    let root =
+        std::fs::metadata("/proc/self").is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
+    for (extra, as_root) in [
+        (&[][..], "1024"),
+        (&["--read-ahead-kib", "512"][..], "512"),
+        (&["--read-ahead-kib", "0"][..], "128"),
+    ] {
+        let mount = Mount::new(&server, &bucket, extra);
+        let want = if root { as_root } else { "128" };
+        assert_eq!(
+            read_ahead_kb(&mount.dir, want),
+            want,
+            "{extra:?}, root: {root}"
+        );
+        let out = mount.unmount();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    aws.run(&["s3api", "delete-bucket", "--bucket", &bucket]);
+}
+
 /// The errno of an I/O result (0 for success).
 fn errno_of<T>(result: std::io::Result<T>) -> i32 {
     match result {

@@ -118,7 +118,17 @@ struct Args {
     /// Stay in the foreground (and log to stderr).
     #[arg(short, long)]
     foreground: bool,
+    /// The kernel's read-ahead for this mount, in KiB (0: the kernel's default, 128 KiB
+    /// for FUSE). Sequential reads then come in requests of up to 1 MiB instead of 128 KiB:
+    /// fewer round trips through the kernel. Setting it needs root (it is the mount's
+    /// `/sys/class/bdi/MAJOR:MINOR/read_ahead_kb`); without, the default stays, with a
+    /// warning when the value was asked for.
+    #[arg(long, value_name = "KIB")]
+    read_ahead_kib: Option<u32>,
 }
+
+/// The read-ahead asked for when `--read-ahead-kib` is not given: what one request can carry.
+const DEFAULT_READ_AHEAD_KIB: u32 = MAX_REQUEST / 1024;
 
 /// `--metadata-ttl`: how long lookups are served from the cache, and how long the kernel
 /// keeps what it was told.
@@ -344,6 +354,12 @@ fn mount(args: Args) -> Result<(), String> {
         ttl: args.metadata_ttl,
         openers: Arc::new(Mutex::new(HashMap::new())),
         readers: Arc::new(Mutex::new(HashMap::new())),
+        read_ahead: ReadAhead {
+            directory: std::fs::canonicalize(&args.directory)
+                .unwrap_or_else(|_| args.directory.clone()),
+            kib: args.read_ahead_kib.unwrap_or(DEFAULT_READ_AHEAD_KIB),
+            asked: args.read_ahead_kib.is_some(),
+        },
     };
     let mut config = Config::default();
     // Mountpoint's options (default permissions, noatime), and no devices or set-user-ID
@@ -398,6 +414,60 @@ struct SosFs {
     /// order the kernel sent them: the kernel's read-ahead arrives as several reads at once,
     /// and served by racing tasks they would reach the prefetcher out of order and reset it.
     readers: Arc<Mutex<HashMap<u64, ReadQueue>>>,
+    read_ahead: ReadAhead,
+}
+
+/// `--read-ahead-kib`: the kernel's read-ahead of the mount, set once it is mounted.
+#[derive(Clone, Debug)]
+struct ReadAhead {
+    directory: PathBuf,
+    kib: u32,
+    /// Given on the command line: a failure to set it is reported.
+    asked: bool,
+}
+
+impl ReadAhead {
+    /// Sets it from a thread of its own: the mount's device number is known only once the
+    /// kernel has the answer to `init` (the directory then stops being the one below it),
+    /// and finding it takes a `getattr` that this session's thread must answer.
+    fn apply_when_mounted(self) {
+        if self.kib == 0 {
+            return;
+        }
+        let below = self
+            .directory
+            .parent()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map(|m| std::os::unix::fs::MetadataExt::dev(&m));
+        std::thread::spawn(move || {
+            // Bounded: 5 s for the kernel to finish the mount.
+            for _ in 0..500 {
+                if let Ok(meta) = std::fs::metadata(&self.directory) {
+                    let dev = std::os::unix::fs::MetadataExt::dev(&meta);
+                    if Some(dev) != below {
+                        return self.write(dev);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if self.asked {
+                eprintln!("sos-mount: warning: the mount did not appear; read-ahead not set");
+            }
+        });
+    }
+
+    fn write(&self, dev: u64) {
+        // The encoding of `dev_t` (glibc's and musl's `major`/`minor`).
+        let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+        let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+        let path = format!("/sys/class/bdi/{major}:{minor}/read_ahead_kb");
+        // Unasked, a refusal (not root) leaves the kernel's default quietly.
+        if let Err(e) = std::fs::write(&path, self.kib.to_string())
+            && self.asked
+        {
+            eprintln!("sos-mount: warning: cannot set the read-ahead ({path}: {e}; it needs root)");
+        }
+    }
 }
 
 /// The reads of one open file that wait for the network, served in order by one task.
@@ -580,6 +650,9 @@ impl Filesystem for SosFs {
         // A refusal leaves the kernel's value, which works, only slower.
         let _ = config.set_max_readahead(MAX_REQUEST);
         let _ = config.set_max_write(MAX_REQUEST);
+        // The kernel keeps FUSE's read-ahead at 128 KiB whatever `max_readahead` says; the
+        // mount's own setting can raise it (root only).
+        self.read_ahead.clone().apply_when_mounted();
         if self.allow_overwrite {
             // Without it the kernel strips O_TRUNC from `open` (and truncates with
             // `setattr` after), so a file could not be replaced. As Mountpoint, refuse to
