@@ -12,11 +12,12 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 use sos_acl::{CannedAcl, X_AMZ_ACL};
 
 use crate::client::{Client, Operation};
-use crate::metadata::{Metadata, ObjectInfo, raw_metadata_headers};
+use crate::metadata::{Metadata, ObjectInfo, WEBSITE_REDIRECT, raw_metadata_headers};
 use crate::multipart::{
     CompletedPart, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, MultipartUpload, completed_etag,
 };
 use crate::object::{PutObjectOutput, check_key, check_new_key, quote};
+use crate::tagging::{Tags, self_copy_error};
 use crate::transfer::{AbortOnDrop, Counter, ProgressFn, finish, part_size_for};
 use crate::{Error, Progress, Result};
 
@@ -34,6 +35,7 @@ const COPY_SOURCE_IF_MATCH: HeaderName = HeaderName::from_static("x-amz-copy-sou
 /// 19 at least; S3 and the others ignore it).
 const COPY_IF_MATCH_RGW: HeaderName = HeaderName::from_static("x-amz-copy-if-match");
 const COPY_SOURCE_RANGE: HeaderName = HeaderName::from_static("x-amz-copy-source-range");
+const TAGGING_DIRECTIVE: HeaderName = HeaderName::from_static("x-amz-tagging-directive");
 
 /// Whether a copy keeps the source's metadata or replaces it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -165,13 +167,48 @@ pub struct CopyObject<'a> {
     directive: MetadataDirective,
     metadata: Metadata,
     acl: Option<CannedAcl>,
+    /// The tags that replace the source's (`x-amz-tagging-directive: REPLACE`).
+    tags: Option<Tags>,
+    /// Whether `tags` come from the caller, and are checked (a copy in parts carries the
+    /// source's as they are).
+    tags_checked: bool,
+    /// `x-amz-website-redirect-location`, which S3 does not copy (see [`CopyTransfer`]).
+    redirect: Option<HeaderValue>,
 }
 
 impl<'a> CopyObject<'a> {
-    /// Replaces the metadata with `metadata` (`x-amz-metadata-directive: REPLACE`).
+    /// Replaces the metadata with `metadata` (`x-amz-metadata-directive: REPLACE`). S3 and
+    /// the RADOS Gateway then drop the source's `x-amz-website-redirect-location`; the
+    /// gateway (Ceph 16.2, as SOS) drops its tags too, where S3 keeps them
+    /// ([`Client::copy`] keeps them on both).
     pub fn replace_metadata(mut self, metadata: Metadata) -> Self {
         self.directive = MetadataDirective::Replace;
         self.metadata = metadata;
+        self
+    }
+
+    /// Gives the copy `tags` instead of the source's (`x-amz-tagging-directive: REPLACE`
+    /// with `x-amz-tagging`; an empty set: no tags), checked by S3's rules when sent (see
+    /// [`Tags`]). By default a copy keeps the source's tags.
+    ///
+    /// The RADOS Gateway (Ceph 16.2, as SOS) ignores the tagging directive and copies the
+    /// source's tags: the copy's tags are then read back, and set with a
+    /// `PutObjectTagging` (or removed) when they are not the ones asked for. Servers
+    /// without tagging (Garage) ignore them.
+    ///
+    /// ```no_run
+    /// # async fn f(client: sos_client::Client) -> sos_client::Result<()> {
+    /// use sos_client::Tags;
+    /// client
+    ///     .copy_object("drafts", "report.pdf", "published", "2026/report.pdf")
+    ///     .replace_tags(Tags::new().with("stage", "published"))
+    ///     .send()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn replace_tags(mut self, tags: Tags) -> Self {
+        self.tags = Some(tags);
+        self.tags_checked = true;
         self
     }
 
@@ -197,11 +234,18 @@ impl<'a> CopyObject<'a> {
     /// Sends it.
     ///
     /// # Errors
-    /// `NoSuchKey` for the source, `PreconditionFailed`, `InvalidRequest` for a source over
-    /// 5 GiB or a copy onto itself that changes nothing, the server's other errors
-    /// (also when sent after a 200), transport.
+    /// Invalid [tags](Error::InvalidTag) before any request; `NoSuchKey` for the source,
+    /// `PreconditionFailed`, `InvalidRequest` for a source over 5 GiB or a copy onto itself
+    /// that changes nothing (S3 and the RADOS Gateway want the metadata replaced; new tags
+    /// or an ACL alone are not a change), the server's other errors (also when sent after
+    /// a 200), transport.
     pub async fn send(self) -> Result<PutObjectOutput> {
         check_new_key(self.key)?;
+        let tagging = match &self.tags {
+            Some(tags) if self.tags_checked => tags.header_value()?,
+            Some(tags) => tags.unchecked_header(),
+            None => None,
+        };
         let mut op = Operation::new("CopyObject", Method::PUT)
             .bucket(self.bucket)
             .key(self.key)
@@ -217,14 +261,30 @@ impl<'a> CopyObject<'a> {
         if let Some(acl) = self.acl {
             op.headers.insert(X_AMZ_ACL, acl.header_value());
         }
+        if self.tags.is_some() {
+            op.headers
+                .insert(TAGGING_DIRECTIVE, HeaderValue::from_static("REPLACE"));
+            if let Some((name, value)) = tagging {
+                op.headers.insert(name, value);
+            }
+        }
+        if let Some(redirect) = self.redirect {
+            op.headers.insert(WEBSITE_REDIRECT, redirect);
+        }
         let (headers, doc) = self.client.send_xml_with_headers(op).await?;
         // A result without an ETag was already retried within the attempt (see
         // `may_fail_after_ok`); a server that never sends one fails here.
         let etag = completed_etag(&doc)
             .ok_or_else(|| Error::InvalidResponse("a copy answered without an ETag".into()))?;
+        let version_id = ObjectInfo::from_headers(&headers).version_id;
+        if let Some(tags) = &self.tags {
+            self.client
+                .settle_tags(self.bucket, self.key, version_id.as_deref(), tags)
+                .await?;
+        }
         Ok(PutObjectOutput {
             etag: Some(etag),
-            version_id: ObjectInfo::from_headers(&headers).version_id,
+            version_id,
         })
     }
 }
@@ -237,12 +297,31 @@ impl<'a> CopyObject<'a> {
 /// of the source, `concurrency` at a time, each conditional on the ETag seen first and the
 /// source checked again before completion (a source replaced during the copy fails it
 /// with `PreconditionFailed` instead of mixing two objects; on a versioned bucket, the
-/// version the HEAD saw is copied). The metadata of the source (content type, encoding,
-/// user metadata, ...) goes to the copy unless replaced. On any error, and when the future
-/// is dropped, the multipart upload is aborted: the copy appears whole or not at all.
-/// Source keys the RADOS Gateway misreads in part copies are copied in one request (see
-/// [`part_size`](Self::part_size)). A copy in parts does not carry the source's tags or
-/// `x-amz-website-redirect-location` (one `CopyObject` does).
+/// version the HEAD saw is copied). On any error, and when the future is dropped, the
+/// multipart upload is aborted: the copy appears whole or not at all. Source keys the
+/// RADOS Gateway misreads in part copies are copied in one request (see
+/// [`part_size`](Self::part_size)).
+///
+/// Whatever the size, the copy gets:
+/// - the source's metadata (content type, encoding, user metadata, ...), unless
+///   [replaced](Self::replace_metadata);
+/// - the source's `x-amz-website-redirect-location` unless the metadata is replaced (as
+///   S3 and the RADOS Gateway drop it then); it is sent with the copy, since S3 does not
+///   copy it by itself;
+/// - the source's tags (of the version copied), unless [replaced](Self::replace_tags):
+///   kept by the server in one `CopyObject`; in parts, read with `GetObjectTagging` when
+///   the HEAD counts some (`x-amz-tagging-count`, which S3 and the RADOS Gateway send for
+///   every object with tags; a server without tagging has none) and given to the upload.
+///   Where the RADOS Gateway (Ceph 16.2, as SOS) loses them (a multipart upload's tags, a
+///   copy's tagging directive, the tags of a copy whose metadata is replaced), they are
+///   read back from the copy and set again;
+/// - the ACL given with [`acl`](Self::acl), else the bucket's default (private).
+///
+/// A copy of an object onto itself (same bucket and key, no source version named) must
+/// replace its metadata: otherwise it is refused before any request, at any size, with
+/// the `400 InvalidRequest` S3 and the RADOS Gateway answer to one such `CopyObject` (new
+/// tags or an ACL alone do not make it legal there either: set them with
+/// [`Client::put_object_tagging`] and [`Client::set_object_acl`]).
 ///
 /// ```no_run
 /// # async fn f(client: sos_client::Client) -> sos_client::Result<()> {
@@ -261,6 +340,7 @@ pub struct CopyTransfer<'a> {
     bucket: &'a str,
     key: &'a str,
     replacement: Option<Metadata>,
+    tags: Option<Tags>,
     acl: Option<CannedAcl>,
     part_size: u64,
     concurrency: usize,
@@ -274,6 +354,7 @@ impl std::fmt::Debug for CopyTransfer<'_> {
             .field("bucket", &self.bucket)
             .field("key", &self.key)
             .field("replacement", &self.replacement)
+            .field("tags", &self.tags)
             .field("acl", &self.acl)
             .field("part_size", &self.part_size)
             .field("concurrency", &self.concurrency)
@@ -312,9 +393,27 @@ impl<'a> CopyTransfer<'a> {
         self
     }
 
-    /// Gives the copy `metadata` instead of the source's.
+    /// Gives the copy `metadata` instead of the source's (and no website redirect).
     pub fn replace_metadata(mut self, metadata: Metadata) -> Self {
         self.replacement = Some(metadata);
+        self
+    }
+
+    /// Gives the copy `tags` instead of the source's (an empty set: no tags), checked by
+    /// S3's rules before any request (see [`Tags`]).
+    ///
+    /// ```no_run
+    /// # async fn f(client: sos_client::Client) -> sos_client::Result<()> {
+    /// use sos_client::Tags;
+    /// client
+    ///     .copy("backups", "2026-12-01.tar.zst", "archive", "2026/12/01.tar.zst")
+    ///     .replace_tags(Tags::new().with("tier", "archive"))
+    ///     .send()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn replace_tags(mut self, tags: Tags) -> Self {
+        self.tags = Some(tags);
         self
     }
 
@@ -333,10 +432,13 @@ impl<'a> CopyTransfer<'a> {
     /// Copies.
     ///
     /// # Errors
-    /// `NoSuchKey` (or a 404 without a code, from the HEAD) for the source,
-    /// `PreconditionFailed` when the source changed during the copy, an invalid part size,
-    /// the server's other errors, transport. The multipart upload, if any, has been aborted
-    /// when this returns an error.
+    /// Before any request: an invalid part size, invalid [tags](Error::InvalidTag), a copy
+    /// onto itself that does not replace the metadata (`InvalidRequest`, see
+    /// [`CopyTransfer`]). Then `NoSuchKey` (or a 404 without a code, from the HEAD) for the
+    /// source, `PreconditionFailed` when the source changed during the copy, the server's
+    /// other errors, transport. The multipart upload, if any, has been aborted when this
+    /// returns an error, except when only setting the tags again after the copy failed
+    /// (the copy is then made, without the tags it should have).
     pub async fn send(mut self) -> Result<PutObjectOutput> {
         if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&self.part_size) {
             return Err(Error::InvalidInput(format!(
@@ -345,6 +447,20 @@ impl<'a> CopyTransfer<'a> {
             )));
         }
         check_new_key(self.key)?;
+        if let Some(tags) = &self.tags {
+            tags.validate()?;
+        }
+        // One CopyObject of an object onto itself that changes nothing is refused by S3 and
+        // the RADOS Gateway; a copy in parts would not be: refused here, at any size, as the
+        // server refuses the small one. (Naming a version copies that version back on top,
+        // which the servers allow.)
+        if self.source.bucket == self.bucket
+            && self.source.key == self.key
+            && self.source.version_id.is_none()
+            && self.replacement.is_none()
+        {
+            return Err(self_copy_error(self.bucket));
+        }
         let client = self.client;
         let head = client
             .head_headers(self.source.bucket, self.source.key, self.source.version_id)
@@ -379,37 +495,61 @@ impl<'a> CopyTransfer<'a> {
                 source.key
             )));
         }
-        if size <= self.part_size || misread {
+        let one_request = size <= self.part_size || misread;
+        // The redirect goes with the copy, unless the metadata is replaced: S3 does not copy
+        // it, and a multipart upload starts without it.
+        let redirect = match self.replacement {
+            None => head.get(WEBSITE_REDIRECT).cloned(),
+            Some(_) => None,
+        };
+        // The tags the copy gets: the caller's (checked above), or the source's, read when
+        // the server does not keep them by itself (in parts; and, on the RADOS Gateway, when
+        // the metadata is replaced).
+        let (tags, checked) = match self.tags.take() {
+            Some(tags) => (Some(tags), true),
+            None if one_request && self.replacement.is_none() => (None, false),
+            None => {
+                let tags = client
+                    .source_tags(source.bucket, source.key, source.version_id, info.tag_count)
+                    .await?;
+                ((!tags.is_empty()).then_some(tags), false)
+            }
+        };
+        if one_request {
             let mut copy = client.copy_object(source.bucket, source.key, self.bucket, self.key);
             copy.source = source;
             copy.acl = self.acl;
+            copy.redirect = redirect;
             if let Some(metadata) = self.replacement {
                 copy = copy.replace_metadata(metadata);
             }
+            copy.tags = tags;
+            copy.tags_checked = checked;
             let out = copy.send().await?;
             counter.add(size);
             return Ok(out);
         }
         let part_size = part_size_for(size, self.part_size)?;
         // A multipart upload starts with no metadata: the source's is given to it, as
-        // stored (values other clients stored raw included).
-        let upload = match self.replacement.take() {
+        // stored (values other clients stored raw included), and so are its redirect and
+        // tags.
+        let mut headers = match self.replacement.take() {
             Some(metadata) => {
-                client
-                    .create_multipart_upload(self.bucket, self.key, &metadata, self.acl)
-                    .await?
+                let mut headers = HeaderMap::new();
+                metadata.apply(&mut headers)?;
+                headers
             }
-            None => {
-                client
-                    .create_multipart_upload_with(
-                        self.bucket,
-                        self.key,
-                        raw_metadata_headers(&head),
-                        self.acl,
-                    )
-                    .await?
-            }
+            None => raw_metadata_headers(&head),
         };
+        if let Some(redirect) = redirect {
+            headers.insert(WEBSITE_REDIRECT, redirect);
+        }
+        if let Some((name, value)) = tags.as_ref().and_then(Tags::unchecked_header) {
+            headers.insert(name, value);
+        }
+        let upload = client
+            .create_multipart_upload_with(self.bucket, self.key, headers, self.acl)
+            .await?;
         let guard = AbortOnDrop::new(client, upload.clone());
         let counter = &counter;
         let upload_ref = &upload;
@@ -438,7 +578,14 @@ impl<'a> CopyTransfer<'a> {
                 .map(|()| parts),
             (result, _) => result,
         };
-        finish(client, guard, &upload, result).await
+        let out = finish(client, guard, &upload, result).await?;
+        // The RADOS Gateway loses the tags given to a multipart upload.
+        if let Some(tags) = tags.filter(|t| !t.is_empty()) {
+            client
+                .settle_tags(self.bucket, self.key, out.version_id.as_deref(), &tags)
+                .await?;
+        }
+        Ok(out)
     }
 }
 
@@ -491,12 +638,15 @@ impl Client {
             directive: MetadataDirective::Copy,
             metadata: Metadata::default(),
             acl: None,
+            tags: None,
+            tags_checked: false,
+            redirect: None,
         }
     }
 
     /// Copies an object of any size on the server: one request up to a part (64 MiB by
-    /// default), parallel `UploadPartCopy` parts beyond, the source's metadata kept unless
-    /// replaced. See [`CopyTransfer`].
+    /// default), parallel `UploadPartCopy` parts beyond, the source's metadata, website
+    /// redirect and tags kept unless replaced. See [`CopyTransfer`].
     pub fn copy<'a>(
         &'a self,
         source_bucket: &'a str,
@@ -510,6 +660,7 @@ impl Client {
             bucket,
             key,
             replacement: None,
+            tags: None,
             acl: None,
             part_size: DEFAULT_COPY_PART_SIZE,
             concurrency: DEFAULT_COPY_CONCURRENCY,

@@ -50,6 +50,11 @@ pub enum Error {
         /// The limit (2048).
         limit: usize,
     },
+    /// Object tags S3 refuses (more than 10, a key or value too long, a character S3 does
+    /// not allow, a repeated key, a key in the reserved `aws:` namespace), caught before any
+    /// request (see [`Tags::validate`](crate::Tags::validate)).
+    #[error("invalid object tags: {0}")]
+    InvalidTag(String),
     /// Other input that cannot make a valid request.
     #[error("invalid input: {0}")]
     InvalidInput(String),
@@ -306,6 +311,11 @@ error_codes! {
     InvalidBucketName,
     /// A parameter or header was not valid.
     InvalidArgument,
+    /// The request cannot be served as asked (e.g. a copy of an object onto itself that
+    /// changes nothing).
+    InvalidRequest,
+    /// An object tag was refused (too many, too long, a character or key not allowed).
+    InvalidTag,
     /// The request body was not valid.
     MalformedXML,
     /// The ACL document was not valid.

@@ -42,6 +42,11 @@
 //! - Server-side copies: [`Client::copy`] ([`CopyTransfer`]: any size, parallel
 //!   `UploadPartCopy` parts), [`CopyObject`] (one request), [`Client::upload_part_copy`]
 //!   ([`CopySource`]).
+//! - Tags: [`Tags`] (checked by S3's rules before any request),
+//!   [`Client::get_object_tagging`], [`put_object_tagging`](Client::put_object_tagging),
+//!   [`delete_object_tagging`](Client::delete_object_tagging) and their `_version_`
+//!   variants; tags given on upload ([`PutObject::tags`], [`Upload::tags`]) and kept or
+//!   replaced by copies; [`ObjectInfo::tag_count`].
 //! - Listings: [`ListObjects`] → [`ListObjectsStream`] of [`ListEntry`], or [`ListPages`].
 //! - Versioning: [`Client::set_bucket_versioning`], [`Client::list_object_versions`] →
 //!   [`ListObjectVersionsStream`] of [`VersionEntry`], [`Client::delete_object_version`], [`Client::delete_object_versions`].
@@ -66,6 +71,7 @@ mod metadata;
 mod multipart;
 mod object;
 mod retry;
+mod tagging;
 mod task;
 mod transfer;
 mod versioning;
@@ -94,6 +100,7 @@ pub use object::{
     MAX_KEYS_PER_DELETE, PutObject, PutObjectOutput,
 };
 pub use retry::RetryConfig;
+pub use tagging::{MAX_TAG_KEY_LEN, MAX_TAG_VALUE_LEN, MAX_TAGS, Tags, TagsIter};
 pub use transfer::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, Download, Progress, Upload};
 pub use versioning::{
     DeleteMarker, DeleteVersionsOutput, ListObjectVersions, ListObjectVersionsStream,

@@ -15,6 +15,11 @@ use crate::{Error, Result};
 pub const MAX_USER_METADATA_BYTES: usize = 2048;
 
 const META_PREFIX: &str = "x-amz-meta-";
+/// The number of tags of an object, in HEAD and GET answers.
+const TAGGING_COUNT: &str = "x-amz-tagging-count";
+/// Where a website endpoint redirects requests for an object.
+pub(crate) const WEBSITE_REDIRECT: HeaderName =
+    HeaderName::from_static("x-amz-website-redirect-location");
 
 /// The metadata of an object as set on upload or copy: the standard headers and the user
 /// metadata (`x-amz-meta-*`).
@@ -228,6 +233,14 @@ pub struct ObjectInfo {
     pub version_id: Option<String>,
     /// `x-amz-storage-class`, when the server says.
     pub storage_class: Option<String>,
+    /// `x-amz-tagging-count`: how many tags the object has, when it has some and the server
+    /// says (S3, to callers allowed to read the tags, and the RADOS Gateway, on HEAD and
+    /// GET; servers without tagging never do). The tags themselves:
+    /// [`Client::get_object_tagging`](crate::Client::get_object_tagging).
+    pub tag_count: Option<u32>,
+    /// `x-amz-website-redirect-location`: where a website endpoint redirects requests for
+    /// this object.
+    pub website_redirect_location: Option<String>,
     /// Content type, encoding, ..., and user metadata.
     pub metadata: Metadata,
 }
@@ -256,6 +269,8 @@ impl ObjectInfo {
                 .and_then(|v| httpdate::parse_http_date(v).ok()),
             version_id: get("x-amz-version-id"),
             storage_class: get("x-amz-storage-class"),
+            tag_count: get(TAGGING_COUNT).and_then(|v| v.trim().parse().ok()),
+            website_redirect_location: get(WEBSITE_REDIRECT.as_str()),
             metadata: Metadata::from_headers(headers),
         }
     }
@@ -296,6 +311,31 @@ mod tests {
     }
 
     #[test]
+    fn tag_count_and_redirect_are_read() {
+        let mut headers = HeaderMap::new();
+        let info = ObjectInfo::from_headers(&headers);
+        assert_eq!(
+            (info.tag_count, info.website_redirect_location),
+            (None, None)
+        );
+        headers.insert("x-amz-tagging-count", HeaderValue::from_static("3"));
+        headers.insert(WEBSITE_REDIRECT, HeaderValue::from_static("/other.html"));
+        let info = ObjectInfo::from_headers(&headers);
+        assert_eq!(info.tag_count, Some(3));
+        assert_eq!(
+            info.website_redirect_location.as_deref(),
+            Some("/other.html")
+        );
+        // The redirect is not user metadata, and a copy does not take it as such.
+        assert!(info.metadata.is_empty());
+        assert!(raw_metadata_headers(&headers).is_empty());
+        for bad in ["-1", "x", "4294967296", ""] {
+            headers.insert("x-amz-tagging-count", HeaderValue::from_static(bad));
+            assert_eq!(ObjectInfo::from_headers(&headers).tag_count, None, "{bad}");
+        }
+    }
+
+    #[test]
     fn bad_names_and_values_are_errors() {
         let bad = Metadata::new().user("a b", "v");
         assert!(matches!(
@@ -333,7 +373,8 @@ mod tests {
                     proptest::sample::select(vec![
                         "content-length", "etag", "last-modified", "x-amz-version-id",
                         "x-amz-storage-class", "content-type", "expires", "x-amz-meta-a",
-                        "x-amz-meta-", "x-amz-meta-b-c",
+                        "x-amz-meta-", "x-amz-meta-b-c", "x-amz-tagging-count",
+                        "x-amz-website-redirect-location",
                     ]),
                     proptest::prop_oneof![
                         proptest::collection::vec(any::<u8>(), 0..40),

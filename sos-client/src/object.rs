@@ -14,6 +14,7 @@ use crate::body::{ByteStream, RequestBody};
 use crate::checksum::Checksum;
 use crate::client::{Client, Operation};
 use crate::metadata::{Metadata, ObjectInfo};
+use crate::tagging::Tags;
 use crate::xml::element;
 use crate::{Error, ErrorCode, Result};
 
@@ -164,6 +165,7 @@ pub struct PutObject<'a> {
     body: RequestBody,
     metadata: Metadata,
     acl: Option<CannedAcl>,
+    tags: Tags,
     checksum: Checksum,
     extra: Vec<(HeaderName, HeaderValue)>,
     error: Option<Error>,
@@ -265,6 +267,25 @@ impl<'a> PutObject<'a> {
         self
     }
 
+    /// The object's tags (`x-amz-tagging`), checked by S3's rules when sent (see [`Tags`]).
+    /// Servers without tagging (Garage) store the object without them.
+    ///
+    /// ```no_run
+    /// # async fn f(client: sos_client::Client) -> sos_client::Result<()> {
+    /// use sos_client::Tags;
+    /// client
+    ///     .put_object("reports", "2026/q4.pdf")
+    ///     .file("q4.pdf")
+    ///     .tags(Tags::new().with("classification", "internal").with("year", "2026"))
+    ///     .send()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn tags(mut self, tags: Tags) -> Self {
+        self.tags = tags;
+        self
+    }
+
     /// The checksum sent with the body (default [`Checksum::Auto`]: `Content-MD5` unless a
     /// signed SHA-256 already covers it; streams of a caller get none).
     pub fn checksum(mut self, checksum: Checksum) -> Self {
@@ -285,12 +306,14 @@ impl<'a> PutObject<'a> {
     /// Sends it.
     ///
     /// # Errors
-    /// Invalid input (bucket name, key, metadata), the server's error, transport.
+    /// Invalid input (bucket name, key, metadata, [tags](Error::InvalidTag)), the server's
+    /// error, transport.
     pub async fn send(mut self) -> Result<PutObjectOutput> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
         check_new_key(self.key)?;
+        let tagging = self.tags.header_value()?;
         if let RequestBody::File { path, len, .. } = &mut self.body
             && *len == u64::MAX
         {
@@ -305,6 +328,9 @@ impl<'a> PutObject<'a> {
         self.metadata.apply(&mut op.headers)?;
         if let Some(acl) = self.acl {
             op.headers.insert(X_AMZ_ACL, acl.header_value());
+        }
+        if let Some((name, value)) = tagging {
+            op.headers.insert(name, value);
         }
         self.client
             .add_checksum(&mut op.headers, self.checksum, &self.body)
@@ -556,6 +582,7 @@ impl Client {
             body: RequestBody::Empty,
             metadata: Metadata::default(),
             acl: None,
+            tags: Tags::new(),
             checksum: Checksum::Auto,
             extra: Vec::new(),
             error: None,

@@ -16,6 +16,7 @@ use crate::client::Client;
 use crate::metadata::{Metadata, ObjectInfo};
 use crate::multipart::{CompletedPart, MAX_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, MultipartUpload};
 use crate::object::PutObjectOutput;
+use crate::tagging::Tags;
 use crate::task::AbortingTask;
 use crate::{Error, Result};
 
@@ -168,6 +169,7 @@ pub struct Upload<'a> {
     key: &'a str,
     metadata: Metadata,
     acl: Option<CannedAcl>,
+    tags: Tags,
     checksum: Checksum,
     tuning: Tuning,
 }
@@ -212,29 +214,53 @@ impl<'a> Upload<'a> {
         self
     }
 
+    /// The object's tags (`x-amz-tagging` of the `PutObject` or `CreateMultipartUpload`),
+    /// checked by S3's rules before anything is sent (see [`Tags`]). The RADOS Gateway
+    /// (Ceph 16.2, as SOS) loses the tags given to a multipart upload: after completing
+    /// one, the upload reads the tags back and sets them when they are not there (a
+    /// `PutObjectTagging`). Servers without tagging (Garage) store the object without them.
+    ///
+    /// ```no_run
+    /// # async fn f(client: sos_client::Client) -> sos_client::Result<()> {
+    /// use sos_client::Tags;
+    /// client
+    ///     .upload("backups", "2026-12-01.tar.zst")
+    ///     .tags(Tags::new().with("retention", "90d"))
+    ///     .file("/var/backups/2026-12-01.tar.zst")
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn tags(mut self, tags: Tags) -> Self {
+        self.tags = tags;
+        self
+    }
+
     /// Called as bytes are sent (from the tasks that send them).
     pub fn on_progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
         self.tuning.progress = Some(Arc::new(f));
         self
     }
 
-    fn check_part_size(&self) -> Result<()> {
+    /// Checks the part size and the tags, before anything is read or sent.
+    fn check(&self) -> Result<()> {
         if !(MIN_PART_SIZE..=MAX_PART_SIZE).contains(&self.tuning.part_size) {
             return Err(Error::InvalidInput(format!(
                 "part size {} is outside S3's 5 MiB ..= 5 GiB",
                 self.tuning.part_size
             )));
         }
-        Ok(())
+        self.tags.validate()
     }
 
     /// Uploads a file.
     ///
     /// # Errors
-    /// The file cannot be read; the server's errors; transport. The multipart upload, if
-    /// any, has been aborted when this returns an error.
+    /// An invalid part size or [tags](Error::InvalidTag) before anything is sent; the file
+    /// cannot be read; the server's errors; transport. The multipart upload, if any, has
+    /// been aborted when this returns an error (except when only setting the tags again
+    /// after the completion failed: the object is then written, without its tags).
     pub async fn file(mut self, path: impl AsRef<Path>) -> Result<PutObjectOutput> {
-        self.check_part_size()?;
+        self.check()?;
         let path = path.as_ref().to_owned();
         let size = tokio::fs::metadata(&path)
             .await
@@ -248,6 +274,7 @@ impl<'a> Upload<'a> {
                 .file(path)
                 .metadata(self.metadata)
                 .maybe_acl(self.acl)
+                .tags(self.tags)
                 .send()
                 .await?;
             counter.add(size);
@@ -285,7 +312,9 @@ impl<'a> Upload<'a> {
             .buffer_unordered(self.tuning.concurrency)
             .try_collect()
             .await;
-        finish(client, guard, &upload, result).await
+        let out = finish(client, guard, &upload, result).await?;
+        self.settle_tags(&out).await?;
+        Ok(out)
     }
 
     /// Uploads everything `reader` gives, of any length (unknown lengths welcome).
@@ -296,7 +325,7 @@ impl<'a> Upload<'a> {
         self,
         mut reader: R,
     ) -> Result<PutObjectOutput> {
-        self.check_part_size()?;
+        self.check()?;
         let part_size = self.tuning.part_size;
         let first = read_part(&mut reader, part_size).await?;
         if (first.len() as u64) < part_size {
@@ -308,6 +337,7 @@ impl<'a> Upload<'a> {
                 .metadata(self.metadata)
                 .checksum(self.checksum)
                 .maybe_acl(self.acl)
+                .tags(self.tags)
                 .send()
                 .await?;
             Counter::new(Some(len), self.tuning.progress.clone()).add(len);
@@ -360,7 +390,9 @@ impl<'a> Upload<'a> {
             Ok(done)
         }
         .await;
-        finish(client, guard, &upload, result).await
+        let out = finish(client, guard, &upload, result).await?;
+        self.settle_tags(&out).await?;
+        Ok(out)
     }
 
     /// Uploads bytes in memory (in parts when larger than the part size).
@@ -373,11 +405,26 @@ impl<'a> Upload<'a> {
     }
 
     async fn start(&self) -> Result<AbortOnDrop> {
+        let mut headers = http::HeaderMap::new();
+        self.metadata.apply(&mut headers)?;
+        if let Some((name, value)) = self.tags.header_value()? {
+            headers.insert(name, value);
+        }
         let upload = self
             .client
-            .create_multipart_upload(self.bucket, self.key, &self.metadata, self.acl)
+            .create_multipart_upload_with(self.bucket, self.key, headers, self.acl)
             .await?;
         Ok(AbortOnDrop::new(self.client, upload))
+    }
+
+    /// After a multipart upload: the tags, set again if the server lost them.
+    async fn settle_tags(&self, out: &PutObjectOutput) -> Result<()> {
+        if self.tags.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .settle_tags(self.bucket, self.key, out.version_id.as_deref(), &self.tags)
+            .await
     }
 }
 
@@ -803,6 +850,7 @@ impl Client {
             key,
             metadata: Metadata::default(),
             acl: None,
+            tags: Tags::new(),
             checksum: Checksum::Auto,
             tuning: Tuning::default(),
         }

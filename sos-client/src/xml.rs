@@ -329,6 +329,8 @@ pub(crate) mod hostile {
         "<Error><Code>RequestTimeTooSkewed</Code><Message>m</Message><Key>k</Key>\
          <RequestId>r</RequestId><HostId>h</HostId>\
          <ServerTime>2026-01-02T03:04:05Z</ServerTime></Error>",
+        r#"<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet><Tag><Key>a b</Key>
+<Value>x+y</Value></Tag><Tag><Key>&#233;</Key><Value/></Tag></TagSet></Tagging>"#,
     ];
 
     /// The shape of an answer: an element, the elements with text it holds, the elements
@@ -443,6 +445,15 @@ pub(crate) mod hostile {
             &[],
         ),
         shape("VersioningConfiguration", &["Status"], &[]),
+        shape(
+            "Tagging",
+            &[],
+            &[shape(
+                "TagSet",
+                &[],
+                &[shape("Tag", &["Key", "Value"], &[])],
+            )],
+        ),
         shape(
             "CompleteMultipartUploadResult",
             &["Location", "Key", "ETag"],
@@ -827,6 +838,13 @@ pub(crate) mod hostile {
         }
         if let Some(etag) = completed_etag(&doc) {
             prop_assert!(!etag.is_empty());
+        }
+        if let Ok(tags) = crate::tagging::Tags::parse_response(xml) {
+            let listed: usize = doc
+                .children("TagSet")
+                .map(|s| s.children("Tag").count())
+                .sum();
+            prop_assert_eq!(tags.len(), listed);
         }
         let error = crate::client::error_document(&doc, http::StatusCode::OK);
         prop_assert!(matches!(error, crate::Error::Service(_)), "{error:?}");

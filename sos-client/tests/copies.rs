@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use sos_client::{Client, CopySource, Error, ErrorCode, Metadata};
+use sos_client::{Client, CopySource, Error, ErrorCode, Metadata, ServiceError, Tags};
 
 use crate::common::{self, Target, data, remove_bucket};
 
@@ -412,6 +412,217 @@ fn put_with_raw_metadata(target: &Target, bucket: &str, key: &str, body: &[u8]) 
     let response = sos_testing::raw::send(&request)
         .unwrap_or_else(|e| panic!("{}: cannot reach the server: {e}", target.name));
     assert_eq!(response.status, 200, "{}: {}", target.name, response.text());
+}
+
+/// The `ServiceError` inside `err`.
+#[track_caller]
+fn service(err: &Error) -> &ServiceError {
+    match err {
+        Error::Service(e) => e,
+        other => panic!("not a service error: {other:?}"),
+    }
+}
+
+/// A copy of an object onto itself: one `CopyObject` that changes nothing is refused by S3
+/// and the RADOS Gateway (`400 InvalidRequest`), and `Client::copy` refuses it at any size,
+/// before any request, with the same error; replacing the metadata makes it legal, also
+/// in parts.
+async fn copies_onto_themselves(target: &Target) {
+    let name = target.name;
+    let client = target.client();
+    let bucket = target.bucket(&client, "tag-self").await;
+    let small = "small self";
+    let large = "large self";
+    client
+        .put_object(&bucket, small)
+        .body("small")
+        .content_type("text/x-old")
+        .send()
+        .await
+        .unwrap();
+    let content = data(11 * MIB, 21);
+    let put = client
+        .put_object(&bucket, large)
+        .body(content.clone())
+        .content_type("text/x-old")
+        .user_metadata("old", "1")
+        .send()
+        .await
+        .unwrap();
+    let tagged = name == "radosgw";
+    let tags = Tags::new().with("kept", "yes");
+    if tagged {
+        client
+            .put_object_tagging(&bucket, large, &tags)
+            .await
+            .unwrap();
+    }
+
+    // What the server answers to one CopyObject that changes nothing, or only the tags or
+    // the ACL.
+    let server = client
+        .copy_object(&bucket, small, &bucket, small)
+        .send()
+        .await;
+    let server_tags_only = client
+        .copy_object(&bucket, small, &bucket, small)
+        .replace_tags(Tags::new().with("new", "1"))
+        .send()
+        .await;
+    let server_acl_only = client
+        .copy_object(&bucket, small, &bucket, small)
+        .acl(sos_client::CannedAcl::PublicRead)
+        .send()
+        .await;
+    let server_error = match name {
+        "radosgw" => {
+            let err = server.unwrap_err();
+            let e = service(&err);
+            assert_eq!(e.status, 400, "{name}: {err}");
+            assert_eq!(e.code, ErrorCode::InvalidRequest, "{name}: {err}");
+            assert!(e.message.contains("copy an object to itself"), "{e:?}");
+            for other in [server_tags_only, server_acl_only] {
+                let other = other.unwrap_err();
+                assert_eq!(service(&other).code, ErrorCode::InvalidRequest, "{other}");
+            }
+            Some(e.clone())
+        }
+        // Garage and s3s-fs copy an object onto itself unchanged.
+        _ => {
+            server.unwrap_or_else(|e| panic!("{name}: {e}"));
+            None
+        }
+    };
+
+    // `Client::copy`: refused at any size, unless the metadata is replaced.
+    for key in [small, large] {
+        for (what, copy) in [
+            ("nothing", client.copy(&bucket, key, &bucket, key)),
+            (
+                "tags",
+                client
+                    .copy(&bucket, key, &bucket, key)
+                    .replace_tags(Tags::new().with("new", "1")),
+            ),
+            (
+                "acl",
+                client
+                    .copy(&bucket, key, &bucket, key)
+                    .acl(sos_client::CannedAcl::PublicRead),
+            ),
+        ] {
+            let err = copy
+                .part_size(5 * MIB as u64)
+                .send()
+                .await
+                .expect_err(&format!("{name}: {key}: {what}"));
+            let e = service(&err);
+            assert_eq!(e.status, 400, "{name}: {err}");
+            assert_eq!(e.code, ErrorCode::InvalidRequest, "{name}: {err}");
+            assert_eq!(e.request_id, None, "{name}: made by the client: {err}");
+            if let Some(server) = &server_error {
+                assert_eq!(e.message, server.message, "{name}");
+                assert_eq!(e.resource, server.resource, "{name}");
+            }
+        }
+    }
+    // Nothing was written: the large object is still the first one.
+    let head = client.head_object(&bucket, large).await.unwrap();
+    assert_eq!(head.etag, put.etag, "{name}");
+
+    // New metadata, in parts: the same bytes, the new metadata, the tags kept.
+    client
+        .copy(&bucket, large, &bucket, large)
+        .part_size(5 * MIB as u64)
+        .replace_metadata(Metadata::new().content_type("text/x-new").user("new", "2"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: self copy in parts: {e}"));
+    let head = client.head_object(&bucket, large).await.unwrap();
+    assert!(
+        head.etag.as_deref().is_some_and(|e| e.ends_with("-3")),
+        "{name}: copied in parts: {head:?}"
+    );
+    assert_eq!(head.metadata.content_type.as_deref(), Some("text/x-new"));
+    assert_eq!(head.metadata.user.get("new").map(String::as_str), Some("2"));
+    assert!(!head.metadata.user.contains_key("old"), "{name}: {head:?}");
+    let body = client.get_object(&bucket, large).bytes().await.unwrap();
+    assert!(body == content, "{name}: self copy changed the bytes");
+    if tagged {
+        assert_eq!(
+            client.get_object_tagging(&bucket, large).await.unwrap(),
+            tags,
+            "{name}"
+        );
+    }
+    // And in one request.
+    client
+        .copy(&bucket, small, &bucket, small)
+        .replace_metadata(Metadata::new().content_type("text/x-new"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{name}: small self copy: {e}"));
+    let head = client.head_object(&bucket, small).await.unwrap();
+    assert_eq!(head.metadata.content_type.as_deref(), Some("text/x-new"));
+    remove_bucket(&client, &bucket).await;
+}
+
+#[tokio::test]
+async fn a_self_copy_that_changes_nothing_is_refused_before_any_request() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let client = Client::builder()
+        .endpoint(sos_client::Endpoint::parse(&format!("http://127.0.0.1:{port}")).unwrap())
+        .credentials(sos_client::Credentials::new("AKIDEXAMPLE", "secret"))
+        .retry(sos_client::RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let err = client
+        .copy("b", "k", "b", "k")
+        .replace_tags(Tags::new().with("a", "1"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(&ErrorCode::InvalidRequest), "{err}");
+    assert_eq!(err.status(), Some(http::StatusCode::BAD_REQUEST));
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("a request was sent: {other:?}"),
+    }
+    // Another key, another bucket or a named version is not a self copy: those go on (to
+    // the port, closed now).
+    drop(listener);
+    for copy in [
+        client.copy("b", "k", "b", "k2"),
+        client.copy("b", "k", "c", "k"),
+        client.copy("b", "k", "b", "k").source_version_id("v1"),
+    ] {
+        let err = copy.send().await.unwrap_err();
+        assert!(
+            matches!(err, Error::Transport { .. } | Error::Timeout(_)),
+            "{err:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_copies_onto_themselves() {
+    copies_onto_themselves(&common::embedded()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rados_gateway_copies_onto_themselves() {
+    if let Some(t) = common::rados_gateway() {
+        copies_onto_themselves(&t).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garage_copies_onto_themselves() {
+    if let Some(t) = common::garage() {
+        copies_onto_themselves(&t).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

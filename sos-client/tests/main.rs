@@ -13,5 +13,6 @@ mod interop;
 mod keys;
 mod objects;
 mod presign;
+mod tagging;
 mod transfers;
 mod versioning;
