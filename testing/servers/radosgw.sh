@@ -145,6 +145,13 @@ auth client required = none
 ms mon client mode = crc
 rgw enable usage log = false
 rgw cors rules max num = 100
+# The store is 2 GiB of memory, and the gateway frees what was deleted or overwritten only in
+# its garbage collection, two hours later by default: a long session of test runs filled it
+# (a full OSD then leaves every request hanging). Collect every 30 s what has been garbage
+# for a minute (the wait lets reads in flight finish).
+rgw gc obj min wait = 60
+rgw gc processor period = 30
+rgw gc processor max time = 30
 CONF
 
     ceph-mon -i a --mkfs --keyring /dev/null >"$DIR/log/mkfs-mon.out" 2>&1 || fail_with_log "ceph-mon --mkfs failed" "$DIR/log/mkfs-mon.out"
