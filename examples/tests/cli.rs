@@ -1347,3 +1347,55 @@ fn la_lists_every_bucket() {
     assert!(stdout.contains(&format!("{uri}/d/f.txt")), "{stdout}");
     home.ok(&["rb", "--recursive", &uri]);
 }
+
+/// `settagging`, `gettagging`, `deltagging` on an object and a bucket, next to s3cmd's: the
+/// tags one sets the other reads, and `gettagging` prints what s3cmd prints.
+#[test]
+fn tagging_as_s3cmd() {
+    let Some(home) = gateway_home() else { return };
+    let gw = sos_testing::rados_gateway().unwrap();
+    let s3cmd = sos_testing::cli::S3cmd::new(&gw.endpoint, &gw.access_key, &gw.secret_key, true);
+    let bucket = unique("sos-cli-tags");
+    let uri = format!("s3://{bucket}");
+    let object = format!("{uri}/report.txt");
+    home.ok(&["mb", &uri]);
+    home.write("report.txt", b"q4");
+    home.ok(&["put", "report.txt", &object]);
+
+    for target in [object.as_str(), uri.as_str()] {
+        let out = home.ok(&[
+            "settagging",
+            target,
+            "project=blue&owner=ops@example.com&flag",
+        ]);
+        assert!(out.contains("Tagging updated"), "{out}");
+        let ours = home.ok(&["gettagging", target]);
+        let theirs = s3cmd.run(&["gettagging", target]);
+        let sorted = |text: &str| {
+            let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+            lines.sort();
+            lines
+        };
+        assert_eq!(sorted(&ours), sorted(&theirs), "{target}");
+        assert!(ours.contains("\tproject:\tblue\n"), "{ours}");
+        assert!(ours.contains("\tflag:\t\n"), "{ours}");
+
+        s3cmd.run(&["settagging", target, "set=by s3cmd"]);
+        let ours = home.ok(&["gettagging", target]);
+        assert!(
+            ours.contains("\tset:\tby s3cmd\n") && !ours.contains("project"),
+            "{ours}"
+        );
+
+        let out = home.ok(&["deltagging", target]);
+        assert!(out.contains("Tagging deleted"), "{out}");
+        let ours = home.ok(&["gettagging", target]);
+        assert_eq!(ours.lines().count(), 1, "{ours}");
+    }
+    // Refused before sending: an empty key, a key given twice, a character S3 refuses.
+    for bad in ["=v", "a=1&a=2", "a=b,c"] {
+        let err = home.fails(&["settagging", &object, bad], 2);
+        assert!(!err.is_empty());
+    }
+    home.ok(&["rb", "--recursive", "--force", &uri]);
+}

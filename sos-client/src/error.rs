@@ -322,6 +322,8 @@ error_codes! {
     MalformedACLError,
     /// The bucket has no CORS configuration.
     NoSuchCORSConfiguration,
+    /// The bucket has no tags.
+    NoSuchTagSet,
     /// `Content-MD5` does not match the body.
     BadDigest,
     /// `Content-MD5` is not a valid MD5.

@@ -46,7 +46,10 @@
 //!   [`Client::get_object_tagging`], [`put_object_tagging`](Client::put_object_tagging),
 //!   [`delete_object_tagging`](Client::delete_object_tagging) and their `_version_`
 //!   variants; tags given on upload ([`PutObject::tags`], [`Upload::tags`]) and kept or
-//!   replaced by copies; [`ObjectInfo::tag_count`].
+//!   replaced by copies; [`ObjectInfo::tag_count`]; a bucket's:
+//!   [`get_bucket_tagging`](Client::get_bucket_tagging),
+//!   [`put_bucket_tagging`](Client::put_bucket_tagging),
+//!   [`delete_bucket_tagging`](Client::delete_bucket_tagging).
 //! - Listings: [`ListObjects`] → [`ListObjectsStream`] of [`ListEntry`], or [`ListPages`].
 //! - Versioning: [`Client::set_bucket_versioning`], [`Client::list_object_versions`] →
 //!   [`ListObjectVersionsStream`] of [`VersionEntry`], [`Client::delete_object_version`], [`Client::delete_object_versions`].
@@ -100,7 +103,7 @@ pub use object::{
     MAX_KEYS_PER_DELETE, PutObject, PutObjectOutput,
 };
 pub use retry::RetryConfig;
-pub use tagging::{MAX_TAG_KEY_LEN, MAX_TAG_VALUE_LEN, MAX_TAGS, Tags, TagsIter};
+pub use tagging::{MAX_BUCKET_TAGS, MAX_TAG_KEY_LEN, MAX_TAG_VALUE_LEN, MAX_TAGS, Tags, TagsIter};
 pub use transfer::{DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, Download, Progress, Upload};
 pub use versioning::{
     DeleteMarker, DeleteVersionsOutput, ListObjectVersions, ListObjectVersionsStream,

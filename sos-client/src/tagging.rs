@@ -1,6 +1,7 @@
 //! Object tags: key-value pairs set on an object apart from its metadata (up to 10), that
 //! can be changed without rewriting the object; lifecycle rules and policies can select
-//! objects by them.
+//! objects by them. Buckets have tags too (up to 50): [`Client::get_bucket_tagging`],
+//! [`Client::put_bucket_tagging`], [`Client::delete_bucket_tagging`].
 //!
 //! [`Tags`] checks S3's rules before any request. Tags are read, replaced and removed with
 //! [`Client::get_object_tagging`], [`Client::put_object_tagging`] and
@@ -21,6 +22,8 @@ use crate::{Error, ErrorCode, Result};
 
 /// S3's most tags on one object.
 pub const MAX_TAGS: usize = 10;
+/// S3's most tags on one bucket.
+pub const MAX_BUCKET_TAGS: usize = 50;
 /// S3's longest tag key, in UTF-16 code units (S3 counts tags in UTF-16: a character
 /// outside the Basic Multilingual Plane, such as `𝒜` U+1D49C, counts twice).
 pub const MAX_TAG_KEY_LEN: usize = 128;
@@ -177,9 +180,22 @@ impl Tags {
     /// # Errors
     /// [`Error::InvalidTag`], naming the tag and the rule it breaks.
     pub fn validate(&self) -> Result<()> {
-        if self.pairs.len() > MAX_TAGS {
+        self.validate_at_most(MAX_TAGS, "object")
+    }
+
+    /// Checks the rules of [`validate`](Self::validate) for the tags of a bucket, which
+    /// may hold up to [`MAX_BUCKET_TAGS`] (50).
+    ///
+    /// # Errors
+    /// [`Error::InvalidTag`], naming the tag and the rule it breaks.
+    pub fn validate_for_bucket(&self) -> Result<()> {
+        self.validate_at_most(MAX_BUCKET_TAGS, "bucket")
+    }
+
+    fn validate_at_most(&self, max: usize, of: &str) -> Result<()> {
+        if self.pairs.len() > max {
             return Err(Error::InvalidTag(format!(
-                "{} tags; S3 allows {MAX_TAGS} per object",
+                "{} tags; S3 allows {max} per {of}",
                 self.pairs.len()
             )));
         }
@@ -562,6 +578,81 @@ impl Client {
         let op = tagging_op("DeleteObjectTagging", Method::DELETE, bucket, key, version)?;
         self.send(op).await?;
         Ok(())
+    }
+
+    /// The tags of a bucket ([GetBucketTagging]); none when it has no tag set (S3's
+    /// `NoSuchTagSet`).
+    ///
+    /// ```no_run
+    /// # async fn f(client: sos_client::Client) -> sos_client::Result<()> {
+    /// let tags = client.get_bucket_tagging("reports").await?;
+    /// println!("cost center: {:?}", tags.get("cost-center"));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// `NoSuchBucket`, `AccessDenied`, `NotImplemented` (Garage), an answer that is not a
+    /// tag set, transport.
+    ///
+    /// [GetBucketTagging]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketTagging.html
+    pub async fn get_bucket_tagging(&self, bucket: &str) -> Result<Tags> {
+        let op = Operation::new("GetBucketTagging", Method::GET)
+            .bucket(bucket)
+            .sub_resource("tagging");
+        match self.send(op).await {
+            Ok(response) => Tags::parse_response(&crate::client::read_xml_body(response).await?),
+            Err(e) if e.code() == Some(&ErrorCode::NoSuchTagSet) => Ok(Tags::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Replaces the tags of a bucket ([PutBucketTagging]) with `tags`, checked first (up to
+    /// 50, see [`Tags::validate_for_bucket`]); sent with its `Content-MD5`.
+    ///
+    /// ```no_run
+    /// # async fn f(client: sos_client::Client) -> sos_client::Result<()> {
+    /// use sos_client::Tags;
+    /// let tags = Tags::new().with("cost-center", "4711").with("team", "data");
+    /// client.put_bucket_tagging("reports", &tags).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidTag`] before any request; `NoSuchBucket`, `InvalidTag`,
+    /// `AccessDenied`, `NotImplemented` (Garage), transport.
+    ///
+    /// [PutBucketTagging]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketTagging.html
+    pub async fn put_bucket_tagging(&self, bucket: &str, tags: &Tags) -> Result<()> {
+        tags.validate_for_bucket()?;
+        let op = Operation::new("PutBucketTagging", Method::PUT)
+            .bucket(bucket)
+            .sub_resource("tagging")
+            .xml_body(tags.to_xml());
+        self.send(op).await?;
+        Ok(())
+    }
+
+    /// Removes the tags of a bucket ([DeleteBucketTagging]); succeeds when there are none.
+    ///
+    /// ```no_run
+    /// # async fn f(client: sos_client::Client) -> sos_client::Result<()> {
+    /// client.delete_bucket_tagging("reports").await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// `NoSuchBucket`, `AccessDenied`, `NotImplemented` (Garage), transport.
+    ///
+    /// [DeleteBucketTagging]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketTagging.html
+    pub async fn delete_bucket_tagging(&self, bucket: &str) -> Result<()> {
+        let op = Operation::new("DeleteBucketTagging", Method::DELETE)
+            .bucket(bucket)
+            .sub_resource("tagging");
+        match self.send(op).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some(&ErrorCode::NoSuchTagSet) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// The tags a copy reads from its source (one version of it, when named), when its HEAD

@@ -1177,7 +1177,21 @@ async fn without_tagging(target: &Target) {
                 .unwrap_err(),
         ),
     ];
-    for (operation, err) in errors {
+    let bucket_errors = [
+        (
+            "GetBucketTagging",
+            client.get_bucket_tagging(&bucket).await.unwrap_err(),
+        ),
+        (
+            "PutBucketTagging",
+            client.put_bucket_tagging(&bucket, &tags).await.unwrap_err(),
+        ),
+        (
+            "DeleteBucketTagging",
+            client.delete_bucket_tagging(&bucket).await.unwrap_err(),
+        ),
+    ];
+    for (operation, err) in errors.into_iter().chain(bucket_errors) {
         assert_eq!(
             err.code(),
             Some(&ErrorCode::NotImplemented),
@@ -1235,4 +1249,62 @@ async fn garage_has_no_tagging() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_has_no_tagging() {
     without_tagging(&common::embedded()).await;
+}
+
+/// A bucket's tags: up to 50 (51 refused before any request), read back as set, seen by
+/// the aws CLI and the other way round; removed, a bucket reads as having none (S3's
+/// `NoSuchTagSet` is no error here), and removing none is no error either.
+#[tokio::test]
+async fn rados_gateway_bucket_tagging() {
+    let Some(target) = common::rados_gateway() else {
+        return;
+    };
+    let client = target.client();
+    let bucket = target.bucket(&client, "tag-bucket").await;
+    assert!(client.get_bucket_tagging(&bucket).await.unwrap().is_empty());
+    client.delete_bucket_tagging(&bucket).await.unwrap();
+
+    let fifty: Tags = (0..50)
+        .map(|i| (format!("k{i}"), format!("v {i}")))
+        .collect();
+    let server = NoServer::new();
+    let too_many = fifty.clone().with("one more", "x");
+    assert_invalid_tag(
+        server.client.put_bucket_tagging("bucket", &too_many).await,
+        "51 bucket tags",
+    );
+    assert_invalid_tag(
+        server
+            .client
+            .put_bucket_tagging("bucket", &Tags::new().with("aws:x", "y"))
+            .await,
+        "aws: bucket tag",
+    );
+    server.assert_untouched();
+
+    client.put_bucket_tagging(&bucket, &fifty).await.unwrap();
+    assert_same_tags(&client.get_bucket_tagging(&bucket).await.unwrap(), &fifty);
+    let cli = aws_cli(&target);
+    let seen = aws(&cli, &["s3api", "get-bucket-tagging", "--bucket", &bucket]).await;
+    assert_same_tags(&aws_tags(&seen), &fifty);
+
+    let odd = odd_tags();
+    aws(
+        &cli,
+        &[
+            "s3api",
+            "put-bucket-tagging",
+            "--bucket",
+            &bucket,
+            "--tagging",
+            &aws_tagging_arg(&odd),
+        ],
+    )
+    .await;
+    assert_same_tags(&client.get_bucket_tagging(&bucket).await.unwrap(), &odd);
+
+    client.delete_bucket_tagging(&bucket).await.unwrap();
+    assert!(client.get_bucket_tagging(&bucket).await.unwrap().is_empty());
+    client.delete_bucket_tagging(&bucket).await.unwrap();
+    remove_bucket(&client, &bucket).await;
 }

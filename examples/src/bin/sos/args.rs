@@ -363,6 +363,24 @@ pub(crate) enum Command {
         /// s3://BUCKET
         bucket: String,
     },
+    /// Replace the tags of a bucket or an object: `settagging s3://BUCKET[/KEY]
+    /// "KEY=VALUE[&KEY=VALUE ...]"`, as s3cmd.
+    Settagging {
+        /// s3://BUCKET[/KEY]
+        target: String,
+        /// KEY=VALUE pairs joined with `&` (a pair without `=` has an empty value).
+        tags: String,
+    },
+    /// Show the tags of a bucket or an object.
+    Gettagging {
+        /// s3://BUCKET[/KEY]
+        target: String,
+    },
+    /// Remove the tags of a bucket or an object.
+    Deltagging {
+        /// s3://BUCKET[/KEY]
+        target: String,
+    },
     /// Print a pre-signed URL valid for some seconds.
     Presign {
         /// s3://BUCKET/KEY

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use futures_util::TryStreamExt;
 use sos_acl::{AccessControlPolicy, Grant, Grantee, Group, Owner, Permission};
 use sos_client::{
-    CannedAcl, Client, CorsConfiguration, ErrorCode, ListEntry, ObjectInfo, ObjectSummary,
+    CannedAcl, Client, CorsConfiguration, ErrorCode, ListEntry, ObjectInfo, ObjectSummary, Tags,
 };
 
 use crate::args::{Cli, Command};
@@ -341,6 +341,56 @@ pub(crate) async fn run(cli: Cli) -> Outcome {
                 quiet,
                 &format!("{}: CORS configuration deleted", path.uri()),
             );
+            Ok(())
+        }
+        Command::Settagging { target, tags } => {
+            let path = S3Path::parse(&target)?;
+            let tags = parse_tag_set(&tags)?;
+            // S3's rules, checked here so that they are a usage error (the client would
+            // refuse the same before sending).
+            if path.is_bucket() {
+                tags.validate_for_bucket()
+            } else {
+                tags.validate()
+            }
+            .map_err(|e| Failure::Usage(e.to_string()))?;
+            if path.is_bucket() {
+                client.put_bucket_tagging(&path.bucket, &tags).await
+            } else {
+                client
+                    .put_object_tagging(&path.bucket, &path.key, &tags)
+                    .await
+            }
+            .at(path.uri())?;
+            info(quiet, &format!("{}: Tagging updated", path.uri()));
+            Ok(())
+        }
+        Command::Gettagging { target } => {
+            let path = S3Path::parse(&target)?;
+            let (tags, kind) = if path.is_bucket() {
+                (client.get_bucket_tagging(&path.bucket).await, "bucket")
+            } else {
+                (
+                    client.get_object_tagging(&path.bucket, &path.key).await,
+                    "object",
+                )
+            };
+            let tags = tags.at(path.uri())?;
+            println!("{} ({kind}):", path.uri());
+            for (key, value) in &tags {
+                println!("\t{key}:\t{value}");
+            }
+            Ok(())
+        }
+        Command::Deltagging { target } => {
+            let path = S3Path::parse(&target)?;
+            if path.is_bucket() {
+                client.delete_bucket_tagging(&path.bucket).await
+            } else {
+                client.delete_object_tagging(&path.bucket, &path.key).await
+            }
+            .at(path.uri())?;
+            info(quiet, &format!("{}: Tagging deleted", path.uri()));
             Ok(())
         }
         Command::Presign {
@@ -1004,6 +1054,25 @@ async fn info_command(client: &Client, path: &S3Path) -> Outcome {
     Ok(())
 }
 
+/// s3cmd's tag set argument: `KEY=VALUE` pairs joined with `&`, each split at its first `=`
+/// (no `=`: an empty value), nothing decoded; an empty key is refused, as s3cmd does.
+fn parse_tag_set(text: &str) -> Result<Tags, Failure> {
+    let mut tags = Tags::new();
+    for pair in text.split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if key.is_empty() {
+            return Err(Failure::Usage(format!(
+                "tag key should not be empty in `{text}`"
+            )));
+        }
+        if tags.get(key).is_some() {
+            return Err(Failure::Usage(format!("the tag `{key}` is given twice")));
+        }
+        tags.insert(key, value);
+    }
+    Ok(tags)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1078,5 +1147,15 @@ mod tests {
         assert!(expiry_time("999999", now).is_err());
         assert!(expiry_time("+0", now).is_err());
         assert!(expiry_time("tomorrow", now).is_err());
+    }
+
+    #[test]
+    fn tag_sets_as_s3cmd_reads_them() {
+        let tags = parse_tag_set("a=1&b=x=y&flag").unwrap();
+        let pairs: Vec<(&str, &str)> = tags.iter().collect();
+        assert_eq!(pairs, [("a", "1"), ("b", "x=y"), ("flag", "")]);
+        assert!(parse_tag_set("=v").is_err());
+        assert!(parse_tag_set("a=1&&b=2").is_err());
+        assert!(parse_tag_set("a=1&a=2").is_err());
     }
 }

@@ -1,8 +1,8 @@
 //! `sos`: an S3 command-line tool for Exoscale SOS and every S3-compatible store, in the
 //! spirit of s3cmd, built on the sos crates: s3cmd's commands (`mb`, `rb`, `ls`, `la`,
 //! `put`, `get`, `del`/`rm`, `du`, `info`, `cp`, `mv`, `modify`, `sync`, `setacl`,
-//! `setcors`, `delcors`, `signurl`, `multipart`, `listmp`, `abortmp`) with s3cmd's option
-//! names (`-r`, `-f`, `-P`, `--acl-private`, `--acl-grant`, `--acl-revoke`, `-m`/`--mime-type`,
+//! `setcors`, `delcors`, `settagging`, `gettagging`, `deltagging`, `signurl`, `multipart`,
+//! `listmp`, `abortmp`) with s3cmd's option names (`-r`, `-f`, `-P`, `--acl-private`, `--acl-grant`, `--acl-revoke`, `-m`/`--mime-type`,
 //! `--add-header`, `--remove-header`, `--delete-removed`, `--exclude`, `--include`, `-n`,
 //! `-H`, ...) and s3cmd's naming of recursive transfers (`dir` vs `dir/`).
 //!
