@@ -148,8 +148,9 @@ impl ClientBuilder {
         let mut region = env_var("AWS_REGION")
             .or_else(|| env_var("AWS_DEFAULT_REGION"))
             .or_else(|| aws_profile.as_ref().and_then(|p| p.region.clone()));
-        // As the AWS SDKs: the variable, else the profile's setting; `true` in any case.
-        let ignore_configured_endpoints = match env_var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
+        // As the AWS SDKs: the variable when set (empty included, which is false), else the
+        // profile's setting; `true` in any case.
+        let ignore_configured_endpoints = match env.var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") {
             Some(v) => v.eq_ignore_ascii_case("true"),
             None => aws_profile
                 .as_ref()
@@ -531,6 +532,12 @@ mod tests {
              ignore_configured_endpoint_urls = true\n",
         );
         assert_eq!(endpoint(&profile_ignores), None);
+        // Set but empty is botocore's false, and wins over the profile too.
+        let empty = profile_ignores
+            .clone()
+            .with_var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "")
+            .with_var("AWS_ENDPOINT_URL", "http://127.0.0.1:9001");
+        assert_eq!(endpoint(&empty).as_deref(), Some("127.0.0.1:9001"));
         let variable_wins =
             profile_ignores.with_var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false");
         assert!(ClientBuilder::from_environment_in(&variable_wins, None).is_err());

@@ -314,7 +314,9 @@ impl<'a> CopyObject<'a> {
 ///   every object with tags; a server without tagging has none) and given to the upload.
 ///   Where the RADOS Gateway (Ceph 16.2, as SOS) loses them (a multipart upload's tags, a
 ///   copy's tagging directive, the tags of a copy whose metadata is replaced), they are
-///   read back from the copy and set again;
+///   read back from the copy and set again (so a copy in parts, or one that replaces the
+///   metadata, of a tagged source needs `s3:GetObjectTagging` on the source and
+///   `s3:PutObjectTagging` on the copy where policies restrict them);
 /// - the ACL given with [`acl`](Self::acl), else the bucket's default (private).
 ///
 /// A copy of an object onto itself (same bucket and key, no source version named) must

@@ -53,7 +53,7 @@ pub enum Error {
     /// Object tags S3 refuses (more than 10, a key or value too long, a character S3 does
     /// not allow, a repeated key, a key in the reserved `aws:` namespace), caught before any
     /// request (see [`Tags::validate`](crate::Tags::validate)).
-    #[error("invalid object tags: {0}")]
+    #[error("invalid tags: {0}")]
     InvalidTag(String),
     /// Other input that cannot make a valid request.
     #[error("invalid input: {0}")]

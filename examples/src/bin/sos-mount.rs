@@ -427,26 +427,17 @@ struct ReadAhead {
 }
 
 impl ReadAhead {
-    /// Sets it from a thread of its own: the mount's device number is known only once the
-    /// kernel has the answer to `init` (the directory then stops being the one below it),
-    /// and finding it takes a `getattr` that this session's thread must answer.
+    /// Sets it from a thread of its own: the mount is listed (with its device number) only
+    /// once the kernel has the answer to `init`, which this session's thread gives.
     fn apply_when_mounted(self) {
         if self.kib == 0 {
             return;
         }
-        let below = self
-            .directory
-            .parent()
-            .and_then(|p| std::fs::metadata(p).ok())
-            .map(|m| std::os::unix::fs::MetadataExt::dev(&m));
         std::thread::spawn(move || {
             // Bounded: 5 s for the kernel to finish the mount.
             for _ in 0..500 {
-                if let Ok(meta) = std::fs::metadata(&self.directory) {
-                    let dev = std::os::unix::fs::MetadataExt::dev(&meta);
-                    if Some(dev) != below {
-                        return self.write(dev);
-                    }
+                if let Some(device) = fuse_device_of(&self.directory) {
+                    return self.write(&device);
                 }
                 std::thread::sleep(Duration::from_millis(10));
             }
@@ -456,11 +447,8 @@ impl ReadAhead {
         });
     }
 
-    fn write(&self, dev: u64) {
-        // The encoding of `dev_t` (glibc's and musl's `major`/`minor`).
-        let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
-        let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
-        let path = format!("/sys/class/bdi/{major}:{minor}/read_ahead_kb");
+    fn write(&self, device: &str) {
+        let path = format!("/sys/class/bdi/{device}/read_ahead_kb");
         // Unasked, a refusal (not root) leaves the kernel's default quietly.
         if let Err(e) = std::fs::write(&path, self.kib.to_string())
             && self.asked
@@ -468,6 +456,34 @@ impl ReadAhead {
             eprintln!("sos-mount: warning: cannot set the read-ahead ({path}: {e}; it needs root)");
         }
     }
+}
+
+/// The `MAJOR:MINOR` of the FUSE file system mounted on `dir` (the last one: mounts stack),
+/// from `/proc/self/mountinfo`; `None` until it is there. Only a FUSE mount counts, so that
+/// a directory that is a mount point of something else already is never mistaken for it.
+fn fuse_device_of(dir: &Path) -> Option<String> {
+    use std::os::unix::ffi::OsStrExt;
+    let info = std::fs::read("/proc/self/mountinfo").ok()?;
+    // Mount points are written with space, tab, newline and backslash as octal escapes.
+    let mut wanted = Vec::new();
+    for &b in dir.as_os_str().as_bytes() {
+        match b {
+            b' ' | b'\t' | b'\n' | b'\\' => {
+                wanted.extend_from_slice(format!("\\{b:03o}").as_bytes())
+            }
+            _ => wanted.push(b),
+        }
+    }
+    // The last match: mounts on one directory stack.
+    info.rsplit(|&b| b == b'\n').find_map(|line| {
+        // ID, parent ID, MAJOR:MINOR, root, mount point, options, optional fields, `-`,
+        // file system type, source, super options.
+        let fields: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+        let dash = fields.iter().position(|f| *f == b"-")?;
+        let fs_type = fields.get(dash + 1)?;
+        (fields.get(4) == Some(&wanted.as_slice()) && fs_type.starts_with(b"fuse"))
+            .then(|| String::from_utf8_lossy(fields[2]).into_owned())
+    })
 }
 
 /// The reads of one open file that wait for the network, served in order by one task.

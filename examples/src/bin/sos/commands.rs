@@ -387,7 +387,12 @@ pub(crate) async fn run(cli: Cli) -> Outcome {
             if path.is_bucket() {
                 client.delete_bucket_tagging(&path.bucket).await
             } else {
-                client.delete_object_tagging(&path.bucket, &path.key).await
+                // An empty tag set rather than DeleteObjectTagging, which leaves the object
+                // with an empty ETag in the RADOS Gateway's listings (as SOS): `sync` would
+                // then send it again.
+                client
+                    .put_object_tagging(&path.bucket, &path.key, &Tags::new())
+                    .await
             }
             .at(path.uri())?;
             info(quiet, &format!("{}: Tagging deleted", path.uri()));

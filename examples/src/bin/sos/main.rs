@@ -2,9 +2,10 @@
 //! spirit of s3cmd, built on the sos crates: s3cmd's commands (`mb`, `rb`, `ls`, `la`,
 //! `put`, `get`, `del`/`rm`, `du`, `info`, `cp`, `mv`, `modify`, `sync`, `setacl`,
 //! `setcors`, `delcors`, `settagging`, `gettagging`, `deltagging`, `signurl`, `multipart`,
-//! `listmp`, `abortmp`) with s3cmd's option names (`-r`, `-f`, `-P`, `--acl-private`, `--acl-grant`, `--acl-revoke`, `-m`/`--mime-type`,
-//! `--add-header`, `--remove-header`, `--delete-removed`, `--exclude`, `--include`, `-n`,
-//! `-H`, ...) and s3cmd's naming of recursive transfers (`dir` vs `dir/`).
+//! `listmp`, `abortmp`) with s3cmd's option names (`-r`, `-f`, `-P`, `--acl-private`,
+//! `--acl-grant`, `--acl-revoke`, `-m`/`--mime-type`, `--add-header`, `--remove-header`,
+//! `--delete-removed`, `--exclude`, `--include`, `-n`, `-H`, ...) and s3cmd's naming of
+//! recursive transfers (`dir` vs `dir/`).
 //!
 //! Configuration as users already have it: `~/.s3cfg` (s3cmd's file: `host_base`,
 //! `host_bucket`, `signature_v2`, `use_https`), `~/.aws` profiles (`--profile`), the
