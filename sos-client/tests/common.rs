@@ -1,10 +1,11 @@
 //! The servers the client is tested against, and clients configured for them.
 
 use std::net::SocketAddr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use sos_client::{Addressing, Client, Credentials, Endpoint, RetryConfig, SignatureVersion};
 use sos_testing::EmbeddedS3;
+use sos_testing::cli::{AwsCli, S3cmd};
 
 /// One server.
 #[derive(Clone)]
@@ -193,4 +194,47 @@ fn fastrand_like(seed: u64) -> impl FnMut() -> u8 {
         state ^= state << 17;
         (state >> 24) as u8
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Running the reference CLIs.
+
+/// A blocking command-line tool.
+pub(crate) trait Tool: Send + Sync + 'static {
+    fn run_args(&self, args: &[&str]) -> String;
+}
+
+impl Tool for AwsCli {
+    fn run_args(&self, args: &[&str]) -> String {
+        self.run(args)
+    }
+}
+
+impl Tool for S3cmd {
+    fn run_args(&self, args: &[&str]) -> String {
+        self.run(args)
+    }
+}
+
+/// Runs the tool off the runtime's thread; its panic (the command failed) comes back as is.
+pub(crate) async fn run<T: Tool>(tool: &Arc<T>, args: &[&str]) -> String {
+    let tool = Arc::clone(tool);
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let task = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        tool.run_args(&args)
+    });
+    match task.await {
+        Ok(out) => out,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+pub(crate) fn aws_cli(target: &Target) -> AwsCli {
+    AwsCli::new(
+        &target.endpoint,
+        &target.access_key,
+        &target.secret_key,
+        &target.region,
+    )
 }

@@ -15,7 +15,7 @@ use md5::{Digest, Md5};
 use sos_client::{Addressing, Client, ListEntry, ListVersion, Metadata, SignatureVersion};
 use sos_testing::cli::{AwsCli, S3cmd};
 
-use crate::common::{self, Target, remove_bucket};
+use crate::common::{self, Target, aws_cli, remove_bucket, run};
 
 const MIB: usize = 1024 * 1024;
 /// The part size on both sides: 5 MiB, S3's smallest.
@@ -37,46 +37,6 @@ const ODD_KEYS: &[&str] = &[
 
 // ---------------------------------------------------------------------------------------
 // Running the CLIs.
-
-/// A blocking command-line tool.
-trait Tool: Send + Sync + 'static {
-    fn run_args(&self, args: &[&str]) -> String;
-}
-
-impl Tool for AwsCli {
-    fn run_args(&self, args: &[&str]) -> String {
-        self.run(args)
-    }
-}
-
-impl Tool for S3cmd {
-    fn run_args(&self, args: &[&str]) -> String {
-        self.run(args)
-    }
-}
-
-/// Runs the tool off the runtime's thread; its panic (the command failed) comes back as is.
-async fn run<T: Tool>(tool: &Arc<T>, args: &[&str]) -> String {
-    let tool = Arc::clone(tool);
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    let task = tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        tool.run_args(&args)
-    });
-    match task.await {
-        Ok(out) => out,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    }
-}
-
-fn aws_cli(target: &Target) -> AwsCli {
-    AwsCli::new(
-        &target.endpoint,
-        &target.access_key,
-        &target.secret_key,
-        &target.region,
-    )
-}
 
 fn s3cmd_v2(target: &Target) -> S3cmd {
     S3cmd::new(

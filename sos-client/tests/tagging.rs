@@ -8,12 +8,11 @@ use std::io::ErrorKind;
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use sos_client::{
-    Client, Credentials, Endpoint, Error, ErrorCode, Metadata, RetryConfig, Tags, VersionEntry,
-};
+use sos_client::{Client, Credentials, Endpoint, Error, ErrorCode, Metadata, RetryConfig, Tags};
+
 use sos_testing::cli::AwsCli;
 
-use crate::common::{self, Target, data, remove_bucket};
+use crate::common::{self, Target, data, remove_bucket, run};
 
 const MIB: usize = 1024 * 1024;
 
@@ -27,29 +26,6 @@ fn odd_tags() -> Tags {
         .with("Zoë Ωmega 日本語 ٣", "Ünïcödé 値")
         .with("path/to:it@host", "-_.:/=+@")
         .with("empty", "")
-}
-
-/// Runs the aws CLI off the runtime's thread; its panic (a failed command) comes back.
-async fn aws(cli: &Arc<AwsCli>, args: &[&str]) -> String {
-    let cli = Arc::clone(cli);
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    let task = tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        cli.run(&args)
-    });
-    match task.await {
-        Ok(out) => out,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    }
-}
-
-fn aws_cli(target: &Target) -> Arc<AwsCli> {
-    Arc::new(AwsCli::new(
-        &target.endpoint,
-        &target.access_key,
-        &target.secret_key,
-        &target.region,
-    ))
 }
 
 /// The `TagSet` of an `aws s3api get-object-tagging` answer.
@@ -67,6 +43,42 @@ fn aws_tags(json: &str) -> Tags {
             )
         })
         .collect()
+}
+
+/// `aws s3api put-object-tagging` of `tags` on `bucket`/`key`.
+async fn aws_put_object_tags(cli: &Arc<AwsCli>, bucket: &str, key: &str, tags: &Tags) {
+    let tagging = aws_tagging_arg(tags);
+    run(
+        cli,
+        &[
+            "s3api",
+            "put-object-tagging",
+            "--bucket",
+            bucket,
+            "--key",
+            key,
+            "--tagging",
+            &tagging,
+        ],
+    )
+    .await;
+}
+
+/// The tags of `bucket`/`key` as `aws s3api get-object-tagging` reads them.
+async fn aws_object_tags(cli: &Arc<AwsCli>, bucket: &str, key: &str) -> Tags {
+    let out = run(
+        cli,
+        &[
+            "s3api",
+            "get-object-tagging",
+            "--bucket",
+            bucket,
+            "--key",
+            key,
+        ],
+    )
+    .await;
+    aws_tags(&out)
 }
 
 /// The `--tagging` argument of `aws s3api put-object-tagging` for `tags`.
@@ -348,7 +360,7 @@ async fn head_counts_tags(target: &Target) {
     let name = target.name;
     let client = target.client();
     let bucket = target.bucket(&client, "tag-count").await;
-    let cli = aws_cli(target);
+    let cli = Arc::new(common::aws_cli(target));
     let tags = Tags::new().with("a", "1").with("b b", "2+2");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("x");
@@ -370,7 +382,7 @@ async fn head_counts_tags(target: &Target) {
         .put_object_tagging(&bucket, "put tagging", &tags)
         .await
         .unwrap();
-    aws(
+    run(
         &cli,
         &[
             "s3api",
@@ -386,20 +398,7 @@ async fn head_counts_tags(target: &Target) {
         ],
     )
     .await;
-    aws(
-        &cli,
-        &[
-            "s3api",
-            "put-object-tagging",
-            "--bucket",
-            &bucket,
-            "--key",
-            "header",
-            "--tagging",
-            &aws_tagging_arg(&tags),
-        ],
-    )
-    .await;
+    aws_put_object_tags(&cli, &bucket, "header", &tags).await;
     client
         .copy_object(&bucket, "header", &bucket, "copied")
         .send()
@@ -548,8 +547,8 @@ async fn rados_gateway_tags_lost_by_a_multipart_upload_read_as_none() {
     };
     let client = target.client();
     let bucket = target.bucket(&client, "tag-lost").await;
-    let cli = aws_cli(&target);
-    let created = aws(
+    let cli = Arc::new(common::aws_cli(&target));
+    let created = run(
         &cli,
         &[
             "s3api",
@@ -607,8 +606,8 @@ async fn rados_gateway_tags_set_by_a_writer_that_cannot_read_them() {
     let mut writer = target.clone();
     writer.access_key = access;
     writer.secret_key = secret;
-    let writer_cli = aws_cli(&writer);
-    let owned = aws(&writer_cli, &["s3api", "list-buckets"]).await;
+    let writer_cli = Arc::new(common::aws_cli(&writer));
+    let owned = run(&writer_cli, &["s3api", "list-buckets"]).await;
     let writer_id = serde_json::from_str::<serde_json::Value>(&owned).unwrap()["Owner"]["ID"]
         .as_str()
         .unwrap()
@@ -633,8 +632,9 @@ async fn rados_gateway_tags_set_by_a_writer_that_cannot_read_them() {
             },
         ],
     });
-    aws(
-        &aws_cli(&target),
+    let cli = Arc::new(common::aws_cli(&target));
+    run(
+        &cli,
         &[
             "s3api",
             "put-bucket-policy",
@@ -661,8 +661,8 @@ async fn rados_gateway_tags_set_by_a_writer_that_cannot_read_them() {
         .await
         .unwrap_or_else(|e| panic!("an upload that cannot read its tags back: {e}"));
     assert_eq!(client.get_object_tagging(&bucket, "k").await.unwrap(), tags);
-    aws(
-        &aws_cli(&target),
+    run(
+        &cli,
         &["s3api", "delete-bucket-policy", "--bucket", &bucket],
     )
     .await;
@@ -675,7 +675,7 @@ async fn tags_on_copies(target: &Target) {
     let name = target.name;
     let client = target.client();
     let bucket = target.bucket(&client, "tag-copy").await;
-    let cli = aws_cli(target);
+    let cli = Arc::new(common::aws_cli(target));
     let tags = odd_tags();
     let content = data(11 * MIB + 1, 7);
     let dir = tempfile::tempdir().unwrap();
@@ -691,7 +691,7 @@ async fn tags_on_copies(target: &Target) {
         if key == "small" {
             std::fs::write(&body, b"small source").unwrap();
         }
-        aws(
+        run(
             &cli,
             &[
                 "s3api",
@@ -852,20 +852,7 @@ async fn tags_on_copies(target: &Target) {
     // Tags another client stored that S3 would refuse (the gateway keeps `&` and `,`) are
     // carried by a copy in parts as they are.
     let raw = Tags::new().with("a&b", "c,d").with("q?", "(x)");
-    aws(
-        &cli,
-        &[
-            "s3api",
-            "put-object-tagging",
-            "--bucket",
-            &bucket,
-            "--key",
-            "large",
-            "--tagging",
-            &aws_tagging_arg(&raw),
-        ],
-    )
-    .await;
+    aws_put_object_tags(&cli, &bucket, "large", &raw).await;
     client
         .copy(&bucket, "large", &bucket, "raw copy")
         .part_size(5 * MIB as u64)
@@ -908,7 +895,7 @@ async fn rados_gateway_tags_on_copies() {
 async fn aws_cli_both_ways(target: &Target) {
     let client = target.client();
     let bucket = target.bucket(&client, "tag-cli").await;
-    let cli = aws_cli(target);
+    let cli = Arc::new(common::aws_cli(target));
     for key in ["by client", "by cli"] {
         client
             .put_object(&bucket, key)
@@ -922,34 +909,9 @@ async fn aws_cli_both_ways(target: &Target) {
         .put_object_tagging(&bucket, "by client", &tags)
         .await
         .unwrap();
-    let out = aws(
-        &cli,
-        &[
-            "s3api",
-            "get-object-tagging",
-            "--bucket",
-            &bucket,
-            "--key",
-            "by client",
-        ],
-    )
-    .await;
-    assert_same_tags(&aws_tags(&out), &tags);
+    assert_same_tags(&aws_object_tags(&cli, &bucket, "by client").await, &tags);
 
-    aws(
-        &cli,
-        &[
-            "s3api",
-            "put-object-tagging",
-            "--bucket",
-            &bucket,
-            "--key",
-            "by cli",
-            "--tagging",
-            &aws_tagging_arg(&tags),
-        ],
-    )
-    .await;
+    aws_put_object_tags(&cli, &bucket, "by cli", &tags).await;
     assert_same_tags(
         &client.get_object_tagging(&bucket, "by cli").await.unwrap(),
         &tags,
@@ -957,7 +919,7 @@ async fn aws_cli_both_ways(target: &Target) {
 
     // `x-amz-tagging` written by the CLI (its `--tagging` is the header, encoded by the
     // caller), read by the client; and the client's header read by the CLI.
-    aws(
+    run(
         &cli,
         &[
             "s3api",
@@ -985,19 +947,10 @@ async fn aws_cli_both_ways(target: &Target) {
         .send()
         .await
         .unwrap();
-    let out = aws(
-        &cli,
-        &[
-            "s3api",
-            "get-object-tagging",
-            "--bucket",
-            &bucket,
-            "--key",
-            "header by client",
-        ],
-    )
-    .await;
-    assert_same_tags(&aws_tags(&out), &tags);
+    assert_same_tags(
+        &aws_object_tags(&cli, &bucket, "header by client").await,
+        &tags,
+    );
     remove_bucket(&client, &bucket).await;
 }
 
@@ -1119,21 +1072,7 @@ async fn versioned(target: &Target) {
         old
     );
 
-    let all: Vec<(String, String)> = futures_util::TryStreamExt::try_collect::<Vec<_>>(
-        client.list_object_versions(&bucket).entries(),
-    )
-    .await
-    .unwrap()
-    .into_iter()
-    .filter_map(|e| match e {
-        VersionEntry::Version(v) => Some((v.key, v.version_id)),
-        VersionEntry::DeleteMarker(m) => Some((m.key, m.version_id)),
-        _ => None,
-    })
-    .collect();
-    let out = client.delete_object_versions(&bucket, all).await.unwrap();
-    assert!(out.errors.is_empty(), "{:?}", out.errors);
-    client.delete_bucket(&bucket).await.unwrap();
+    crate::versioning::remove_versioned_bucket(&client, &bucket).await;
 }
 
 #[tokio::test]
@@ -1284,12 +1223,12 @@ async fn rados_gateway_bucket_tagging() {
 
     client.put_bucket_tagging(&bucket, &fifty).await.unwrap();
     assert_same_tags(&client.get_bucket_tagging(&bucket).await.unwrap(), &fifty);
-    let cli = aws_cli(&target);
-    let seen = aws(&cli, &["s3api", "get-bucket-tagging", "--bucket", &bucket]).await;
+    let cli = Arc::new(common::aws_cli(&target));
+    let seen = run(&cli, &["s3api", "get-bucket-tagging", "--bucket", &bucket]).await;
     assert_same_tags(&aws_tags(&seen), &fifty);
 
     let odd = odd_tags();
-    aws(
+    run(
         &cli,
         &[
             "s3api",

@@ -31,7 +31,7 @@ fn summary(entries: &[VersionEntry]) -> Vec<(String, String, bool, bool)> {
 }
 
 /// Deletes every version and marker (in one batch call), then the bucket.
-async fn remove_versioned_bucket(client: &Client, bucket: &str) {
+pub(crate) async fn remove_versioned_bucket(client: &Client, bucket: &str) {
     let all: Vec<(String, String)> = versions(client, bucket, None)
         .await
         .into_iter()
