@@ -346,14 +346,7 @@ pub(crate) async fn run(cli: Cli) -> Outcome {
         Command::Settagging { target, tags } => {
             let path = S3Path::parse(&target)?;
             let tags = parse_tag_set(&tags)?;
-            // S3's rules, checked here so that they are a usage error (the client would
-            // refuse the same before sending).
-            if path.is_bucket() {
-                tags.validate_for_bucket()
-            } else {
-                tags.validate()
-            }
-            .map_err(|e| Failure::Usage(e.to_string()))?;
+            // S3's rules are checked by the client before sending (a usage error, exit 2).
             if path.is_bucket() {
                 client.put_bucket_tagging(&path.bucket, &tags).await
             } else {

@@ -161,6 +161,7 @@ fn is_input_error(e: &sos_client::Error) -> bool {
         | sos_client::Error::InvalidBucketName { .. }
         | sos_client::Error::InvalidKey(_)
         | sos_client::Error::InvalidInput(_)
+        | sos_client::Error::InvalidTag(_)
         | sos_client::Error::MetadataTooLarge { .. } => true,
         sos_client::Error::Acl(e) => is_input_acl_error(e),
         _ => false,
@@ -211,6 +212,7 @@ mod tests {
                 limit: 2048,
             },
             sos_client::Error::InvalidInput("an empty range".to_owned()),
+            sos_client::Error::InvalidTag("11 tags".to_owned()),
         ] {
             assert_eq!(Failure::At("s3://b/".to_owned(), e).code(), 2);
         }
